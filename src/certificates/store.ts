@@ -1,0 +1,158 @@
+import {X509Certificate} from 'node:crypto'
+import {promises as fs} from 'node:fs'
+import os from 'node:os'
+
+import {
+  replaceFileSet,
+  ensureConfigDir,
+  exists,
+  privateFileMode,
+  publicFileMode,
+  readSecretFile,
+} from '../config/files.js'
+import {errorCode, setupError} from '../errors.js'
+import {configFiles, configPath} from '../paths.js'
+import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
+import {certificateHosts} from './hosts.js'
+import {parseCertificate, parsePrivateKey, summarize, type CertificateSummary} from './inspect.js'
+
+/** The server certificate is renewed from the CA when fewer days than this are left. */
+export const renewBeforeDays = 30
+
+export interface ServerTls {
+  key: string
+  cert: string
+  certificate: CertificateSummary
+  /** The local CA, when homeauth manages the certificates (not with --cert/--key). */
+  authority?: {file: string; fingerprint: string}
+  /** What happened at load: reused, made for the first time, renewed, or given by the user. */
+  origin: 'reused' | 'created' | 'renewed' | 'provided'
+}
+
+const recoverSuggestion = (configDir: string) =>
+  `Restore the file from a backup, or move ${configDir} aside to let homeauth make a new CA (devices must trust it again).`
+
+async function readPair(
+  configDir: string,
+  certFile: 'caCert' | 'serverCert',
+  keyFile: 'caKey' | 'serverKey',
+) {
+  const certPath = configPath(configDir, certFile)
+  const keyPath = configPath(configDir, keyFile)
+  const [certPresent, keyPresent] = await Promise.all([exists(certPath), exists(keyPath)])
+  if (!certPresent && !keyPresent) return undefined
+  if (!certPresent || !keyPresent) {
+    const missing = certPresent ? keyPath : certPath
+    throw setupError(`${missing} is missing while its pair is present.`, [recoverSuggestion(configDir)])
+  }
+  const pair = {cert: await fs.readFile(certPath, 'utf8'), key: await readSecretFile(keyPath)}
+  return {pair, certificate: checkPair(pair, certPath, keyPath, configDir)}
+}
+
+function checkPair(pair: PemPair, certPath: string, keyPath: string, configDir: string): X509Certificate {
+  try {
+    const certificate = parseCertificate(pair.cert, certPath)
+    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyPath))) {
+      throw new Error(`${keyPath} does not match the certificate in ${certPath}`)
+    }
+    return certificate
+  } catch (error) {
+    throw setupError(`${(error as Error).message}.`, [recoverSuggestion(configDir)], error)
+  }
+}
+
+function authorityName(): string {
+  let user = 'user'
+  try {
+    user = os.userInfo().username
+  } catch {
+    // No passwd entry (a container's arbitrary uid): the generic name serves.
+  }
+  return `homeauth local CA (${user}@${os.hostname()})`
+}
+
+async function storeSet(configDir: string, authority: PemPair, server: PemPair): Promise<void> {
+  await replaceFileSet(configDir, 'tls', [
+    {name: configFiles.caCert, data: authority.cert, mode: publicFileMode},
+    {name: configFiles.caKey, data: authority.key, mode: privateFileMode},
+    {name: configFiles.serverCert, data: server.cert, mode: publicFileMode},
+    {name: configFiles.serverKey, data: server.key, mode: privateFileMode},
+  ])
+}
+
+export interface LoadOptions {
+  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses). */
+  extraHosts?: string[]
+  now?: Date
+}
+
+/**
+ * Loads the CA and server certificate from the config directory, making them on first use and
+ * renewing the server certificate from the same CA when it is close to expiry or not from that CA.
+ */
+export async function loadOrCreateServerTls(
+  configDir: string,
+  options: LoadOptions = {},
+): Promise<ServerTls> {
+  const now = options.now ?? new Date()
+  await ensureConfigDir(configDir)
+  const stored = await readPair(configDir, 'caCert', 'caKey')
+  const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
+  const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
+  let server = existing?.pair
+  let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
+  const usable =
+    existing &&
+    existing.certificate.checkIssued(stored.certificate) &&
+    existing.certificate.verify(stored.certificate.publicKey) &&
+    summarize(existing.certificate, now).daysLeft >= renewBeforeDays
+  if (!server || !usable) {
+    server = await issueServerCertificate(authority, certificateHosts(options.extraHosts), now)
+    await storeSet(configDir, authority, server)
+    if (stored) origin = 'renewed'
+  }
+  const authorityCert = new X509Certificate(authority.cert)
+  return {
+    ...server,
+    certificate: summarize(new X509Certificate(server.cert), now),
+    authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
+    origin,
+  }
+}
+
+async function readUserFile(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8')
+  } catch (error) {
+    const reason =
+      errorCode(error) === 'ENOENT' ? 'does not exist' : `cannot be read (${errorCode(error) ?? 'error'})`
+    throw setupError(
+      `The ${what} file ${file} ${reason}.`,
+      ['Check the path given to --cert / --key.'],
+      error,
+    )
+  }
+}
+
+/** Loads a certificate and key the user brings with --cert/--key, checking that they belong together. */
+export async function loadProvidedTls(
+  certFile: string,
+  keyFile: string,
+  now = new Date(),
+): Promise<ServerTls> {
+  const pair = {cert: await readUserFile(certFile, 'certificate'), key: await readUserFile(keyFile, 'key')}
+  let certificate: X509Certificate
+  try {
+    certificate = parseCertificate(pair.cert, certFile)
+    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyFile))) {
+      throw new Error(`The key in ${keyFile} does not match the certificate in ${certFile}`)
+    }
+  } catch (error) {
+    throw setupError(
+      `${(error as Error).message}.`,
+      ['Pass the certificate and the key that was made with it.'],
+      error,
+    )
+  }
+  return {...pair, certificate: summarize(certificate, now), origin: 'provided'}
+}

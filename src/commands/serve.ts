@@ -1,0 +1,96 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {resolveSecret} from '../config/secret.js'
+import {resolveCredentials} from '../credentials/sources.js'
+import {defaultRealm} from '../server/app.js'
+import {prompts} from '../ui/prompts.js'
+import * as render from '../ui/render.js'
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static summary = 'Start the protected HTTPS server.'
+  static description = `Serves a page (/) and a JSON endpoint (/api/secret) over HTTPS, behind HTTP Basic auth.
+Without --cert/--key, a local CA and a server certificate are made in the config directory on first use and reused after.
+Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, else a prompt on a terminal.`
+
+  static examples = [
+    '<%= config.bin %> <%= command.id %> --username JeffLynne --password ELO',
+    'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> --username JeffLynne --password-stdin',
+    '<%= config.bin %> <%= command.id %> --port 0 --secret-file ./message.txt',
+  ]
+
+  static flags = {
+    username: Flags.string({char: 'u', description: 'User name to accept. [env: HOMEAUTH_USERNAME]'}),
+    password: Flags.string({
+      char: 'p',
+      description: 'Password to accept (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]',
+      exclusive: ['password-stdin'],
+    }),
+    'password-stdin': Flags.boolean({description: 'Read the password from the first line of stdin.'}),
+    port: Flags.integer({
+      description: 'Port to listen on (0 picks a free one).',
+      default: 8443,
+      min: 0,
+      max: 65535,
+    }),
+    host: Flags.string({description: 'Address to listen on. [default: all interfaces, IPv6 and IPv4]'}),
+    cert: Flags.string({
+      description: 'Your own certificate (PEM) instead of the local CA’s.',
+      dependsOn: ['key'],
+    }),
+    key: Flags.string({description: 'The private key (PEM) of --cert.', dependsOn: ['cert']}),
+    san: Flags.string({
+      description: 'Extra host name or IP address for the certificate homeauth makes (repeatable).',
+      multiple: true,
+    }),
+    secret: Flags.string({
+      description: 'The secret message (visible in ps). [env: HOMEAUTH_SECRET]',
+      exclusive: ['secret-file'],
+    }),
+    'secret-file': Flags.string({description: 'Read the secret message from this file.'}),
+    realm: Flags.string({description: 'Basic auth realm shown by browsers.', default: defaultRealm}),
+    'frame-ancestors': Flags.string({
+      description: 'Origin allowed to embed the page, e.g. a dashboard (repeatable).',
+      multiple: true,
+    }),
+  }
+
+  public async run(): Promise<void> {
+    const {flags} = this
+    if (flags.password !== undefined)
+      render.warning(
+        '-p/--password is visible to other users in ps; prefer --password-stdin or HOMEAUTH_PASSWORD.',
+      )
+    if (flags.secret !== undefined)
+      render.warning('--secret is visible to other users in ps; prefer --secret-file or HOMEAUTH_SECRET.')
+    const {credentials, source} = await resolveCredentials({
+      username: flags.username,
+      password: flags.password,
+      passwordStdin: flags['password-stdin'],
+      env: process.env,
+      stdin: process.stdin,
+      prompts,
+    })
+    const secret = await resolveSecret({
+      secret: flags.secret,
+      secretFile: flags['secret-file'],
+      env: process.env,
+    })
+    const {startHomeauth, stopOnSignals} = await import('../server/serve.js')
+    const server = await startHomeauth({
+      configDir: this.configDir,
+      credentials,
+      secret,
+      realm: flags.realm,
+      host: flags.host,
+      port: flags.port,
+      tlsFiles: flags.cert && flags.key ? {cert: flags.cert, key: flags.key} : undefined,
+      extraHosts: flags.san,
+      frameAncestors: flags['frame-ancestors'],
+      onRequest: render.accessLine,
+      onError: render.serverError,
+    })
+    render.banner({...server, username: credentials.username, credentialSource: source, realm: flags.realm})
+    render.stopped(await stopOnSignals(server.running))
+  }
+}

@@ -1,0 +1,145 @@
+import {randomBytes} from 'node:crypto'
+import {constants, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {errorCode, setupError} from '../errors.js'
+
+export const privateFileMode = 0o600
+export const publicFileMode = 0o644
+const privateDirMode = 0o700
+
+/** Creates the config directory (0700) or checks that an existing one belongs to us, tightening its mode. */
+export async function ensureConfigDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, {recursive: true, mode: privateDirMode})
+  const stats = await fs.stat(dir)
+  if (!stats.isDirectory()) {
+    throw setupError(`The config directory ${dir} is not a directory.`, [
+      'Pass another one with --config-dir.',
+    ])
+  }
+  if (process.getuid && stats.uid !== process.getuid()) {
+    throw setupError(`The config directory ${dir} belongs to another user (uid ${stats.uid}).`, [
+      'Run homeauth as that user, or pass a directory of your own with --config-dir.',
+    ])
+  }
+  if ((stats.mode & 0o777) !== privateDirMode) await fs.chmod(dir, privateDirMode)
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file, constants.F_OK)
+    return true
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false
+    throw error
+  }
+}
+
+/**
+ * Reads a file that holds a secret, refusing it when group or others may read it
+ * (as ssh refuses a private key with mode 0644): the fix is the chmod we name.
+ */
+export async function readSecretFile(file: string): Promise<string> {
+  const stats = await fs.stat(file)
+  if ((stats.mode & 0o077) !== 0) {
+    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0')
+    throw setupError(`${file} can be read by other users (mode ${mode}); homeauth refuses to use it.`, [
+      `Run: chmod 600 ${file}`,
+    ])
+  }
+  return fs.readFile(file, 'utf8')
+}
+
+async function fsyncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+async function writeDurably(file: string, data: string, mode: number): Promise<void> {
+  const handle = await fs.open(file, 'wx', mode)
+  try {
+    await handle.writeFile(data)
+    await handle.chmod(mode)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+function temporaryName(dir: string, base: string): string {
+  return path.join(dir, `.${base}.tmp-${randomBytes(6).toString('hex')}`)
+}
+
+/** Replaces one file atomically: write a temporary file, fsync, rename over the old one, fsync the directory. */
+export async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+  const dir = path.dirname(file)
+  const temporary = temporaryName(dir, path.basename(file))
+  try {
+    await writeDurably(temporary, data, mode)
+    await fs.rename(temporary, file)
+  } catch (error) {
+    await fs.rm(temporary, {force: true})
+    throw error
+  }
+  await fsyncPath(dir)
+}
+
+export interface SetFile {
+  name: string
+  data: string
+  mode: number
+}
+
+async function replaceSymlink(link: string, target: string): Promise<void> {
+  const temporary = temporaryName(path.dirname(link), path.basename(link))
+  await fs.symlink(target, temporary)
+  try {
+    await fs.rename(temporary, link)
+  } catch (error) {
+    await fs.rm(temporary, {force: true})
+    throw error
+  }
+}
+
+/**
+ * Replaces a set of files that must match (a key and its certificate) as a unit.
+ * The files live in a generation directory `.<set>-<id>`; `.<set>` is a symlink to the current
+ * generation and each public name (`server.pem`) links through it. Switching generations is one
+ * rename of the `.<set>` link, so a crash or power cut leaves either the old set or the new one.
+ */
+export async function replaceFileSet(dir: string, set: string, files: SetFile[]): Promise<void> {
+  const currentLink = path.join(dir, `.${set}`)
+  const generation = `.${set}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+  const generationDir = path.join(dir, generation)
+  await fs.mkdir(generationDir, {mode: privateDirMode})
+  try {
+    for (const file of files) await writeDurably(path.join(generationDir, file.name), file.data, file.mode)
+    await fsyncPath(generationDir)
+    await fsyncPath(dir)
+    await replaceSymlink(currentLink, generation)
+  } catch (error) {
+    await fs.rm(generationDir, {recursive: true, force: true})
+    throw error
+  }
+  for (const file of files) {
+    const link = path.join(dir, file.name)
+    const target = path.join(`.${set}`, file.name)
+    const existing = await fs.readlink(link).catch(() => undefined)
+    if (existing !== target) await replaceSymlink(link, target)
+  }
+  await fsyncPath(dir)
+  await removeOldGenerations(dir, set, generation)
+}
+
+async function removeOldGenerations(dir: string, set: string, current: string): Promise<void> {
+  const prefix = `.${set}-`
+  for (const entry of await fs.readdir(dir)) {
+    if (entry.startsWith(prefix) && entry !== current) {
+      await fs.rm(path.join(dir, entry), {recursive: true, force: true})
+    }
+  }
+}

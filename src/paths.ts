@@ -1,0 +1,17 @@
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** Where the HTML templates ship: `templates/` beside `src/` and `dist/`. */
+export const templatesDir = fileURLToPath(new URL('../templates/', import.meta.url))
+
+/** File names inside the config directory (modes: see README, "Where things live"). */
+export const configFiles = {
+  caCert: 'ca.pem',
+  caKey: 'ca-key.pem',
+  serverCert: 'server.pem',
+  serverKey: 'server-key.pem',
+} as const
+
+export function configPath(configDir: string, file: keyof typeof configFiles): string {
+  return path.join(configDir, configFiles[file])
+}

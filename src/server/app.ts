@@ -1,0 +1,77 @@
+import express, {type NextFunction, type Request, type Response} from 'express'
+
+import type {CredentialVerifier} from '../credentials/verifier.js'
+import {accessLog, type AccessLogEntry} from './access-log.js'
+import {basicAuth} from './basic-auth.js'
+import {renderIndexPage} from './page.js'
+import {securityHeaders} from './security-headers.js'
+
+export const defaultRealm = 'homeauth'
+
+export interface AppOptions {
+  secret: string
+  verifier: CredentialVerifier
+  realm?: string
+  frameAncestors?: string[]
+  onRequest?: (entry: AccessLogEntry) => void
+  /** Called with errors that are bugs (answered 500), for the server's error output. */
+  onError?: (error: Error) => void
+}
+
+const allowed = 'GET, HEAD'
+
+function methodNotAllowed(_req: Request, res: Response): void {
+  res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
+}
+
+/** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
+export function createApp(options: AppOptions): express.Express {
+  const page = renderIndexPage(options.secret)
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  if (options.onRequest) app.use(accessLog(options.onRequest))
+  app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
+
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({status: 'ok'})
+  })
+  app.use(basicAuth({realm: options.realm ?? defaultRealm, verifier: options.verifier}))
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store')
+    next()
+  })
+
+  app
+    .route('/')
+    .get((_req, res) => {
+      res.type('html').send(page.html)
+    })
+    .all(methodNotAllowed)
+  app
+    .route('/api/secret')
+    .get((_req, res) => {
+      res.json({message: options.secret})
+    })
+    .all(methodNotAllowed)
+
+  app.use((_req, res) => {
+    res.status(404).json({message: 'Not found.'})
+  })
+  // Never express's default handler: it prints stack traces into responses outside production.
+  app.use(
+    (
+      error: Error & {status?: number; statusCode?: number},
+      _req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      const status = error.status ?? error.statusCode ?? 500
+      const clientError = status >= 400 && status < 500
+      if (!clientError) options.onError?.(error)
+      if (res.headersSent) return void res.destroy()
+      res.status(clientError ? status : 500).json({message: clientError ? 'Bad request.' : 'Internal error.'})
+    },
+  )
+  return app
+}

@@ -1,0 +1,82 @@
+import {Chalk} from 'chalk'
+
+import type {ServerTls} from '../certificates/store.js'
+import type {AccessLogEntry} from '../server/access-log.js'
+
+/** chalk does not check NO_COLOR by itself: no colour when it is set or stdout is not a terminal. */
+function colorLevel(): 0 | 1 {
+  return process.env.NO_COLOR !== undefined || !process.stdout.isTTY ? 0 : 1
+}
+
+const color = new Chalk({level: colorLevel()})
+
+/** Shows control characters (and backslashes) as escapes, so a client cannot forge or hide log lines. */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\\]/g, (char) =>
+    char === '\\' ? '\\\\' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )
+}
+
+export interface BannerInfo {
+  urls: string[]
+  tls: ServerTls
+  username: string
+  credentialSource: string
+  realm: string
+}
+
+const originNote: Record<ServerTls['origin'], string> = {
+  created: 'made now',
+  reused: 'reused',
+  renewed: 'server certificate renewed now',
+  provided: 'given with --cert/--key',
+}
+
+/** The start-up banner: where to open the page, what to trust, where the credentials came from. */
+export function banner(info: BannerInfo): void {
+  const [firstUrl = ''] = info.urls
+  const lines = [
+    color.bold.green('homeauth is serving over HTTPS with Basic auth') + ` (realm "${info.realm}")`,
+  ]
+  lines.push('Open:', ...info.urls.map((url) => `  ${color.cyan(url)}`))
+  const {certificate, authority} = info.tls
+  if (authority) {
+    lines.push(`CA certificate: ${authority.file} (${originNote[info.tls.origin]})`)
+    lines.push(`  SHA-256 fingerprint: ${color.bold(authority.fingerprint)}`)
+    lines.push('  Trust this CA on your devices to open the page without warnings.')
+  } else {
+    lines.push(`Certificate: ${originNote.provided}, SHA-256 fingerprint ${certificate.fingerprint}`)
+  }
+  lines.push(
+    `Server certificate valid until ${certificate.notAfter.toISOString().slice(0, 10)} (${certificate.daysLeft} days)`,
+  )
+  lines.push(`Credentials: user "${info.username}", from ${info.credentialSource}`)
+  const caOption = authority ? `--cacert ${authority.file} ` : ''
+  lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
+  lines.push(color.dim('Press Ctrl+C to stop.'))
+  console.log(lines.join('\n'))
+}
+
+/** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-". */
+export function accessLine(entry: AccessLogEntry): void {
+  const status = entry.status >= 500 ? color.red : entry.status >= 400 ? color.yellow : color.green
+  const user = entry.user === undefined ? '-' : escapeControl(entry.user)
+  console.log(
+    `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}`,
+  )
+}
+
+export function warning(message: string): void {
+  console.error(color.yellow(`Warning: ${message}`))
+}
+
+export function serverError(error: Error): void {
+  console.error(
+    color.red(`Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`),
+  )
+}
+
+export function stopped(signal: string): void {
+  console.log(`Received ${signal}: homeauth stopped.`)
+}
