@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
 
@@ -103,6 +103,38 @@ function listenError(error: unknown, host: string, port: number): Error {
   }
 }
 
+/**
+ * Node 20 checks headersTimeout in a list that other connections' requests can leave out of order,
+ * so a client sending its headers a byte at a time can outlive the timeout while others are served.
+ * Each connection therefore also gets its own deadline: headers must be complete within headersMs of
+ * the handshake, and within keepAliveMs + headersMs of the previous response.
+ */
+function enforceHeaderDeadlines(server: https.Server, timeouts: Timeouts): void {
+  const deadlines = new WeakMap<Socket, NodeJS.Timeout>()
+  const pending = new WeakMap<Socket, number>()
+  const arm = (socket: Socket, ms: number) => {
+    clearTimeout(deadlines.get(socket))
+    deadlines.set(
+      socket,
+      setTimeout(() => socket.destroy(), ms),
+    )
+  }
+  server.on('secureConnection', (socket: Socket) => {
+    arm(socket, timeouts.headersMs)
+    socket.once('close', () => clearTimeout(deadlines.get(socket)))
+  })
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket
+    clearTimeout(deadlines.get(socket))
+    pending.set(socket, (pending.get(socket) ?? 0) + 1)
+    res.once('close', () => {
+      const left = (pending.get(socket) ?? 1) - 1
+      pending.set(socket, left)
+      if (left === 0 && !socket.destroyed) arm(socket, timeouts.keepAliveMs + timeouts.headersMs)
+    })
+  })
+}
+
 function bind(server: https.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error)
@@ -137,6 +169,7 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
     },
   )
   server.on('tlsClientError', (_error, socket) => socket.destroy())
+  enforceHeaderDeadlines(server, timeouts)
 
   let host = options.host ?? '::'
   try {

@@ -1,0 +1,154 @@
+import {X509Certificate} from 'node:crypto'
+import {chmodSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
+import {loadOrCreateServerTls, loadProvidedTls} from '../../src/certificates/store.js'
+import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {useTempDir} from '../helpers/temp.js'
+
+const tempDir = useTempDir()
+const day = 24 * 60 * 60 * 1000
+
+function mode(file: string): number {
+  return statSync(file).mode & 0o777
+}
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    ['ca.pem', 'ca-key.pem', 'server.pem', 'server-key.pem'].map((name) => [
+      name,
+      readFileSync(path.join(dir, name), 'utf8'),
+    ]),
+  )
+}
+
+async function expectSetupError(promise: Promise<unknown>, message: RegExp): Promise<HomeauthError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  expect(error).toBeInstanceOf(HomeauthError)
+  expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
+  expect((error as HomeauthError).message).toMatch(message)
+  return error as HomeauthError
+}
+
+describe('loadOrCreateServerTls', () => {
+  it('makes the CA and server certificate on first use, with the documented file modes', async () => {
+    const dir = path.join(tempDir(), 'config')
+    const tls = await loadOrCreateServerTls(dir)
+    expect(tls.origin).toBe('created')
+    expect(mode(dir)).toBe(0o700)
+    expect(mode(path.join(dir, 'ca.pem'))).toBe(0o644)
+    expect(mode(path.join(dir, 'server.pem'))).toBe(0o644)
+    expect(mode(path.join(dir, 'ca-key.pem'))).toBe(0o600)
+    expect(mode(path.join(dir, 'server-key.pem'))).toBe(0o600)
+    const ca = new X509Certificate(readFileSync(path.join(dir, 'ca.pem')))
+    expect(tls.authority?.fingerprint).toBe(ca.fingerprint256)
+    expect(tls.authority?.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
+  })
+
+  it('reuses the stored certificates on the next start', async () => {
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir)
+    const before = snapshot(dir)
+    const second = await loadOrCreateServerTls(dir)
+    expect(second.origin).toBe('reused')
+    expect(second.certificate.fingerprint).toBe(first.certificate.fingerprint)
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('renews the server certificate from the same CA when fewer than 30 days are left', async () => {
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir, {now: new Date(Date.now() - 380 * day)})
+    const renewed = await loadOrCreateServerTls(dir)
+    expect(renewed.origin).toBe('renewed')
+    expect(renewed.authority?.fingerprint).toBe(first.authority?.fingerprint)
+    expect(renewed.certificate.fingerprint).not.toBe(first.certificate.fingerprint)
+    expect(renewed.certificate.daysLeft).toBeGreaterThan(390)
+    expect(readdirSync(dir).filter((entry) => entry.startsWith('.tls-'))).toHaveLength(1)
+  })
+
+  it('refuses a private key that other users can read, naming the chmod that fixes it', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir)
+    const key = path.join(dir, 'server-key.pem')
+    chmodSync(key, 0o644)
+    const error = await expectSetupError(
+      loadOrCreateServerTls(dir),
+      /server-key\.pem can be read by other users \(mode 0644\)/,
+    )
+    expect(error.suggestions).toEqual([`Run: chmod 600 ${key}`])
+  })
+
+  it('refuses a corrupt key with a clear error and leaves every file as it was', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir)
+    writeFileSync(path.join(dir, 'server-key.pem'), '-----BEGIN PRIVATE KEY-----\ntruncated')
+    const before = snapshot(dir)
+    await expectSetupError(loadOrCreateServerTls(dir), /server-key\.pem is not a PEM private key/)
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('refuses a server key that does not match its certificate', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir)
+    writeFileSync(path.join(dir, 'server-key.pem'), readFileSync(path.join(dir, 'ca-key.pem')))
+    await expectSetupError(loadOrCreateServerTls(dir), /does not match the certificate/)
+  })
+
+  it('keeps the public names as links through one switchable generation directory', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir)
+    expect(lstatSync(path.join(dir, 'server.pem')).isSymbolicLink()).toBe(true)
+    expect(lstatSync(path.join(dir, '.tls')).isSymbolicLink()).toBe(true)
+  })
+})
+
+describe('loadProvidedTls', () => {
+  async function writePair(dir: string) {
+    const authority = await createAuthority('test')
+    const server = await issueServerCertificate(authority, ['localhost'])
+    const cert = path.join(dir, 'cert.pem')
+    const key = path.join(dir, 'key.pem')
+    writeFileSync(cert, server.cert)
+    writeFileSync(key, server.key, {mode: 0o600})
+    return {cert, key, otherKey: authority.key}
+  }
+
+  it('loads a matching certificate and key', async () => {
+    const dir = tempDir()
+    const {cert, key} = await writePair(dir)
+    const tls = await loadProvidedTls(cert, key)
+    expect(tls.origin).toBe('provided')
+    expect(tls.authority).toBeUndefined()
+  })
+
+  it('names a certificate file that does not exist', async () => {
+    const dir = tempDir()
+    const {key} = await writePair(dir)
+    await expectSetupError(
+      loadProvidedTls(path.join(dir, 'missing.pem'), key),
+      /The certificate file .*missing\.pem does not exist/,
+    )
+  })
+
+  it('refuses a key that does not belong to the certificate', async () => {
+    const dir = tempDir()
+    const {cert, otherKey} = await writePair(dir)
+    const wrongKey = path.join(dir, 'wrong.pem')
+    writeFileSync(wrongKey, otherKey)
+    await expectSetupError(loadProvidedTls(cert, wrongKey), /does not match the certificate/)
+  })
+
+  it('refuses a file that is not a certificate', async () => {
+    const dir = tempDir()
+    const {key} = await writePair(dir)
+    const notCert = path.join(dir, 'notes.txt')
+    writeFileSync(notCert, 'hello')
+    await expectSetupError(loadProvidedTls(notCert, key), /notes\.txt is not a PEM certificate/)
+  })
+})

@@ -1,0 +1,56 @@
+import {readFileSync, readdirSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {replaceFileSet, writeFileAtomic} from '../../src/config/files.js'
+import {useTempDir} from '../helpers/temp.js'
+
+const tempDir = useTempDir()
+
+describe('replaceFileSet', () => {
+  it('replaces every file of the set together', async () => {
+    const dir = tempDir()
+    await replaceFileSet(dir, 'pair', [
+      {name: 'a.pem', data: 'a1', mode: 0o644},
+      {name: 'b.pem', data: 'b1', mode: 0o600},
+    ])
+    await replaceFileSet(dir, 'pair', [
+      {name: 'a.pem', data: 'a2', mode: 0o644},
+      {name: 'b.pem', data: 'b2', mode: 0o600},
+    ])
+    expect(readFileSync(path.join(dir, 'a.pem'), 'utf8')).toBe('a2')
+    expect(readFileSync(path.join(dir, 'b.pem'), 'utf8')).toBe('b2')
+    expect(statSync(path.join(dir, 'b.pem')).mode & 0o777).toBe(0o600)
+    expect(readdirSync(dir).filter((entry) => entry.startsWith('.pair-'))).toHaveLength(1)
+  })
+
+  it('leaves the old set byte-identical when writing the new one fails midway', async () => {
+    const dir = tempDir()
+    await replaceFileSet(dir, 'pair', [
+      {name: 'a.pem', data: 'a1', mode: 0o644},
+      {name: 'b.pem', data: 'b1', mode: 0o600},
+    ])
+    const entriesBefore = readdirSync(dir).sort()
+    const failing = replaceFileSet(dir, 'pair', [
+      {name: 'a.pem', data: 'a2', mode: 0o644},
+      {name: 'missing-dir/b.pem', data: 'b2', mode: 0o600},
+    ])
+    await expect(failing).rejects.toThrow(/ENOENT/)
+    expect(readFileSync(path.join(dir, 'a.pem'), 'utf8')).toBe('a1')
+    expect(readFileSync(path.join(dir, 'b.pem'), 'utf8')).toBe('b1')
+    expect(readdirSync(dir).sort()).toEqual(entriesBefore)
+  })
+})
+
+describe('writeFileAtomic', () => {
+  it('writes the file with its mode and leaves no temporary file behind', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'config.json')
+    await writeFileAtomic(file, '{"version":1}', 0o600)
+    await writeFileAtomic(file, '{"version":2}', 0o600)
+    expect(readFileSync(file, 'utf8')).toBe('{"version":2}')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readdirSync(dir)).toEqual(['config.json'])
+  })
+})

@@ -1,0 +1,92 @@
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {afterEach} from 'vitest'
+
+export const projectDir = fileURLToPath(new URL('../../', import.meta.url))
+export const runJs = path.join(projectDir, 'bin', 'run.js')
+
+/** The environment a user's shell would give: no inherited homeauth variables, no colour, no extra CAs. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = {...process.env}
+  for (const key of Object.keys(env))
+    if (key.startsWith('HOMEAUTH_') || key === 'NODE_EXTRA_CA_CERTS') delete env[key]
+  delete env.FORCE_COLOR
+  return {...env, ...extra}
+}
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export class CliProcess {
+  stdout = ''
+  stderr = ''
+  readonly exited: Promise<CliResult>
+
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk))
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => resolve({code, signal, stdout: this.stdout, stderr: this.stderr}))
+    })
+  }
+
+  /** Resolves with the first match of `pattern` in stdout; rejects if the process exits first or time runs out. */
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs
+    let exited = false
+    void this.exited.then(() => (exited = true))
+    for (;;) {
+      const match = this.stdout.match(pattern)
+      if (match) return match
+      if (exited || Date.now() > deadline) {
+        throw new Error(
+          `no ${pattern} in output (exited: ${exited})\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+}
+
+/** Starts `homeauth ARGS` as a child process; killed after the test if still running. */
+export function useCli(): (
+  args: string[],
+  options?: {env?: Record<string, string>; command?: string[]},
+) => CliProcess {
+  const started: CliProcess[] = []
+  afterEach(async () => {
+    for (const cli of started.splice(0)) {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) {
+        cli.child.kill('SIGKILL')
+        await cli.exited
+      }
+    }
+  })
+  return (args, options = {}) => {
+    const [command, ...prefix] = options.command ?? [process.execPath, runJs]
+    const child = spawn(command!, [...prefix, ...args], {env: cleanEnv(options.env), stdio: 'pipe'})
+    const cli = new CliProcess(child)
+    started.push(cli)
+    return cli
+  }
+}
+
+/** Runs `homeauth ARGS` to completion with `input` on stdin (closed either way). */
+export async function runCli(
+  args: string[],
+  options: {env?: Record<string, string>; input?: string} = {},
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [runJs, ...args], {env: cleanEnv(options.env), stdio: 'pipe'})
+  const cli = new CliProcess(child)
+  child.stdin.end(options.input ?? '')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  const result = await cli.exited
+  clearTimeout(timer)
+  return result
+}

@@ -1,0 +1,49 @@
+import https from 'node:https'
+import type {IncomingHttpHeaders} from 'node:http'
+
+export interface Response {
+  status: number
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+export interface RequestOptions {
+  ca?: string
+  method?: string
+  headers?: Record<string, string>
+  /** Sent as `Authorization: Basic base64(user:password)`. */
+  auth?: {username: string; password: string}
+  servername?: string
+}
+
+export function basicHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`
+}
+
+/** One HTTPS request that trusts only `ca` (never the system store, never verification off). */
+export function request(url: string, options: RequestOptions = {}): Promise<Response> {
+  const headers = {...options.headers}
+  if (options.auth) headers.authorization = basicHeader(options.auth.username, options.auth.password)
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers,
+        ca: options.ca,
+        agent: false,
+        servername: options.servername,
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (body += chunk))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body}))
+        res.on('error', reject)
+      },
+    )
+    req.setTimeout(10_000, () => req.destroy(new Error(`request to ${url} timed out`)))
+    req.on('error', reject)
+    req.end()
+  })
+}

@@ -1,0 +1,34 @@
+import {readFile} from 'node:fs/promises'
+
+import {afterEach} from 'vitest'
+
+import {startHomeauth, type HomeauthServer, type ServeOptions} from '../../src/server/serve.js'
+
+export const user = {username: 'JeffLynne', password: 'ELO'}
+
+export interface TestServer extends HomeauthServer {
+  url: string
+  /** The PEM a client must trust: the local CA, or the user's own certificate. */
+  ca: string
+}
+
+/** Starts the real server on 127.0.0.1, port 0, with its CA in `configDir`; closed after the test. */
+export function useTestServer(): (configDir: string, options?: Partial<ServeOptions>) => Promise<TestServer> {
+  const started: HomeauthServer[] = []
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.running.close()))
+  })
+  return async (configDir, options = {}) => {
+    const server = await startHomeauth({
+      configDir,
+      credentials: user,
+      secret: 'The answer is 42.',
+      host: '127.0.0.1',
+      port: 0,
+      ...options,
+    })
+    started.push(server)
+    const ca = server.tls.authority ? await readFile(server.tls.authority.file, 'utf8') : server.tls.cert
+    return {...server, url: `https://127.0.0.1:${server.running.port}`, ca}
+  }
+}

@@ -1,0 +1,113 @@
+import net from 'node:net'
+import tls from 'node:tls'
+
+import {afterEach, beforeAll, describe, expect, it} from 'vitest'
+
+import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
+import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {startServer, type ListenOptions, type RunningServer} from '../../src/server/listen.js'
+import {request} from '../helpers/https.js'
+
+let authority: PemPair
+let pair: PemPair
+const running: RunningServer[] = []
+
+beforeAll(async () => {
+  authority = await createAuthority('listen test CA')
+  pair = await issueServerCertificate(authority, ['localhost', '127.0.0.1'])
+})
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.close()))
+})
+
+async function listen(options: Partial<ListenOptions> = {}): Promise<RunningServer> {
+  const server = await startServer({
+    handler: (_req, res) => res.end('ok'),
+    tls: pair,
+    host: '127.0.0.1',
+    port: 0,
+    ...options,
+  })
+  running.push(server)
+  return server
+}
+
+/** Resolves with the ms a raw TCP connection stayed open before the server closed it. */
+function timeUntilClosed(socket: net.Socket): Promise<number> {
+  const started = Date.now()
+  return new Promise((resolve) => socket.on('close', () => resolve(Date.now() - started)))
+}
+
+describe('startServer', () => {
+  it('reports a busy port as exit code 9 with one sentence', async () => {
+    const first = await listen()
+    const error = await startServer({
+      handler: () => {},
+      tls: pair,
+      host: '127.0.0.1',
+      port: first.port,
+    }).catch((caught) => caught)
+    expect(error).toBeInstanceOf(HomeauthError)
+    expect(error.exitCode).toBe(ExitCode.portUnavailable)
+    expect(error.message).toBe(
+      `Cannot listen on port ${first.port} on 127.0.0.1: another program is already using it.`,
+    )
+  })
+
+  it('reports an address that is not on this machine as a usage error', async () => {
+    const error = await startServer({handler: () => {}, tls: pair, host: '192.0.2.123', port: 0}).catch(
+      (caught) => caught,
+    )
+    expect(error).toBeInstanceOf(HomeauthError)
+    expect(error.exitCode).toBe(ExitCode.usage)
+  })
+
+  it('drops a client that connects and never starts the TLS handshake', async () => {
+    const server = await listen({timeouts: {handshakeMs: 300}})
+    const socket = net.connect(server.port, '127.0.0.1')
+    socket.on('error', () => {})
+    expect(await timeUntilClosed(socket)).toBeLessThan(5_000)
+  })
+
+  it('drops a client that sends its headers too slowly, while serving others', async () => {
+    const server = await listen({timeouts: {headersMs: 400, checkIntervalMs: 100}})
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      ca: authority.cert,
+      servername: 'localhost',
+    })
+    socket.on('error', () => {})
+    socket.on('secureConnect', () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n'))
+    const closed = timeUntilClosed(socket)
+    expect((await request(`https://localhost:${server.port}/`, {ca: authority.cert})).body).toBe('ok')
+    expect(await closed).toBeLessThan(5_000)
+  })
+
+  it('lets an in-flight request finish on close, then stops accepting', async () => {
+    let release = () => {}
+    const server = await listen({
+      handler: (_req, res) => {
+        release = () => res.end('finished')
+      },
+    })
+    const inFlight = request(`https://localhost:${server.port}/`, {ca: authority.cert})
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const closed = server.close()
+    await expect(request(`https://localhost:${server.port}/`, {ca: authority.cert})).rejects.toThrow(
+      /ECONNREFUSED/,
+    )
+    release()
+    expect((await inFlight).body).toBe('finished')
+    await closed
+  })
+
+  it('cuts connections still open after the grace period', async () => {
+    const server = await listen({handler: () => {}, timeouts: {shutdownGraceMs: 200}})
+    const stuck = request(`https://localhost:${server.port}/`, {ca: authority.cert})
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await server.close()
+    await expect(stuck).rejects.toThrow(/socket hang up|ECONNRESET/)
+  })
+})
