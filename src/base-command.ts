@@ -2,6 +2,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {ExitCode, HomeauthError} from './errors.js'
 import {isPromptCancelled} from './ui/prompts.js'
+import {failure} from './ui/render.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -51,7 +52,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         this.logJson({error: {code: error.exitCode, message: error.message, suggestions: error.suggestions}})
         return this.exit(error.exitCode)
       }
-      return this.error(error.message, {exit: error.exitCode, suggestions: error.suggestions})
+      failure(error.message, error.suggestions)
+      return this.exit(error.exitCode)
     }
     if (error.oclif?.exit !== undefined) throw error
     if (process.env.DEBUG) this.logToStderr(error.stack ?? String(error))
@@ -59,9 +61,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.logJson({error: {code: ExitCode.unexpected, message: error.message, suggestions: []}})
       return this.exit(ExitCode.unexpected)
     }
-    return this.error(`Unexpected failure: ${error.message}`, {
-      exit: ExitCode.unexpected,
-      suggestions: ['Run again with DEBUG=1 to see the stack trace, and report it.'],
-    })
+    failure(`Unexpected failure: ${error.message}`, [
+      'Run again with DEBUG=1 to see the stack trace, and report it.',
+    ])
+    return this.exit(ExitCode.unexpected)
   }
 }

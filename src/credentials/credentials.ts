@@ -6,14 +6,16 @@ export interface Credentials {
 // RFC 7617 §2: user-id and password MUST NOT contain control characters (CTLs, NUL included).
 // Checking before any hashing also matters: scrypt's inner HMAC pads keys with zeros, so `pw` and
 // `pw\0` would otherwise hash alike. U+FFFD marks bytes that were not valid UTF-8 (RFC 7617 §2.1).
+// The line and paragraph separators U+2028/U+2029 are refused too: the Basic-auth parser (jshttp's
+// basic-auth) cannot carry them, so a password containing one could never be used.
 // eslint-disable-next-line no-control-regex
-const forbidden = /[\u0000-\u001f\u007f-\u009f\ufffd]/
+const forbidden = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/
 
 /** Why `value` cannot be a user name or password, or undefined when it can. */
 export function credentialProblem(kind: 'user name' | 'password', value: string): string | undefined {
   if (value === '') return `The ${kind} is empty.`
   if (forbidden.test(value))
-    return `The ${kind} contains a control character or invalid UTF-8, which RFC 7617 forbids.`
+    return `The ${kind} contains a control character, a line separator or invalid UTF-8, which Basic auth cannot carry.`
   if (kind === 'user name' && value.includes(':'))
     return 'The user name contains ":", which Basic auth cannot carry.'
   return undefined

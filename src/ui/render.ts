@@ -67,6 +67,13 @@ export function accessLine(entry: AccessLogEntry): void {
   )
 }
 
+/** A user-facing failure: one line for what is wrong, one per suggestion for what to do. */
+export function failure(message: string, suggestions: string[]): void {
+  console.error(
+    [color.red(`Error: ${message}`), ...suggestions.map((suggestion) => `  Try: ${suggestion}`)].join('\n'),
+  )
+}
+
 export function warning(message: string): void {
   console.error(color.yellow(`Warning: ${message}`))
 }

@@ -1,0 +1,84 @@
+import fc from 'fast-check'
+import {describe, expect, it} from 'vitest'
+
+import {credentialProblem} from '../../src/credentials/credentials.js'
+import {createPlainVerifier} from '../../src/credentials/verifier.js'
+import {parseAuthorization} from '../../src/server/basic-auth.js'
+import {basicHeader} from '../helpers/https.js'
+
+describe('credentialProblem', () => {
+  it('refuses empty values, control characters (NUL included) and a colon in the user name', () => {
+    expect(credentialProblem('password', '')).toMatch(/empty/)
+    for (const control of ['\u0000', '\n', '\r', '\t', '\u001b', '\u007f', '\u0085', '\u2028']) {
+      expect(credentialProblem('password', `pw${control}`)).toMatch(/control character/)
+    }
+    expect(credentialProblem('user name', 'a:b')).toMatch(/":"/)
+    expect(credentialProblem('password', 'a:b')).toBeUndefined()
+    expect(credentialProblem('password', 'pässwörd 🔑')).toBeUndefined()
+  })
+})
+
+describe('parseAuthorization', () => {
+  it('decodes UTF-8, splits at the first colon and normalises to NFC', () => {
+    expect(parseAuthorization(basicHeader('Zoe\u0308', 'a:b:c'))).toEqual({
+      username: 'Zoë',
+      password: 'a:b:c',
+    })
+  })
+
+  it('treats credentials with control characters or invalid UTF-8 as absent', () => {
+    expect(parseAuthorization(basicHeader('JeffLynne', 'ELO\u0000'))).toBeUndefined()
+    expect(parseAuthorization(`Basic ${Buffer.from([0x61, 0x3a, 0xc3]).toString('base64')}`)).toBeUndefined()
+  })
+
+  it('never throws, whatever the header', () => {
+    fc.assert(
+      fc.property(fc.string({unit: 'binary'}), (header) => {
+        parseAuthorization(header)
+        parseAuthorization(`Basic ${header}`)
+        parseAuthorization(`Basic ${Buffer.from(header).toString('base64')}`)
+      }),
+      {numRuns: 2000},
+    )
+  })
+
+  it('round-trips every valid user name and password', () => {
+    const text = fc
+      .string({unit: 'grapheme', minLength: 1})
+      .filter((value) => credentialProblem('password', value) === undefined)
+    fc.assert(
+      fc.property(
+        text.filter((value) => !value.includes(':')),
+        text,
+        (username, password) => {
+          expect(parseAuthorization(basicHeader(username, password))).toEqual({
+            username: username.normalize('NFC'),
+            password: password.normalize('NFC'),
+          })
+        },
+      ),
+      {numRuns: 1000},
+    )
+  })
+})
+
+describe('createPlainVerifier', () => {
+  const verifier = createPlainVerifier({username: 'JeffLynne', password: 'ELO'})
+
+  it('accepts exactly the right pair', async () => {
+    expect(await verifier.verify({username: 'JeffLynne', password: 'ELO'})).toBe(true)
+    expect(await verifier.verify({username: 'JeffLynne', password: 'ELO '})).toBe(false)
+    expect(await verifier.verify({username: 'JeffLynn', password: 'eELO'})).toBe(false)
+    expect(await verifier.verify({username: 'ELO', password: 'JeffLynne'})).toBe(false)
+  })
+
+  it('never accepts any other pair', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.string(), async (username, password) => {
+        fc.pre(username !== 'JeffLynne' || password !== 'ELO')
+        expect(await verifier.verify({username, password})).toBe(false)
+      }),
+      {numRuns: 500},
+    )
+  })
+})

@@ -1,0 +1,113 @@
+import {PassThrough} from 'node:stream'
+
+import {describe, expect, it} from 'vitest'
+
+import {readFirstLine, resolveCredentials, type CredentialInputs} from '../../src/credentials/sources.js'
+import {ExitCode, HomeauthError} from '../../src/errors.js'
+import type {Prompts} from '../../src/ui/prompts.js'
+
+function stdinWith(text: string | undefined, isTTY = false): PassThrough & {isTTY?: boolean} {
+  const stream: PassThrough & {isTTY?: boolean} = new PassThrough()
+  stream.isTTY = isTTY
+  if (text !== undefined) stream.end(text)
+  return stream
+}
+
+const noPrompts: Prompts = {
+  input: () => Promise.reject(new Error('must not prompt')),
+  password: () => Promise.reject(new Error('must not prompt')),
+}
+
+function inputs(overrides: Partial<CredentialInputs>): CredentialInputs {
+  return {env: {}, stdin: stdinWith(''), prompts: noPrompts, ...overrides}
+}
+
+async function usageFailure(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.catch((caught: unknown) => caught)
+  expect(error).toBeInstanceOf(HomeauthError)
+  expect((error as HomeauthError).exitCode).toBe(ExitCode.usage)
+  return (error as HomeauthError).message
+}
+
+describe('readFirstLine', () => {
+  it('strips exactly one trailing \\n or \\r\\n and ignores later lines', async () => {
+    expect(await readFirstLine(stdinWith('secret\n'))).toBe('secret')
+    expect(await readFirstLine(stdinWith('secret\r\n'))).toBe('secret')
+    expect(await readFirstLine(stdinWith('secret'))).toBe('secret')
+    expect(await readFirstLine(stdinWith('secret\nsecond line\n'))).toBe('secret')
+    expect(await readFirstLine(stdinWith(' spaced \n'))).toBe(' spaced ')
+  })
+})
+
+describe('resolveCredentials', () => {
+  it('takes -u and -p first', async () => {
+    const resolved = await resolveCredentials(
+      inputs({
+        username: 'JeffLynne',
+        password: 'ELO',
+        env: {HOMEAUTH_USERNAME: 'other', HOMEAUTH_PASSWORD: 'other'},
+      }),
+    )
+    expect(resolved).toEqual({
+      credentials: {username: 'JeffLynne', password: 'ELO'},
+      source: 'the command line (-u/-p)',
+    })
+  })
+
+  it('reads the password from stdin with --password-stdin', async () => {
+    const resolved = await resolveCredentials(
+      inputs({username: 'JeffLynne', passwordStdin: true, stdin: stdinWith('Mr Blue Sky\r\n')}),
+    )
+    expect(resolved.credentials.password).toBe('Mr Blue Sky')
+    expect(resolved.source).toBe('user name from -u, password from --password-stdin')
+  })
+
+  it('refuses an empty password on stdin', async () => {
+    expect(
+      await usageFailure(
+        resolveCredentials(inputs({username: 'a', passwordStdin: true, stdin: stdinWith('\n')})),
+      ),
+    ).toMatch(/empty/)
+  })
+
+  it('refuses --password together with --password-stdin', async () => {
+    expect(
+      await usageFailure(resolveCredentials(inputs({username: 'a', password: 'b', passwordStdin: true}))),
+    ).toMatch(/cannot be used together/)
+  })
+
+  it('falls back to HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD', async () => {
+    const resolved = await resolveCredentials(
+      inputs({env: {HOMEAUTH_USERNAME: 'JeffLynne', HOMEAUTH_PASSWORD: 'ELO'}}),
+    )
+    expect(resolved).toEqual({
+      credentials: {username: 'JeffLynne', password: 'ELO'},
+      source: 'the environment (HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD)',
+    })
+  })
+
+  it('names the flags to use when a value is missing and stdin is not a terminal', async () => {
+    const message = await usageFailure(resolveCredentials(inputs({username: 'JeffLynne'})))
+    expect(message).toBe('No password given, and stdin is not a terminal to ask for one.')
+  })
+
+  it('asks at a terminal for what is missing, through the prompt seam', async () => {
+    const asked: string[] = []
+    const prompts: Prompts = {
+      input: async (message) => (asked.push(message), 'JeffLynne'),
+      password: async (message) => (asked.push(message), 'ELO'),
+    }
+    const resolved = await resolveCredentials(inputs({stdin: stdinWith(undefined, true), prompts}))
+    expect(asked).toEqual(['User name', 'Password for JeffLynne'])
+    expect(resolved).toEqual({
+      credentials: {username: 'JeffLynne', password: 'ELO'},
+      source: 'user name from the prompt, password from the prompt',
+    })
+  })
+
+  it('refuses credentials with control characters before anything else sees them', async () => {
+    expect(
+      await usageFailure(resolveCredentials(inputs({username: 'JeffLynne', password: 'ELO\u0000'}))),
+    ).toMatch(/control character/)
+  })
+})
