@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
-import {defaultRealm} from '../server/app.js'
+import {defaultRealm} from '../server/basic-auth.js'
 import {prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
 

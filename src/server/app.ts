@@ -2,11 +2,9 @@ import express, {type NextFunction, type Request, type Response} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
-import {basicAuth} from './basic-auth.js'
+import {basicAuth, defaultRealm} from './basic-auth.js'
 import {renderIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
-
-export const defaultRealm = 'homeauth'
 
 export interface AppOptions {
   secret: string

@@ -4,6 +4,8 @@ import type {NextFunction, Request, RequestHandler, Response} from 'express'
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
 import type {CredentialVerifier} from '../credentials/verifier.js'
 
+export const defaultRealm = 'homeauth'
+
 /** The recipe's 401 body, kept byte for byte so its clients keep working. */
 export const authenticateBody = {message: 'Authenticate.'}
 

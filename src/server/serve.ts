@@ -4,8 +4,8 @@ import type {Credentials} from '../credentials/credentials.js'
 import {createPlainVerifier} from '../credentials/verifier.js'
 import {usageError} from '../errors.js'
 import type {AccessLogEntry} from './access-log.js'
-import {createApp, defaultRealm} from './app.js'
-import {realmProblem} from './basic-auth.js'
+import {createApp} from './app.js'
+import {defaultRealm, realmProblem} from './basic-auth.js'
 import {startServer, type RunningServer, type Timeouts} from './listen.js'
 
 export interface ServeOptions {
