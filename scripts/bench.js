@@ -28,7 +28,8 @@ const env = {...process.env, NO_COLOR: '1'}
 delete env.NODE_EXTRA_CA_CERTS
 
 const median = (numbers) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]
-const percentile = (numbers, p) => [...numbers].sort((a, b) => a - b)[Math.min(numbers.length - 1, Math.floor(numbers.length * p))]
+const percentile = (numbers, p) =>
+  [...numbers].sort((a, b) => a - b)[Math.min(numbers.length - 1, Math.floor(numbers.length * p))]
 const fmt = (ms) => `${ms.toFixed(1)} ms`
 
 function timeCommand(args) {
@@ -102,7 +103,9 @@ function baselineServer(dir) {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'homeauth-bench-'))
 try {
-  console.log(`homeauth benchmark — node ${process.version}, ${os.cpus().length} cores, NODE_EXTRA_CA_CERTS unset`)
+  console.log(
+    `homeauth benchmark — node ${process.version}, ${os.cpus().length} cores, NODE_EXTRA_CA_CERTS unset`,
+  )
   console.log('\nStart-up (median of %d runs)', runs)
   const baseline = timeCommand(['-e', '0'])
   const version = timeCommand([runJs, '--version'])
@@ -127,9 +130,13 @@ try {
     ['bare https (baseline)', bareResult],
     ['homeauth, authenticated', homeauthResult],
   ]) {
-    console.log(`  ${name.padEnd(24)} ${result.perSecond.toFixed(0).padStart(6)} req/s  p50 ${fmt(result.p50)}  p99 ${fmt(result.p99)}`)
+    console.log(
+      `  ${name.padEnd(24)} ${result.perSecond.toFixed(0).padStart(6)} req/s  p50 ${fmt(result.p50)}  p99 ${fmt(result.p99)}`,
+    )
   }
-  console.log(`  homeauth / baseline      ${((homeauthResult.perSecond / bareResult.perSecond) * 100).toFixed(0)}% of the throughput`)
+  console.log(
+    `  homeauth / baseline      ${((homeauthResult.perSecond / bareResult.perSecond) * 100).toFixed(0)}% of the throughput`,
+  )
   bare.close()
   again.child.kill('SIGTERM')
   await new Promise((resolve) => again.child.once('exit', resolve))
