@@ -53,6 +53,11 @@ export function createApp(options: AppOptions): express.Express {
     })
     .all(methodNotAllowed)
 
+  // Browsers ask for an icon on every visit: answer with nothing rather than a 404 in their console.
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end()
+  })
+
   app.use((_req, res) => {
     res.status(404).json({message: 'Not found.'})
   })

@@ -131,6 +131,12 @@ describe('routes', () => {
     expect(JSON.parse(response.body)).toEqual({message: 'Not found.'})
   })
 
+  it('answers the browser’s favicon request with 204 after authentication', async () => {
+    const server = await startServer(tempDir())
+    expect((await request(`${server.url}/favicon.ico`, {ca: server.ca})).status).toBe(401)
+    expect((await request(`${server.url}/favicon.ico`, {ca: server.ca, auth: user})).status).toBe(204)
+  })
+
   it('answers 405 with Allow for other methods, after authentication', async () => {
     const server = await startServer(tempDir())
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
@@ -149,6 +155,17 @@ describe('routes', () => {
     expect(head.body).toBe('')
     expect(head.headers['content-type']).toBe(get.headers['content-type'])
     expect(head.headers['content-length']).toBe(get.headers['content-length'])
+  })
+
+  it('answers 431 to a header section over 8 KiB, and keeps serving', async () => {
+    const server = await startServer(tempDir())
+    const response = await request(`${server.url}/api/secret`, {
+      ca: server.ca,
+      auth: user,
+      headers: {'x-padding': 'a'.repeat(9000)},
+    })
+    expect(response.status).toBe(431)
+    expect((await request(`${server.url}/api/secret`, {ca: server.ca, auth: user})).status).toBe(200)
   })
 
   it('answers a malformed path with 404, never a stack trace', async () => {
