@@ -8,7 +8,10 @@ export const privateFileMode = 0o600
 export const publicFileMode = 0o644
 const privateDirMode = 0o700
 
-/** Creates the config directory (0700) or checks that an existing one belongs to us, tightening its mode. */
+/**
+ * Creates the config directory (0700), or checks an existing one: it must belong to this user and
+ * must not be writable by others, who could otherwise swap the certificate links (as ssh checks ~/.ssh).
+ */
 export async function ensureConfigDir(dir: string): Promise<void> {
   await fs.mkdir(dir, {recursive: true, mode: privateDirMode})
   const stats = await fs.stat(dir)
@@ -22,7 +25,12 @@ export async function ensureConfigDir(dir: string): Promise<void> {
       'Run homeauth as that user, or pass a directory of your own with --config-dir.',
     ])
   }
-  if ((stats.mode & 0o777) !== privateDirMode) await fs.chmod(dir, privateDirMode)
+  if ((stats.mode & 0o022) !== 0) {
+    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0')
+    throw setupError(`The config directory ${dir} can be written by other users (mode ${mode}).`, [
+      `Run: chmod 700 ${dir}`,
+    ])
+  }
 }
 
 export async function exists(file: string): Promise<boolean> {

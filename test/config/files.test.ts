@@ -1,9 +1,10 @@
-import {readFileSync, readdirSync, statSync} from 'node:fs'
+import {chmodSync, mkdirSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {replaceFileSet, writeFileAtomic} from '../../src/config/files.js'
+import {ensureConfigDir, replaceFileSet, writeFileAtomic} from '../../src/config/files.js'
+import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
@@ -52,5 +53,24 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"version":2}')
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(readdirSync(dir)).toEqual(['config.json'])
+  })
+})
+
+describe('ensureConfigDir', () => {
+  it('creates missing directories with mode 0700', async () => {
+    const dir = path.join(tempDir(), 'a', 'homeauth')
+    await ensureConfigDir(dir)
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+  })
+
+  it('refuses a directory that others can write to, naming the chmod, and leaves its mode alone', async () => {
+    const dir = path.join(tempDir(), 'shared')
+    mkdirSync(dir)
+    chmodSync(dir, 0o777)
+    const error = await ensureConfigDir(dir).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(HomeauthError)
+    expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
+    expect((error as HomeauthError).suggestions).toEqual([`Run: chmod 700 ${dir}`])
+    expect(statSync(dir).mode & 0o777).toBe(0o777)
   })
 })
