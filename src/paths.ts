@@ -6,6 +6,8 @@ export const templatesDir = fileURLToPath(new URL('../templates/', import.meta.u
 
 /** File names inside the config directory (modes: see README, "Where things live"). */
 export const configFiles = {
+  config: 'config.json',
+  state: 'state.json',
   caCert: 'ca.pem',
   caKey: 'ca-key.pem',
   serverCert: 'server.pem',

@@ -3,7 +3,8 @@ import {promises as fs} from 'node:fs'
 import os from 'node:os'
 
 import {
-  replaceFileSet,
+  updateFileSet,
+  type SetFile,
   ensureConfigDir,
   exists,
   privateFileMode,
@@ -71,13 +72,14 @@ function authorityName(): string {
   return `homeauth local CA (${user}@${os.hostname()})`
 }
 
-async function storeSet(configDir: string, authority: PemPair, server: PemPair): Promise<void> {
-  await replaceFileSet(configDir, 'tls', [
+/** The four certificate files, with their modes, ready for `updateFileSet`. */
+export function certificateFiles(authority: PemPair, server: PemPair): SetFile[] {
+  return [
     {name: configFiles.caCert, data: authority.cert, mode: publicFileMode},
     {name: configFiles.caKey, data: authority.key, mode: privateFileMode},
     {name: configFiles.serverCert, data: server.cert, mode: publicFileMode},
     {name: configFiles.serverKey, data: server.key, mode: privateFileMode},
-  ])
+  ]
 }
 
 export interface LoadOptions {
@@ -108,7 +110,7 @@ export async function loadOrCreateServerTls(
     summarize(existing.certificate, now).daysLeft >= renewBeforeDays
   if (!server || !usable) {
     server = await issueServerCertificate(authority, certificateHosts(options.extraHosts), now)
-    await storeSet(configDir, authority, server)
+    await updateFileSet(configDir, certificateFiles(authority, server))
     if (stored) origin = 'renewed'
   }
   const authorityCert = new X509Certificate(authority.cert)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../server/basic-auth.js'
@@ -11,9 +12,12 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Start the protected HTTPS server.'
   static description = `Serves a page (/) and a JSON endpoint (/api/secret) over HTTPS, behind HTTP Basic auth.
 Without --cert/--key, a local CA and a server certificate are made in the config directory on first use and reused after.
-Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, else a prompt on a terminal.`
+Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, else the hash stored by init, else a prompt on a terminal.
+After init, every flag is optional: port, secret and host names come from the config, and flags override them.
+SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the certificate.`
 
   static examples = [
+    '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --username JeffLynne --password ELO',
     'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> --username JeffLynne --password-stdin',
     '<%= config.bin %> <%= command.id %> --port 0 --secret-file ./message.txt',
@@ -63,7 +67,8 @@ Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HO
       )
     if (flags.secret !== undefined)
       render.warning('--secret is visible to other users in ps; prefer --secret-file or HOMEAUTH_SECRET.')
-    const {credentials, source} = await resolveCredentials({
+    const config = await readConfig(this.configDir)
+    const {credentials, username, source} = await resolveCredentials({
       username: flags.username,
       password: flags.password,
       passwordStdin: flags['password-stdin'],
@@ -75,22 +80,24 @@ Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HO
       secret: flags.secret,
       secretFile: flags['secret-file'],
       env: process.env,
+      stored: config?.secret,
     })
-    const {startHomeauth, stopOnSignals} = await import('../server/serve.js')
+    const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
     const server = await startHomeauth({
       configDir: this.configDir,
       credentials,
       secret,
       realm: flags.realm,
-      host: flags.host,
-      port: flags.port,
+      host: flags.host ?? config?.host ?? undefined,
+      port: flags.port ?? config?.port ?? defaultPort,
       tlsFiles: flags.cert && flags.key ? {cert: flags.cert, key: flags.key} : undefined,
-      extraHosts: flags.san,
+      extraHosts: [...(config?.sans ?? []), ...(flags.san ?? [])],
       frameAncestors: flags['frame-ancestors'],
       onRequest: render.accessLine,
       onError: render.serverError,
+      onReload: render.reloaded,
     })
-    render.banner({...server, username: credentials.username, credentialSource: source, realm: flags.realm})
-    render.stopped(await stopOnSignals(server.running))
+    render.banner({...server, username, credentialSource: source, realm: flags.realm})
+    render.stopped(await serveUntilSignal(server, render.reloadFailed))
   }
 }

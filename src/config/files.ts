@@ -113,13 +113,38 @@ async function replaceSymlink(link: string, target: string): Promise<void> {
   }
 }
 
+/** Name of the set that holds config.json and the certificate files in the config directory. */
+export const dataSet = 'data'
+
+async function readGeneration(dir: string, set: string): Promise<SetFile[]> {
+  const generationDir = path.join(dir, `.${set}`)
+  let names: string[]
+  try {
+    names = await fs.readdir(generationDir)
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return []
+    throw error
+  }
+  return Promise.all(
+    names.map(async (name) => {
+      const file = path.join(generationDir, name)
+      const [data, stats] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)])
+      return {name, data, mode: stats.mode & 0o777}
+    }),
+  )
+}
+
 /**
- * Replaces a set of files that must match (a key and its certificate) as a unit.
+ * Replaces files that must match (a key and its certificate, the config that names them) as a unit.
  * The files live in a generation directory `.<set>-<id>`; `.<set>` is a symlink to the current
- * generation and each public name (`server.pem`) links through it. Switching generations is one
- * rename of the `.<set>` link, so a crash or power cut leaves either the old set or the new one.
+ * generation and each public name (`server.pem`) links through it. A new generation holds the
+ * changed files plus copies of the unchanged ones, and switching to it is one rename of the
+ * `.<set>` link: a crash or power cut leaves either the whole old set or the whole new one.
  */
-export async function replaceFileSet(dir: string, set: string, files: SetFile[]): Promise<void> {
+export async function updateFileSet(dir: string, changes: SetFile[], set = dataSet): Promise<void> {
+  const merged = new Map((await readGeneration(dir, set)).map((file) => [file.name, file]))
+  for (const file of changes) merged.set(file.name, file)
+  const files = [...merged.values()]
   const currentLink = path.join(dir, `.${set}`)
   const generation = `.${set}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
   const generationDir = path.join(dir, generation)

@@ -9,11 +9,16 @@ export interface SecretInputs {
   secret?: string
   secretFile?: string
   env: NodeJS.ProcessEnv
+  /** The message stored by `init`. */
+  stored?: string
 }
 
-/** The secret message: --secret, else --secret-file (one trailing newline dropped), else HOMEAUTH_SECRET, else the default. */
+/**
+ * The secret message: --secret, else --secret-file (one trailing newline dropped), else
+ * HOMEAUTH_SECRET, else the stored one, else the default.
+ */
 export async function resolveSecret(inputs: SecretInputs): Promise<string> {
-  let secret = inputs.secret ?? inputs.env.HOMEAUTH_SECRET
+  let secret = inputs.secret ?? inputs.env.HOMEAUTH_SECRET ?? inputs.stored
   if (inputs.secretFile !== undefined) {
     const file = inputs.secretFile
     const stats = await fs.stat(file).catch((error: unknown) => {

@@ -15,10 +15,14 @@ export interface CredentialInputs {
   env: NodeJS.ProcessEnv
   stdin: Readable & {isTTY?: boolean}
   prompts: Prompts
+  /** The user name whose password hash `init` stored, if any: used when nothing else is given. */
+  storedUsername?: string
 }
 
 export interface ResolvedCredentials {
-  credentials: Credentials
+  /** The credentials to accept; undefined means the hash stored in config.json. */
+  credentials?: Credentials
+  username: string
   /** Where they came from, for the banner: never the password itself. */
   source: string
 }
@@ -49,7 +53,8 @@ function describeSource(username: string, password: string): string {
 
 /**
  * Finds the credentials for `serve`: -u/-p (or --password-stdin), else HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD,
- * else a prompt on a terminal, else a usage error naming the flags. Never prompts without a terminal.
+ * else the hash stored by `init`, else a prompt on a terminal, else a usage error naming the flags.
+ * Never prompts without a terminal.
  */
 export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
   if (inputs.password !== undefined && inputs.passwordStdin) {
@@ -71,11 +76,14 @@ export async function resolveCredentials(inputs: CredentialInputs): Promise<Reso
   } else if (inputs.env.HOMEAUTH_PASSWORD)
     [password, passwordSource] = [inputs.env.HOMEAUTH_PASSWORD, 'HOMEAUTH_PASSWORD']
 
+  if (username === undefined && password === undefined && inputs.storedUsername !== undefined) {
+    return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
+  }
   if (username === undefined || password === undefined) {
     if (!canPrompt(inputs.stdin)) {
       const missing = username === undefined ? 'user name' : 'password'
       throw usageError(`No ${missing} given, and stdin is not a terminal to ask for one.`, [
-        'Pass --username with --password-stdin, or set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD.',
+        'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
       ])
     }
     if (username === undefined) {
@@ -90,8 +98,6 @@ export async function resolveCredentials(inputs: CredentialInputs): Promise<Reso
 
   const problem = credentialProblem('user name', username) ?? credentialProblem('password', password)
   if (problem) throw usageError(problem, ['Choose another user name or password.'])
-  return {
-    credentials: normalizeCredentials({username, password}),
-    source: describeSource(usernameSource, passwordSource),
-  }
+  const credentials = normalizeCredentials({username, password})
+  return {credentials, username: credentials.username, source: describeSource(usernameSource, passwordSource)}
 }

@@ -1,28 +1,33 @@
 import {loadOrCreateServerTls, loadProvidedTls, type ServerTls} from '../certificates/store.js'
 import {isValidHost, lanAddresses, machineNames} from '../certificates/hosts.js'
+import {requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
-import {createPlainVerifier} from '../credentials/verifier.js'
+import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
 import {usageError} from '../errors.js'
 import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
 import {defaultRealm, realmProblem} from './basic-auth.js'
 import {startServer, type RunningServer, type Timeouts} from './listen.js'
+import {clearState, writeState} from './state.js'
 
 export interface ServeOptions {
   configDir: string
-  credentials: Credentials
+  /** Credentials given at start-up; without them, the hash stored by `init` in config.json is used. */
+  credentials?: Credentials
   secret: string
   realm?: string
   host?: string
   port: number
   /** The user's own certificate and key (--cert/--key) instead of the local CA's. */
   tlsFiles?: {cert: string; key: string}
-  /** Host names and addresses added to a certificate homeauth makes (--san). */
+  /** Host names and addresses added to a certificate homeauth makes (config's sans and --san). */
   extraHosts?: string[]
   frameAncestors?: string[]
   timeouts?: Partial<Timeouts>
   onRequest?: (entry: AccessLogEntry) => void
   onError?: (error: Error) => void
+  /** Told what a reload (SIGHUP, or the periodic certificate check) changed. */
+  onReload?: (message: string) => void
 }
 
 export interface HomeauthServer {
@@ -30,9 +35,15 @@ export interface HomeauthServer {
   tls: ServerTls
   /** Where to open the page: the bound address, or loopback, the machine's names and LAN addresses. */
   urls: string[]
+  /** Reads the stored credentials and the certificate again; new connections and requests use them. */
+  reload(): Promise<void>
+  /** Stops gracefully and removes state.json. */
+  close(): Promise<void>
 }
 
 const wildcardHosts = new Set(['::', '0.0.0.0'])
+/** A long-running server checks its certificate this often, renewing it when fewer than 30 days are left. */
+const certificateCheckMs = 12 * 60 * 60 * 1000
 
 function urlFor(host: string, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}/`
@@ -70,15 +81,25 @@ function checkOptions(options: ServeOptions): void {
   }
 }
 
-/** Loads or makes the certificates, builds the app and starts listening: the whole of `homeauth serve`. */
+async function loadVerifier(options: ServeOptions): Promise<CredentialVerifier> {
+  if (options.credentials) return createPlainVerifier(options.credentials)
+  return createHashedVerifier(await requireConfig(options.configDir))
+}
+
+function loadTls(options: ServeOptions): Promise<ServerTls> {
+  return options.tlsFiles
+    ? loadProvidedTls(options.tlsFiles.cert, options.tlsFiles.key)
+    : loadOrCreateServerTls(options.configDir, {extraHosts: options.extraHosts})
+}
+
+/** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
 export async function startHomeauth(options: ServeOptions): Promise<HomeauthServer> {
   checkOptions(options)
-  const tls = options.tlsFiles
-    ? await loadProvidedTls(options.tlsFiles.cert, options.tlsFiles.key)
-    : await loadOrCreateServerTls(options.configDir, {extraHosts: options.extraHosts})
+  let verifier = await loadVerifier(options)
+  let tls = await loadTls(options)
   const app = createApp({
     secret: options.secret,
-    verifier: createPlainVerifier(options.credentials),
+    verifier: {verify: (candidate) => verifier.verify(candidate)},
     realm: options.realm,
     frameAncestors: options.frameAncestors,
     onRequest: options.onRequest,
@@ -91,22 +112,65 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     port: options.port,
     timeouts: options.timeouts,
   })
-  return {running, tls, urls: serverUrls(running.host, running.port)}
+  const urls = serverUrls(running.host, running.port)
+  await writeState(options.configDir, {pid: process.pid, url: urls[0]!, startedAt: new Date().toISOString()})
+
+  async function reloadTls(): Promise<void> {
+    const next = await loadTls(options)
+    if (next.certificate.fingerprint !== tls.certificate.fingerprint) {
+      running.setTls(next)
+      options.onReload?.(
+        `now serving certificate ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
+      )
+    }
+    tls = next
+    server.tls = next
+  }
+  const certificateCheck = setInterval(
+    () => void reloadTls().catch((error: Error) => options.onError?.(error)),
+    certificateCheckMs,
+  )
+  certificateCheck.unref()
+
+  const server: HomeauthServer = {
+    running,
+    tls,
+    urls,
+    async reload() {
+      if (!options.credentials) {
+        verifier = await loadVerifier(options)
+        options.onReload?.('credentials read again from config.json')
+      }
+      await reloadTls()
+    },
+    async close() {
+      clearInterval(certificateCheck)
+      await running.close()
+      await clearState(options.configDir, process.pid)
+    },
+  }
+  return server
 }
 
 /**
- * Resolves with the signal's name once SIGINT or SIGTERM has shut the server down gracefully.
- * A second signal during the grace period cuts the remaining connections at once.
+ * Resolves with the signal's name once SIGINT or SIGTERM has shut the server down gracefully
+ * (a second one cuts the remaining connections at once). SIGHUP reloads credentials and certificate.
  */
-export function stopOnSignals(running: RunningServer): Promise<NodeJS.Signals> {
+export function serveUntilSignal(
+  server: HomeauthServer,
+  onReloadError: (error: Error) => void,
+): Promise<NodeJS.Signals> {
+  const onHangup = () => void server.reload().catch(onReloadError)
+  process.on('SIGHUP', onHangup)
   return new Promise((resolve) => {
     let received: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals) => {
-      if (received) return void running.server.closeAllConnections()
+      if (received) return void server.running.server.closeAllConnections()
       received = signal
-      void running.close().then(() => {
+      void server.close().then(() => {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
+        process.off('SIGHUP', onHangup)
         resolve(signal)
       })
     }

@@ -84,6 +84,14 @@ export function serverError(error: Error): void {
   )
 }
 
+export function reloaded(message: string): void {
+  console.log(`${new Date().toISOString()} reload: ${message}`)
+}
+
+export function reloadFailed(error: Error): void {
+  warning(`reload failed, still serving the previous credentials and certificate: ${error.message}`)
+}
+
 export function stopped(signal: string): void {
   console.log(`Received ${signal}: homeauth stopped.`)
 }

@@ -69,7 +69,7 @@ describe('loadOrCreateServerTls', () => {
     expect(renewed.authority?.fingerprint).toBe(first.authority?.fingerprint)
     expect(renewed.certificate.fingerprint).not.toBe(first.certificate.fingerprint)
     expect(renewed.certificate.daysLeft).toBeGreaterThan(390)
-    expect(readdirSync(dir).filter((entry) => entry.startsWith('.tls-'))).toHaveLength(1)
+    expect(readdirSync(dir).filter((entry) => entry.startsWith('.data-'))).toHaveLength(1)
   })
 
   it('refuses a private key that other users can read, naming the chmod that fixes it', async () => {
@@ -104,7 +104,7 @@ describe('loadOrCreateServerTls', () => {
     const dir = tempDir()
     await loadOrCreateServerTls(dir)
     expect(lstatSync(path.join(dir, 'server.pem')).isSymbolicLink()).toBe(true)
-    expect(lstatSync(path.join(dir, '.tls')).isSymbolicLink()).toBe(true)
+    expect(lstatSync(path.join(dir, '.data')).isSymbolicLink()).toBe(true)
   })
 })
 

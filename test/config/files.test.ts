@@ -3,37 +3,49 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {ensureConfigDir, replaceFileSet, writeFileAtomic} from '../../src/config/files.js'
+import {ensureConfigDir, updateFileSet, writeFileAtomic} from '../../src/config/files.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 
-describe('replaceFileSet', () => {
+describe('updateFileSet', () => {
   it('replaces every file of the set together', async () => {
     const dir = tempDir()
-    await replaceFileSet(dir, 'pair', [
+    await updateFileSet(dir, [
       {name: 'a.pem', data: 'a1', mode: 0o644},
       {name: 'b.pem', data: 'b1', mode: 0o600},
     ])
-    await replaceFileSet(dir, 'pair', [
+    await updateFileSet(dir, [
       {name: 'a.pem', data: 'a2', mode: 0o644},
       {name: 'b.pem', data: 'b2', mode: 0o600},
     ])
     expect(readFileSync(path.join(dir, 'a.pem'), 'utf8')).toBe('a2')
     expect(readFileSync(path.join(dir, 'b.pem'), 'utf8')).toBe('b2')
     expect(statSync(path.join(dir, 'b.pem')).mode & 0o777).toBe(0o600)
-    expect(readdirSync(dir).filter((entry) => entry.startsWith('.pair-'))).toHaveLength(1)
+    expect(readdirSync(dir).filter((entry) => entry.startsWith('.data-'))).toHaveLength(1)
+  })
+
+  it('carries the files it is not given over to the new generation unchanged', async () => {
+    const dir = tempDir()
+    await updateFileSet(dir, [
+      {name: 'config.json', data: '{}', mode: 0o600},
+      {name: 'a.pem', data: 'a1', mode: 0o644},
+    ])
+    await updateFileSet(dir, [{name: 'a.pem', data: 'a2', mode: 0o644}])
+    expect(readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe('{}')
+    expect(statSync(path.join(dir, 'config.json')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(path.join(dir, 'a.pem'), 'utf8')).toBe('a2')
   })
 
   it('leaves the old set byte-identical when writing the new one fails midway', async () => {
     const dir = tempDir()
-    await replaceFileSet(dir, 'pair', [
+    await updateFileSet(dir, [
       {name: 'a.pem', data: 'a1', mode: 0o644},
       {name: 'b.pem', data: 'b1', mode: 0o600},
     ])
     const entriesBefore = readdirSync(dir).sort()
-    const failing = replaceFileSet(dir, 'pair', [
+    const failing = updateFileSet(dir, [
       {name: 'a.pem', data: 'a2', mode: 0o644},
       {name: 'missing-dir/b.pem', data: 'b2', mode: 0o600},
     ])

@@ -50,6 +50,7 @@ describe('resolveCredentials', () => {
     )
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
+      username: 'JeffLynne',
       source: 'the command line (-u/-p)',
     })
   })
@@ -58,7 +59,7 @@ describe('resolveCredentials', () => {
     const resolved = await resolveCredentials(
       inputs({username: 'JeffLynne', passwordStdin: true, stdin: stdinWith('Mr Blue Sky\r\n')}),
     )
-    expect(resolved.credentials.password).toBe('Mr Blue Sky')
+    expect(resolved.credentials?.password).toBe('Mr Blue Sky')
     expect(resolved.source).toBe('user name from -u, password from --password-stdin')
   })
 
@@ -82,6 +83,7 @@ describe('resolveCredentials', () => {
     )
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
+      username: 'JeffLynne',
       source: 'the environment (HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD)',
     })
   })
@@ -101,6 +103,7 @@ describe('resolveCredentials', () => {
     expect(asked).toEqual(['User name', 'Password for JeffLynne'])
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
+      username: 'JeffLynne',
       source: 'user name from the prompt, password from the prompt',
     })
   })
@@ -109,5 +112,25 @@ describe('resolveCredentials', () => {
     expect(
       await usageFailure(resolveCredentials(inputs({username: 'JeffLynne', password: 'ELO\u0000'}))),
     ).toMatch(/control character/)
+  })
+})
+
+describe('resolveCredentials after init', () => {
+  it('uses the stored hash when nothing else is given, without prompting', async () => {
+    const resolved = await resolveCredentials(
+      inputs({storedUsername: 'JeffLynne', stdin: stdinWith(undefined, true)}),
+    )
+    expect(resolved).toEqual({username: 'JeffLynne', source: 'the hash stored in config.json'})
+  })
+
+  it('lets -u/-p and the environment override the stored hash', async () => {
+    const fromFlags = await resolveCredentials(
+      inputs({username: 'a', password: 'b', storedUsername: 'JeffLynne'}),
+    )
+    expect(fromFlags.credentials).toEqual({username: 'a', password: 'b'})
+    const fromEnv = await resolveCredentials(
+      inputs({env: {HOMEAUTH_USERNAME: 'c', HOMEAUTH_PASSWORD: 'd'}, storedUsername: 'JeffLynne'}),
+    )
+    expect(fromEnv.credentials).toEqual({username: 'c', password: 'd'})
   })
 })

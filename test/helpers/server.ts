@@ -16,7 +16,7 @@ export interface TestServer extends HomeauthServer {
 export function useTestServer(): (configDir: string, options?: Partial<ServeOptions>) => Promise<TestServer> {
   const started: HomeauthServer[] = []
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((server) => server.running.close()))
+    await Promise.all(started.splice(0).map((server) => server.close()))
   })
   return async (configDir, options = {}) => {
     const server = await startHomeauth({

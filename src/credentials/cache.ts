@@ -1,0 +1,62 @@
+import {createHmac, randomBytes} from 'node:crypto'
+
+import type {Credentials} from './credentials.js'
+
+export interface CacheOptions {
+  /** How long a verified pair is trusted without hashing again. */
+  ttlMs?: number
+  /** How many verified pairs are kept at most (the oldest go first). */
+  maxEntries?: number
+  now?: () => number
+}
+
+/**
+ * Remembers credentials that were verified, so a browser's many requests cost one scrypt, not one
+ * each. Only successes are stored, and only as an HMAC under a key that lives in this process:
+ * the cache never holds a password, and what it holds is useless outside this process.
+ */
+export class VerifiedCredentialsCache {
+  private readonly key = randomBytes(32)
+  private readonly entries = new Map<string, number>()
+  private readonly ttlMs: number
+  private readonly maxEntries: number
+  private readonly now: () => number
+
+  constructor(options: CacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 5 * 60_000
+    this.maxEntries = options.maxEntries ?? 64
+    this.now = options.now ?? Date.now
+  }
+
+  private keyOf(credentials: Credentials): string {
+    return createHmac('sha256', this.key)
+      .update(JSON.stringify([credentials.username, credentials.password]))
+      .digest('base64')
+  }
+
+  has(credentials: Credentials): boolean {
+    const key = this.keyOf(credentials)
+    const expires = this.entries.get(key)
+    if (expires === undefined) return false
+    if (expires <= this.now()) {
+      this.entries.delete(key)
+      return false
+    }
+    return true
+  }
+
+  add(credentials: Credentials): void {
+    const key = this.keyOf(credentials)
+    this.entries.delete(key)
+    this.entries.set(key, this.now() + this.ttlMs)
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
+  }
+
+  clear(): void {
+    this.entries.clear()
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+}

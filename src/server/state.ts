@@ -1,0 +1,78 @@
+import {promises as fs, readFileSync} from 'node:fs'
+
+import {privateFileMode, writeFileAtomic} from '../config/files.js'
+import {errorCode} from '../errors.js'
+import {configPath} from '../paths.js'
+
+/** What a running server records in state.json, so other commands can find and signal it. */
+export interface ServerState {
+  pid: number
+  url: string
+  startedAt: string
+  /** The process's start time in clock ticks since boot (Linux), so a reused PID is not taken for ours. */
+  processStart: number | null
+}
+
+/** A process's start time from /proc/<pid>/stat (field 22), or null where there is no /proc. */
+export function processStartTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[19])
+  } catch {
+    return null
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return errorCode(error) === 'EPERM'
+  }
+}
+
+export async function writeState(configDir: string, state: Omit<ServerState, 'processStart'>): Promise<void> {
+  const full: ServerState = {...state, processStart: processStartTicks(state.pid)}
+  await writeFileAtomic(configPath(configDir, 'state'), `${JSON.stringify(full, null, 2)}\n`, privateFileMode)
+}
+
+/** Removes state.json if it still describes process `pid` (a newer server may have replaced it). */
+export async function clearState(configDir: string, pid: number): Promise<void> {
+  const file = configPath(configDir, 'state')
+  const state = await readStateFile(file)
+  if (state?.pid === pid) await fs.rm(file, {force: true})
+}
+
+async function readStateFile(file: string): Promise<ServerState | undefined> {
+  try {
+    const state = JSON.parse(await fs.readFile(file, 'utf8')) as ServerState
+    return Number.isInteger(state.pid) && state.pid > 0 && typeof state.url === 'string' ? state : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The server running on this config directory, or undefined. A state file whose process is gone,
+ * or whose PID now belongs to another process (a different start time), is stale and removed.
+ */
+export async function findRunningServer(configDir: string): Promise<ServerState | undefined> {
+  const file = configPath(configDir, 'state')
+  const state = await readStateFile(file)
+  if (!state) return undefined
+  const sameProcess =
+    isAlive(state.pid) && (state.processStart === null || processStartTicks(state.pid) === state.processStart)
+  if (sameProcess) return state
+  await fs.rm(file, {force: true})
+  return undefined
+}
+
+/** Asks the running server, if any, to reload its credentials and certificate (SIGHUP). */
+export async function signalReload(configDir: string): Promise<ServerState | undefined> {
+  const running = await findRunningServer(configDir)
+  if (running) process.kill(running.pid, 'SIGHUP')
+  return running
+}
