@@ -32,7 +32,12 @@ export function subjectAltNames(certificate: X509Certificate): string[] {
   return (certificate.subjectAltName ?? '')
     .split(', ')
     .filter(Boolean)
-    .map((entry) => entry.replace(/^(DNS|IP Address):/, ''))
+    .map((entry) => {
+      const ip = /^IP Address:(.*)$/.exec(entry)?.[1]
+      // Node prints IPv6 addresses uncompressed and in upper case; show them as users type them.
+      if (ip?.includes(':')) return new URL(`http://[${ip}]/`).hostname.slice(1, -1)
+      return ip ?? entry.replace(/^DNS:/, '')
+    })
 }
 
 export function summarize(certificate: X509Certificate, now = new Date()): CertificateSummary {

@@ -30,8 +30,12 @@ export interface ServerTls {
   origin: 'reused' | 'created' | 'renewed' | 'provided'
 }
 
-const recoverSuggestion = (configDir: string) =>
-  `Restore the file from a backup, or move ${configDir} aside to let homeauth make a new CA (devices must trust it again).`
+const recoverSuggestions = {
+  caCert: [
+    'Restore it from a backup, or make a new CA with: homeauth init --force --new-ca (devices must trust it again).',
+  ],
+  serverCert: ['Make a new server certificate from the CA with: homeauth cert renew'],
+}
 
 async function readPair(
   configDir: string,
@@ -44,13 +48,13 @@ async function readPair(
   if (!certPresent && !keyPresent) return undefined
   if (!certPresent || !keyPresent) {
     const missing = certPresent ? keyPath : certPath
-    throw setupError(`${missing} is missing while its pair is present.`, [recoverSuggestion(configDir)])
+    throw setupError(`${missing} is missing while its pair is present.`, recoverSuggestions[certFile])
   }
   const pair = {cert: await fs.readFile(certPath, 'utf8'), key: await readSecretFile(keyPath)}
-  return {pair, certificate: checkPair(pair, certPath, keyPath, configDir)}
+  return {pair, certificate: checkPair(pair, certPath, keyPath, recoverSuggestions[certFile])}
 }
 
-function checkPair(pair: PemPair, certPath: string, keyPath: string, configDir: string): X509Certificate {
+function checkPair(pair: PemPair, certPath: string, keyPath: string, suggestions: string[]): X509Certificate {
   try {
     const certificate = parseCertificate(pair.cert, certPath)
     if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyPath))) {
@@ -58,11 +62,11 @@ function checkPair(pair: PemPair, certPath: string, keyPath: string, configDir: 
     }
     return certificate
   } catch (error) {
-    throw setupError(`${(error as Error).message}.`, [recoverSuggestion(configDir)], error)
+    throw setupError(`${(error as Error).message}.`, suggestions, error)
   }
 }
 
-function authorityName(): string {
+export function authorityName(): string {
   let user = 'user'
   try {
     user = os.userInfo().username
@@ -120,6 +124,50 @@ export async function loadOrCreateServerTls(
     authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
     origin,
   }
+}
+
+/** The stored CA, or undefined when there is none yet. */
+export async function readAuthority(configDir: string): Promise<PemPair | undefined> {
+  return (await readPair(configDir, 'caCert', 'caKey'))?.pair
+}
+
+function missingCertificates(configDir: string) {
+  return setupError(`There is no CA in ${configDir} yet.`, [
+    'Run: homeauth init (or homeauth serve, which makes one).',
+  ])
+}
+
+export interface StoredCertificates {
+  authority: CertificateSummary & {file: string}
+  server: (CertificateSummary & {file: string}) | undefined
+}
+
+/** The stored CA and server certificate, summarised; exit code 8 when there is no CA. */
+export async function describeStoredCertificates(
+  configDir: string,
+  now = new Date(),
+): Promise<StoredCertificates> {
+  const authority = await readPair(configDir, 'caCert', 'caKey')
+  if (!authority) throw missingCertificates(configDir)
+  const server = await readPair(configDir, 'serverCert', 'serverKey')
+  return {
+    authority: {...summarize(authority.certificate, now), file: configPath(configDir, 'caCert')},
+    server: server && {...summarize(server.certificate, now), file: configPath(configDir, 'serverCert')},
+  }
+}
+
+/** Issues a new server certificate from the stored CA (no re-trust needed) and stores it with `alsoWrite`, as one set. */
+export async function renewServerCertificate(
+  configDir: string,
+  extraHosts: string[],
+  alsoWrite: SetFile[] = [],
+  now = new Date(),
+): Promise<CertificateSummary> {
+  const authority = await readAuthority(configDir)
+  if (!authority) throw missingCertificates(configDir)
+  const server = await issueServerCertificate(authority, certificateHosts(extraHosts), now)
+  await updateFileSet(configDir, [...certificateFiles(authority, server), ...alsoWrite])
+  return summarize(new X509Certificate(server.cert), now)
 }
 
 async function readUserFile(file: string, what: string): Promise<string> {

@@ -75,6 +75,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       env: process.env,
       stdin: process.stdin,
       prompts,
+      storedUsername: config?.username,
     })
     const secret = await resolveSecret({
       secret: flags.secret,

@@ -32,7 +32,11 @@ const text: Check = (value) =>
 // start-up on every command that reads the config, for six fields.
 const fieldChecks: Record<keyof HomeauthConfig, Check> = {
   version: (value) => (value === configVersion ? undefined : `must be ${configVersion}`),
-  username: (value) => text(value) ?? credentialProblem('user name', value as string),
+  username: (value) =>
+    text(value) ??
+    (credentialProblem('user name', value as string)
+      ? 'must not contain control characters or ":"'
+      : undefined),
   passwordHash: (value) =>
     typeof value === 'string' && parsePasswordHash(value)
       ? undefined

@@ -40,6 +40,8 @@ export function parsePasswordHash(encoded: string): ParsedHash | undefined {
   if (!match) return undefined
   const [logN, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])]
   if (logN < 14 || logN > 20 || r < 1 || r > 32 || p < 1 || p > 16) return undefined
+  // scrypt's working memory is 128·r·(N + p + 2) bytes; beyond maxmem Node throws instead of verifying.
+  if (128 * r * (2 ** logN + p + 2) > maxmem) return undefined
   return {logN, r, p, salt: Buffer.from(match[4]!, 'base64'), hash: Buffer.from(match[5]!, 'base64')}
 }
 

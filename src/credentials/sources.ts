@@ -27,6 +27,11 @@ export interface ResolvedCredentials {
   source: string
 }
 
+interface Given {
+  value: string
+  source: string
+}
+
 const maxStdinBytes = 64 * 1024
 
 /** Reads the first line of `stream` and strips one trailing "\n" or "\r\n" (as `docker login --password-stdin`). */
@@ -43,6 +48,42 @@ export async function readFirstLine(stream: Readable): Promise<string> {
   return line.replace(/\r?\n$/, '')
 }
 
+export function checkCredential(kind: 'user name' | 'password', value: string): string {
+  const problem = credentialProblem(kind, value)
+  if (problem) throw usageError(problem, [`Choose another ${kind}.`])
+  return value.normalize('NFC')
+}
+
+/** The user name from -u, else HOMEAUTH_USERNAME; undefined when neither is given. */
+export function givenUsername(inputs: CredentialInputs): Given | undefined {
+  if (inputs.username !== undefined)
+    return {value: checkCredential('user name', inputs.username), source: '-u'}
+  if (inputs.env.HOMEAUTH_USERNAME)
+    return {value: checkCredential('user name', inputs.env.HOMEAUTH_USERNAME), source: 'HOMEAUTH_USERNAME'}
+  return undefined
+}
+
+/** The password from -p, else --password-stdin, else HOMEAUTH_PASSWORD; undefined when none is given. */
+export async function givenPassword(inputs: CredentialInputs): Promise<Given | undefined> {
+  if (inputs.password !== undefined && inputs.passwordStdin) {
+    throw usageError('--password and --password-stdin cannot be used together.', ['Keep --password-stdin.'])
+  }
+  if (inputs.password !== undefined)
+    return {value: checkCredential('password', inputs.password), source: '-p'}
+  if (inputs.passwordStdin) {
+    const line = await readFirstLine(inputs.stdin)
+    if (line === '') throw usageError('The password read from stdin is empty.')
+    return {value: checkCredential('password', line), source: '--password-stdin'}
+  }
+  if (inputs.env.HOMEAUTH_PASSWORD)
+    return {value: checkCredential('password', inputs.env.HOMEAUTH_PASSWORD), source: 'HOMEAUTH_PASSWORD'}
+  return undefined
+}
+
+export function noTerminal(missing: string, suggestion: string) {
+  return usageError(`No ${missing} given, and stdin is not a terminal to ask for one.`, [suggestion])
+}
+
 function describeSource(username: string, password: string): string {
   if (username === '-u' && password === '-p') return 'the command line (-u/-p)'
   if (username === 'HOMEAUTH_USERNAME' && password === 'HOMEAUTH_PASSWORD') {
@@ -57,47 +98,31 @@ function describeSource(username: string, password: string): string {
  * Never prompts without a terminal.
  */
 export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
-  if (inputs.password !== undefined && inputs.passwordStdin) {
-    throw usageError('--password and --password-stdin cannot be used together.', ['Keep --password-stdin.'])
-  }
-  let username: string | undefined
-  let usernameSource = '-u'
-  if (inputs.username !== undefined) username = inputs.username
-  else if (inputs.env.HOMEAUTH_USERNAME)
-    [username, usernameSource] = [inputs.env.HOMEAUTH_USERNAME, 'HOMEAUTH_USERNAME']
-
-  let password: string | undefined
-  let passwordSource = '-p'
-  if (inputs.password !== undefined) password = inputs.password
-  else if (inputs.passwordStdin) {
-    password = await readFirstLine(inputs.stdin)
-    passwordSource = '--password-stdin'
-    if (password === '') throw usageError('The password read from stdin is empty.')
-  } else if (inputs.env.HOMEAUTH_PASSWORD)
-    [password, passwordSource] = [inputs.env.HOMEAUTH_PASSWORD, 'HOMEAUTH_PASSWORD']
-
-  if (username === undefined && password === undefined && inputs.storedUsername !== undefined) {
+  let username = givenUsername(inputs)
+  let password = await givenPassword(inputs)
+  if (!username && !password && inputs.storedUsername !== undefined) {
     return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
   }
-  if (username === undefined || password === undefined) {
+  if (!username || !password) {
     if (!canPrompt(inputs.stdin)) {
-      const missing = username === undefined ? 'user name' : 'password'
-      throw usageError(`No ${missing} given, and stdin is not a terminal to ask for one.`, [
+      throw noTerminal(
+        username ? 'password' : 'user name',
         'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
-      ])
+      )
     }
-    if (username === undefined) {
-      username = await inputs.prompts.input('User name', os.userInfo().username)
-      usernameSource = 'the prompt'
+    username ??= {
+      value: checkCredential('user name', await inputs.prompts.input('User name', os.userInfo().username)),
+      source: 'the prompt',
     }
-    if (password === undefined) {
-      password = await inputs.prompts.password(`Password for ${username}`)
-      passwordSource = 'the prompt'
+    password ??= {
+      value: checkCredential('password', await inputs.prompts.password(`Password for ${username.value}`)),
+      source: 'the prompt',
     }
   }
-
-  const problem = credentialProblem('user name', username) ?? credentialProblem('password', password)
-  if (problem) throw usageError(problem, ['Choose another user name or password.'])
-  const credentials = normalizeCredentials({username, password})
-  return {credentials, username: credentials.username, source: describeSource(usernameSource, passwordSource)}
+  const credentials = normalizeCredentials({username: username.value, password: password.value})
+  return {
+    credentials,
+    username: credentials.username,
+    source: describeSource(username.source, password.source),
+  }
 }

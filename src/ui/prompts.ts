@@ -1,22 +1,32 @@
 import type {Readable} from 'node:stream'
 
+import {credentialProblem} from '../credentials/credentials.js'
+import {usageError} from '../errors.js'
+
 /**
  * The one seam for questions asked at a terminal: commands ask through `prompts`, tests replace it
  * or drive the real prompts through a pseudo terminal. Prompts write to stderr so stdout stays data.
  */
+type Validate = (value: string) => true | string
+
+async function ask<T>(question: Record<string, unknown>): Promise<T> {
+  const {default: inquirer} = await import('inquirer')
+  const prompt = inquirer.createPromptModule({output: process.stderr})
+  const answers = (await prompt([{...question, name: 'value'} as never])) as {value: T}
+  return answers.value
+}
+
 export const prompts = {
-  async password(message: string): Promise<string> {
-    const {default: inquirer} = await import('inquirer')
-    const ask = inquirer.createPromptModule({output: process.stderr})
-    const {value} = await ask([{type: 'password', name: 'value', message, mask: '*'}])
-    return value as string
+  password(message: string, validate?: Validate): Promise<string> {
+    return ask({type: 'password', message, mask: '*', validate})
   },
 
-  async input(message: string, defaultValue?: string): Promise<string> {
-    const {default: inquirer} = await import('inquirer')
-    const ask = inquirer.createPromptModule({output: process.stderr})
-    const {value} = await ask([{type: 'input', name: 'value', message, default: defaultValue}])
-    return value as string
+  input(message: string, defaultValue?: string, validate?: Validate): Promise<string> {
+    return ask({type: 'input', message, default: defaultValue, validate})
+  },
+
+  confirm(message: string, defaultValue = false): Promise<boolean> {
+    return ask({type: 'confirm', message, default: defaultValue})
   },
 }
 
@@ -30,4 +40,16 @@ export function canPrompt(stdin: Readable & {isTTY?: boolean} = process.stdin): 
 /** Ctrl+C at an inquirer prompt rejects with ExitPromptError: a normal way out, not a failure. */
 export function isPromptCancelled(error: unknown): boolean {
   return error instanceof Error && error.name === 'ExitPromptError'
+}
+
+const validPassword = (value: string) => credentialProblem('password', value) ?? true
+
+/** Asks for a new password twice, masked, until both entries match (three tries). */
+export async function askNewPassword(ask: Prompts, username: string): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const password = await ask.password(`New password for ${username}`, validPassword)
+    if ((await ask.password('The same password again')) === password) return password.normalize('NFC')
+    console.error('The two passwords differ; please try again.')
+  }
+  throw usageError('The passwords did not match three times.')
 }

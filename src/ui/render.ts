@@ -1,6 +1,9 @@
 import {Chalk} from 'chalk'
 
+import type {CertificateSummary} from '../certificates/inspect.js'
 import type {ServerTls} from '../certificates/store.js'
+import type {InitResult} from '../setup/init.js'
+import type {PasswdResult} from '../setup/passwd.js'
 import type {AccessLogEntry} from '../server/access-log.js'
 
 /** chalk does not check NO_COLOR by itself: no colour when it is set or stdout is not a terminal. */
@@ -94,4 +97,74 @@ export function reloadFailed(error: Error): void {
 
 export function stopped(signal: string): void {
   console.log(`Received ${signal}: homeauth stopped.`)
+}
+
+function reloadNote(pid: number | undefined): string {
+  return pid === undefined
+    ? 'No server is running; the next homeauth serve uses it.'
+    : `The running server (PID ${pid}) was told to reload.`
+}
+
+/** After init: where everything is, what to trust, and what to type next. */
+export function initSummary(result: InitResult): void {
+  console.log(
+    [
+      color.bold.green(`homeauth is set up in ${result.configDir}`),
+      `  user:           ${result.username} (password stored as a scrypt hash only)`,
+      `  port:           ${result.port}`,
+      `  CA certificate: ${result.caFile} (${result.caKept ? 'kept: devices that trust it need nothing new' : 'new: trust it on your devices'})`,
+      `  fingerprint:    ${color.bold(result.caFingerprint)}`,
+      `  certificate for: ${result.hosts.join(', ')}`,
+    ].join('\n'),
+  )
+  console.error(
+    [
+      reloadNote(result.reloadedPid),
+      'Next:',
+      `  homeauth serve`,
+      `  curl --cacert ${result.caFile} -u ${result.username} https://localhost:${result.port}/api/secret`,
+    ].join('\n'),
+  )
+}
+
+export function passwordChanged(result: PasswdResult): void {
+  console.log(`Password for ${result.username} changed (stored as a scrypt hash only).`)
+  console.error(reloadNote(result.reloadedPid))
+}
+
+function certificateLines(title: string, summary: CertificateSummary & {file: string}): string[] {
+  const expiry =
+    summary.daysLeft < 30 ? color.yellow(`${summary.daysLeft} days left`) : `${summary.daysLeft} days left`
+  return [
+    color.bold(title),
+    `  file:        ${summary.file}`,
+    `  subject:     ${summary.subject}`,
+    ...(summary.hosts.length ? [`  hosts:       ${summary.hosts.join(', ')}`] : []),
+    `  fingerprint: ${summary.fingerprint}`,
+    `  not after:   ${summary.notAfter.toISOString()} (${expiry})`,
+  ]
+}
+
+export function certificates(
+  authority: CertificateSummary & {file: string},
+  server: (CertificateSummary & {file: string}) | undefined,
+): void {
+  const lines = certificateLines('CA certificate', authority)
+  lines.push(
+    ...(server
+      ? certificateLines('Server certificate', server)
+      : ['Server certificate: none yet (homeauth serve or cert renew makes one)']),
+  )
+  console.log(lines.join('\n'))
+}
+
+export function renewed(summary: CertificateSummary, reloadedPid: number | undefined): void {
+  console.log(
+    [
+      `New server certificate, valid until ${summary.notAfter.toISOString().slice(0, 10)} (${summary.daysLeft} days)`,
+      `  hosts:       ${summary.hosts.join(', ')}`,
+      `  fingerprint: ${summary.fingerprint}`,
+    ].join('\n'),
+  )
+  console.error(`The CA is unchanged. ${reloadNote(reloadedPid)}`)
 }

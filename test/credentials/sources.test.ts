@@ -16,6 +16,7 @@ function stdinWith(text: string | undefined, isTTY = false): PassThrough & {isTT
 const noPrompts: Prompts = {
   input: () => Promise.reject(new Error('must not prompt')),
   password: () => Promise.reject(new Error('must not prompt')),
+  confirm: () => Promise.reject(new Error('must not prompt')),
 }
 
 function inputs(overrides: Partial<CredentialInputs>): CredentialInputs {
@@ -98,6 +99,7 @@ describe('resolveCredentials', () => {
     const prompts: Prompts = {
       input: async (message) => (asked.push(message), 'JeffLynne'),
       password: async (message) => (asked.push(message), 'ELO'),
+      confirm: noPrompts.confirm,
     }
     const resolved = await resolveCredentials(inputs({stdin: stdinWith(undefined, true), prompts}))
     expect(asked).toEqual(['User name', 'Password for JeffLynne'])

@@ -1,0 +1,32 @@
+import {BaseCommand} from '../../base-command.js'
+import * as render from '../../ui/render.js'
+
+export interface CertificateJson {
+  file: string
+  subject: string
+  hosts: string[]
+  fingerprint: string
+  notAfter: string
+  daysLeft: number
+}
+
+export interface CertJson {
+  authority: CertificateJson
+  server: CertificateJson | null
+}
+
+export default class Cert extends BaseCommand<typeof Cert> {
+  static summary = 'Show the CA and the server certificate.'
+  static description =
+    'Subject, host names, SHA-256 fingerprint, expiry and days left of ca.pem and server.pem.'
+  static enableJsonFlag = true
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+
+  public async run(): Promise<CertJson> {
+    const {describeStoredCertificates} = await import('../../certificates/store.js')
+    const {authority, server} = await describeStoredCertificates(this.configDir)
+    if (!this.jsonEnabled()) render.certificates(authority, server)
+    const json = (summary: typeof authority) => ({...summary, notAfter: summary.notAfter.toISOString()})
+    return {authority: json(authority), server: server ? json(server) : null}
+  }
+}

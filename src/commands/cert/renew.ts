@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {configFile, readConfig} from '../../config/config.js'
+import {usageError} from '../../errors.js'
+import {isValidHost} from '../../certificates/hosts.js'
+import {signalReload} from '../../server/state.js'
+import * as render from '../../ui/render.js'
+
+export default class CertRenew extends BaseCommand<typeof CertRenew> {
+  static summary = 'Make a new server certificate from the same CA.'
+  static description = `Devices that trust the CA need nothing new. Use it after adding a host name (--san) or when the LAN address changed; a running server switches to the new certificate at once.`
+
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --san pi.home.arpa',
+  ]
+
+  static flags = {
+    san: Flags.string({
+      description: 'Extra host name or IP address to add, and keep (repeatable).',
+      multiple: true,
+    }),
+  }
+
+  public async run(): Promise<void> {
+    const added = (this.flags.san ?? []).map((host) => host.toLowerCase())
+    const bad = added.find((host) => !isValidHost(host))
+    if (bad !== undefined)
+      throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
+    const config = await readConfig(this.configDir)
+    const sans = [...new Set([...(config?.sans ?? []), ...added])]
+    const {renewServerCertificate} = await import('../../certificates/store.js')
+    const certificate = await renewServerCertificate(
+      this.configDir,
+      sans,
+      config ? [configFile({...config, sans})] : [],
+    )
+    const running = await signalReload(this.configDir)
+    render.renewed(certificate, running?.pid)
+  }
+}

@@ -1,0 +1,94 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {configExists} from '../config/config.js'
+import {usageError} from '../errors.js'
+import {resolveInitAnswers} from '../setup/answers.js'
+import {canPrompt, prompts} from '../ui/prompts.js'
+import * as render from '../ui/render.js'
+
+export interface InitJson {
+  configDir: string
+  caFile: string
+  caFingerprint: string
+  username: string
+  port: number
+  hosts: string[]
+}
+
+export default class Init extends BaseCommand<typeof Init> {
+  static summary = 'Set up credentials, the secret, the port and the certificates.'
+  static description = `Asks for a user name, a password (stored only as a scrypt hash), the secret message, the port and extra host names, then makes the local CA (kept if one exists) and a server certificate.
+Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).`
+
+  static enableJsonFlag = true
+
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> --username JeffLynne --password-stdin --yes',
+    '<%= config.bin %> <%= command.id %> --force --san pi.home.arpa --san 192.168.1.20',
+  ]
+
+  static flags = {
+    username: Flags.string({char: 'u', description: 'User name. [env: HOMEAUTH_USERNAME]'}),
+    password: Flags.string({
+      char: 'p',
+      description: 'Password (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]',
+      exclusive: ['password-stdin'],
+    }),
+    'password-stdin': Flags.boolean({description: 'Read the password from the first line of stdin.'}),
+    secret: Flags.string({
+      description: 'The secret message (visible in ps). [env: HOMEAUTH_SECRET]',
+      exclusive: ['secret-file'],
+    }),
+    'secret-file': Flags.string({description: 'Read the secret message from this file.'}),
+    port: Flags.integer({description: 'Port the server listens on. [default: 8443]', min: 1, max: 65535}),
+    san: Flags.string({
+      description: 'Extra host name or IP address for the certificate (repeatable).',
+      multiple: true,
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Accept the defaults for questions no flag answers (does not confirm --force).',
+    }),
+    force: Flags.boolean({description: 'Replace an existing configuration without asking (the CA is kept).'}),
+    'new-ca': Flags.boolean({description: 'Make a new CA too (every device must trust the new one).'}),
+  }
+
+  public async run(): Promise<InitJson> {
+    const {flags} = this
+    if (flags.password !== undefined)
+      render.warning(
+        '-p/--password is visible to other users in ps; prefer --password-stdin or HOMEAUTH_PASSWORD.',
+      )
+    if ((await configExists(this.configDir)) && !flags.force) {
+      if (!canPrompt()) {
+        throw usageError(`homeauth is already set up in ${this.configDir}.`, [
+          'Pass --force to replace the configuration (the CA is kept unless --new-ca).',
+        ])
+      }
+      if (
+        !(await prompts.confirm(
+          `Replace the configuration in ${this.configDir}? The CA is kept unless --new-ca.`,
+        ))
+      ) {
+        this.logToStderr('Nothing changed.')
+        return this.exit(0)
+      }
+    }
+    const answers = await resolveInitAnswers({
+      ...flags,
+      passwordStdin: flags['password-stdin'],
+      secretFile: flags['secret-file'],
+      newCa: flags['new-ca'],
+      env: process.env,
+      stdin: process.stdin,
+      prompts,
+    })
+    const {initialize} = await import('../setup/init.js')
+    const result = await initialize(this.configDir, answers)
+    if (!this.jsonEnabled()) render.initSummary(result)
+    const {configDir, caFile, caFingerprint, username, port, hosts} = result
+    return {configDir, caFile, caFingerprint, username, port, hosts}
+  }
+}

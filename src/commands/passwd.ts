@@ -1,0 +1,53 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {requireConfig} from '../config/config.js'
+import {checkCredential, givenPassword, noTerminal} from '../credentials/sources.js'
+import {changeCredentials} from '../setup/passwd.js'
+import {askNewPassword, canPrompt, prompts} from '../ui/prompts.js'
+import * as render from '../ui/render.js'
+
+export default class Passwd extends BaseCommand<typeof Passwd> {
+  static summary = 'Change the stored password (and optionally the user name).'
+  static description =
+    'Stores a new scrypt hash in config.json; certificates are not touched. A running server picks it up at once.'
+
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    'printf %s "$NEW_PASSWORD" | <%= config.bin %> <%= command.id %> --password-stdin',
+    '<%= config.bin %> <%= command.id %> --username Bev',
+  ]
+
+  static flags = {
+    username: Flags.string({char: 'u', description: 'New user name (default: keep the current one).'}),
+    password: Flags.string({
+      char: 'p',
+      description: 'New password (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]',
+      exclusive: ['password-stdin'],
+    }),
+    'password-stdin': Flags.boolean({description: 'Read the new password from the first line of stdin.'}),
+  }
+
+  public async run(): Promise<void> {
+    const {flags} = this
+    if (flags.password !== undefined)
+      render.warning(
+        '-p/--password is visible to other users in ps; prefer --password-stdin or HOMEAUTH_PASSWORD.',
+      )
+    const config = await requireConfig(this.configDir)
+    const inputs = {
+      password: flags.password,
+      passwordStdin: flags['password-stdin'],
+      env: process.env,
+      stdin: process.stdin,
+      prompts,
+    }
+    let password = (await givenPassword(inputs))?.value
+    if (password === undefined) {
+      if (!canPrompt()) throw noTerminal('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
+      password = await askNewPassword(prompts, flags.username ?? config.username)
+    }
+    const username = flags.username === undefined ? undefined : checkCredential('user name', flags.username)
+    render.passwordChanged(await changeCredentials(this.configDir, {username, password}))
+  }
+}

@@ -1,0 +1,122 @@
+import os from 'node:os'
+
+import {certificateHosts, isValidHost} from '../certificates/hosts.js'
+import {defaultPort} from '../config/config.js'
+import {defaultSecret, resolveSecret} from '../config/secret.js'
+import {givenPassword, givenUsername, noTerminal, type CredentialInputs} from '../credentials/sources.js'
+import {credentialProblem} from '../credentials/credentials.js'
+import {usageError} from '../errors.js'
+import {askNewPassword, canPrompt} from '../ui/prompts.js'
+import type {InitAnswers} from './init.js'
+
+export interface InitInputs extends CredentialInputs {
+  secret?: string
+  secretFile?: string
+  port?: number
+  /** --san: extra hosts, added to the defaults. */
+  san?: string[]
+  /** --yes: take the default for every question no flag answers. */
+  yes?: boolean
+  newCa?: boolean
+}
+
+const yesHint = 'Or pass --yes to accept the defaults for everything else.'
+
+function osUser(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return 'homeauth'
+  }
+}
+
+function parsePort(text: string): number | undefined {
+  const port = Number(text.trim())
+  return /^\d+$/.test(text.trim()) && port >= 1 && port <= 65535 ? port : undefined
+}
+
+function parseHosts(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((host) => host.toLowerCase())
+    .filter(Boolean)
+}
+
+function badHost(hosts: string[]): string | undefined {
+  return hosts.find((host) => !isValidHost(host))
+}
+
+/**
+ * Answers init's questions in the order oclif's own generator uses: flag, then environment, then
+ * the default with --yes, then a prompt on a terminal. Without a terminal an unanswered question is
+ * a usage error naming its flag; nothing ever waits for input that cannot come.
+ */
+export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswers> {
+  const interactive = canPrompt(inputs.stdin)
+  const {prompts} = inputs
+
+  let username = givenUsername(inputs)?.value
+  if (username === undefined) {
+    if (inputs.yes) username = osUser()
+    else if (!interactive)
+      throw noTerminal('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
+    else {
+      const validate = (value: string) => credentialProblem('user name', value) ?? true
+      username = (await prompts.input('User name', osUser(), validate)).normalize('NFC')
+    }
+  }
+
+  let password = (await givenPassword(inputs))?.value
+  if (password === undefined) {
+    if (!interactive) throw noTerminal('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
+    password = await askNewPassword(prompts, username)
+  }
+
+  const secretGiven =
+    inputs.secret !== undefined || inputs.secretFile !== undefined || inputs.env.HOMEAUTH_SECRET
+  let secret: string
+  if (secretGiven || inputs.yes) secret = await resolveSecret(inputs)
+  else if (!interactive)
+    throw noTerminal('secret message', `Pass --secret-file (or --secret, or set HOMEAUTH_SECRET). ${yesHint}`)
+  else
+    secret = await prompts.input(
+      'Secret message',
+      defaultSecret,
+      (value) => value.trim() !== '' || 'The message is empty.',
+    )
+
+  let port = inputs.port
+  if (port === undefined) {
+    if (inputs.yes) port = defaultPort
+    else if (!interactive) throw noTerminal('port', `Pass --port. ${yesHint}`)
+    else {
+      const validate = (value: string) =>
+        parsePort(value) !== undefined || 'A port is a number from 1 to 65535.'
+      port = parsePort(await prompts.input('Port', String(defaultPort), validate))!
+    }
+  }
+
+  let extraHosts = inputs.san?.map((host) => host.toLowerCase())
+  if (extraHosts) {
+    const bad = badHost(extraHosts)
+    if (bad !== undefined)
+      throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
+  } else if (inputs.yes) extraHosts = []
+  else if (!interactive)
+    throw noTerminal('host names', `Pass --san for each extra host name or address. ${yesHint}`)
+  else {
+    const defaults = certificateHosts()
+    const validate = (value: string) => {
+      const bad = badHost(parseHosts(value))
+      return bad === undefined || `${JSON.stringify(bad)} is neither a host name nor an IP address.`
+    }
+    const answer = await prompts.input(
+      'Host names and addresses for the certificate (add any, comma-separated)',
+      defaults.join(', '),
+      validate,
+    )
+    extraHosts = parseHosts(answer).filter((host) => !defaults.includes(host))
+  }
+
+  return {username, password, secret, port, extraHosts, newCa: inputs.newCa ?? false}
+}

@@ -1,0 +1,68 @@
+import {X509Certificate} from 'node:crypto'
+
+import {createAuthority, issueServerCertificate} from '../certificates/authority.js'
+import {certificateHosts} from '../certificates/hosts.js'
+import {authorityName, certificateFiles, readAuthority} from '../certificates/store.js'
+import {configFile, configVersion, type HomeauthConfig} from '../config/config.js'
+import {ensureConfigDir, updateFileSet} from '../config/files.js'
+import {hashPassword} from '../credentials/hash.js'
+import {configPath} from '../paths.js'
+import {signalReload} from '../server/state.js'
+
+export interface InitAnswers {
+  username: string
+  password: string
+  secret: string
+  port: number
+  /** Host names and addresses beyond localhost and this machine's own names and addresses. */
+  extraHosts: string[]
+  /** Make a new CA even when one exists (devices must then trust the new one). */
+  newCa: boolean
+}
+
+export interface InitResult {
+  configDir: string
+  caFile: string
+  caFingerprint: string
+  username: string
+  port: number
+  hosts: string[]
+  /** Whether an existing CA was kept (devices that trust it need nothing new). */
+  caKept: boolean
+  /** The PID of a running server that was told to reload, if any. */
+  reloadedPid: number | undefined
+}
+
+/**
+ * Writes a complete configuration: the password as a scrypt hash, the CA (kept unless `newCa`),
+ * a new server certificate, and config.json, all switched in by one rename. If anything fails
+ * before that rename, the previous configuration is untouched.
+ */
+export async function initialize(configDir: string, answers: InitAnswers): Promise<InitResult> {
+  await ensureConfigDir(configDir)
+  const existing = answers.newCa ? undefined : await readAuthority(configDir)
+  const authority = existing ?? (await createAuthority(authorityName()))
+  const hosts = certificateHosts(answers.extraHosts)
+  const server = await issueServerCertificate(authority, hosts)
+  const config: HomeauthConfig = {
+    version: configVersion,
+    username: answers.username,
+    passwordHash: await hashPassword(answers.password),
+    secret: answers.secret,
+    port: answers.port,
+    host: null,
+    sans: answers.extraHosts,
+  }
+  await updateFileSet(configDir, [...certificateFiles(authority, server), configFile(config)])
+  const running = await signalReload(configDir)
+  return {
+    configDir,
+    caFile: configPath(configDir, 'caCert'),
+    caFingerprint: new X509Certificate(authority.cert).fingerprint256,
+    username: answers.username,
+    port: answers.port,
+    hosts,
+    caKept: existing !== undefined,
+    reloadedPid: running?.pid,
+  }
+}

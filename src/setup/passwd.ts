@@ -1,0 +1,23 @@
+import {configFile, requireConfig} from '../config/config.js'
+import {updateFileSet} from '../config/files.js'
+import {hashPassword} from '../credentials/hash.js'
+import {signalReload} from '../server/state.js'
+
+export interface PasswdResult {
+  username: string
+  /** The PID of a running server that was told to reload, if any. */
+  reloadedPid: number | undefined
+}
+
+/** Stores a new password hash (and optionally a new user name); certificates stay as they are. */
+export async function changeCredentials(
+  configDir: string,
+  change: {username?: string; password: string},
+): Promise<PasswdResult> {
+  const config = await requireConfig(configDir)
+  const username = change.username ?? config.username
+  const passwordHash = await hashPassword(change.password)
+  await updateFileSet(configDir, [configFile({...config, username, passwordHash})])
+  const running = await signalReload(configDir)
+  return {username, reloadedPid: running?.pid}
+}

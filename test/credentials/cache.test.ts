@@ -1,0 +1,180 @@
+import {createHook} from 'node:async_hooks'
+
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {VerifiedCredentialsCache} from '../../src/credentials/cache.js'
+import {hashPassword} from '../../src/credentials/hash.js'
+import {createHashedVerifier, type StoredCredentials} from '../../src/credentials/verifier.js'
+
+const jeff = {username: 'JeffLynne', password: 'ELO'}
+
+/** A clock the test moves by hand. */
+function manualClock(start = 1_000_000) {
+  let now = start
+  return {now: () => now, advance: (ms: number) => void (now += ms)}
+}
+
+/**
+ * Runs `work` and counts the scrypt computations it starts, without mocking anything: every call to
+ * node:crypto's asynchronous scrypt creates an async resource of type SCRYPTREQUEST, which an
+ * async hook observes. (Tests in one file run one at a time, so no other scrypt is counted.)
+ */
+async function countScrypt<T>(work: () => Promise<T>): Promise<{result: T; scrypts: number}> {
+  let scrypts = 0
+  const hook = createHook({
+    init(_asyncId, type) {
+      if (type === 'SCRYPTREQUEST') scrypts += 1
+    },
+  }).enable()
+  try {
+    const result = await work()
+    return {result, scrypts}
+  } finally {
+    hook.disable()
+  }
+}
+
+describe('VerifiedCredentialsCache', () => {
+  it('holds a pair only once it was added', () => {
+    const cache = new VerifiedCredentialsCache()
+    expect(cache.has(jeff)).toBe(false)
+    expect(cache.size).toBe(0)
+    cache.add(jeff)
+    expect(cache.has(jeff)).toBe(true)
+    expect(cache.has({...jeff})).toBe(true)
+    expect(cache.size).toBe(1)
+  })
+
+  it('holds a pair only as long as ttlMs, by the injected clock', () => {
+    const clock = manualClock()
+    const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
+    cache.add(jeff)
+    clock.advance(999)
+    expect(cache.has(jeff)).toBe(true)
+    clock.advance(1)
+    expect(cache.has(jeff)).toBe(false)
+    expect(cache.size).toBe(0)
+  })
+
+  it('restarts the time to live when a pair is added again', () => {
+    const clock = manualClock()
+    const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
+    cache.add(jeff)
+    clock.advance(800)
+    cache.add(jeff)
+    clock.advance(800)
+    expect(cache.has(jeff)).toBe(true)
+    expect(cache.size).toBe(1)
+  })
+
+  it('evicts the oldest pair beyond maxEntries', () => {
+    const cache = new VerifiedCredentialsCache({maxEntries: 2})
+    const [first, second, third] = ['a', 'b', 'c'].map((password) => ({username: 'u', password}))
+    cache.add(first!)
+    cache.add(second!)
+    cache.add(third!)
+    expect(cache.size).toBe(2)
+    expect(cache.has(first!)).toBe(false)
+    expect(cache.has(second!)).toBe(true)
+    expect(cache.has(third!)).toBe(true)
+  })
+
+  it('counts a pair added again as the newest, so it outlives older ones', () => {
+    const cache = new VerifiedCredentialsCache({maxEntries: 2})
+    const [first, second, third] = ['a', 'b', 'c'].map((password) => ({username: 'u', password}))
+    cache.add(first!)
+    cache.add(second!)
+    cache.add(first!)
+    cache.add(third!)
+    expect(cache.has(first!)).toBe(true)
+    expect(cache.has(second!)).toBe(false)
+    expect(cache.has(third!)).toBe(true)
+  })
+
+  it('forgets every pair on clear()', () => {
+    const cache = new VerifiedCredentialsCache()
+    cache.add(jeff)
+    cache.add({username: 'other', password: 'pw'})
+    cache.clear()
+    expect(cache.size).toBe(0)
+    expect(cache.has(jeff)).toBe(false)
+  })
+
+  it('does not confuse pairs whose concatenations are equal', () => {
+    const cache = new VerifiedCredentialsCache()
+    cache.add({username: 'ab', password: 'c'})
+    expect(cache.has({username: 'a', password: 'bc'})).toBe(false)
+    expect(cache.has({username: 'abc', password: ''})).toBe(false)
+    expect(cache.has({username: 'c', password: 'ab'})).toBe(false)
+    expect(cache.has({username: 'ab', password: 'c'})).toBe(true)
+  })
+
+  it('does not hold a pair from another cache (each keys its entries with its own secret)', () => {
+    const one = new VerifiedCredentialsCache()
+    const other = new VerifiedCredentialsCache()
+    one.add(jeff)
+    expect(other.has(jeff)).toBe(false)
+  })
+})
+
+describe('createHashedVerifier', () => {
+  let stored: StoredCredentials
+
+  beforeAll(async () => {
+    stored = {
+      username: jeff.username,
+      passwordHash: await hashPassword(jeff.password, {logN: 14, r: 8, p: 1}),
+    }
+  })
+
+  it('accepts the right pair and refuses a wrong user or a wrong password', async () => {
+    const verifier = createHashedVerifier(stored, new VerifiedCredentialsCache())
+    expect(await verifier.verify(jeff)).toBe(true)
+    expect(await verifier.verify({username: 'JeffLynn', password: 'ELO'})).toBe(false)
+    expect(await verifier.verify({username: 'JeffLynne', password: 'ELO '})).toBe(false)
+    expect(await verifier.verify({username: 'ELO', password: 'JeffLynne'})).toBe(false)
+  })
+
+  it('accepts the NFD form of a stored NFC user name', async () => {
+    const verifier = createHashedVerifier({...stored, username: 'Zoë'.normalize('NFC')})
+    expect(await verifier.verify({username: 'Zoë'.normalize('NFD'), password: 'ELO'})).toBe(true)
+  })
+
+  it('caches a success and never a failure', async () => {
+    const cache = new VerifiedCredentialsCache()
+    const verifier = createHashedVerifier(stored, cache)
+    expect(await verifier.verify({username: 'someone', password: 'ELO'})).toBe(false)
+    expect(await verifier.verify({username: 'JeffLynne', password: 'wrong'})).toBe(false)
+    expect(cache.size).toBe(0)
+    expect(await verifier.verify(jeff)).toBe(true)
+    expect(cache.size).toBe(1)
+    expect(cache.has(jeff)).toBe(true)
+  })
+
+  it('hashes the password against the stored hash for an unknown user, as for a wrong password', async () => {
+    const cache = new VerifiedCredentialsCache()
+    const verifier = createHashedVerifier(stored, cache)
+    const unknownUser = await countScrypt(() => verifier.verify({username: 'someone', password: 'ELO'}))
+    const wrongPassword = await countScrypt(() => verifier.verify({username: 'JeffLynne', password: 'x'}))
+    expect(unknownUser).toEqual({result: false, scrypts: 1})
+    expect(wrongPassword).toEqual({result: false, scrypts: 1})
+    expect(cache.size).toBe(0)
+  })
+
+  it('serves a cached success without hashing again', async () => {
+    const cache = new VerifiedCredentialsCache()
+    const verifier = createHashedVerifier(stored, cache)
+    expect(await countScrypt(() => verifier.verify(jeff))).toEqual({result: true, scrypts: 1})
+    expect(await countScrypt(() => verifier.verify(jeff))).toEqual({result: true, scrypts: 0})
+    expect(cache.size).toBe(1)
+  })
+
+  it('hashes again once the cached success has expired', async () => {
+    const clock = manualClock()
+    const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
+    const verifier = createHashedVerifier(stored, cache)
+    expect(await verifier.verify(jeff)).toBe(true)
+    clock.advance(1000)
+    expect(await countScrypt(() => verifier.verify(jeff))).toEqual({result: true, scrypts: 1})
+  })
+})
