@@ -1,20 +1,15 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {credentialFlags, sanFlag, secretFlags} from '../flags.js'
 import {configExists} from '../config/config.js'
 import {usageError} from '../errors.js'
 import {resolveInitAnswers} from '../setup/answers.js'
+import type {InitResult} from '../setup/init.js'
 import {canPrompt, prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
 
-export interface InitJson {
-  configDir: string
-  caFile: string
-  caFingerprint: string
-  username: string
-  port: number
-  hosts: string[]
-}
+export type InitJson = Omit<InitResult, 'caKept' | 'reloadedPid'>
 
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up credentials, the secret, the port and the certificates.'
@@ -30,23 +25,10 @@ Every question has a flag; without a terminal, missing answers are an error (or 
   ]
 
   static flags = {
-    username: Flags.string({char: 'u', description: 'User name. [env: HOMEAUTH_USERNAME]'}),
-    password: Flags.string({
-      char: 'p',
-      description: 'Password (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]',
-      exclusive: ['password-stdin'],
-    }),
-    'password-stdin': Flags.boolean({description: 'Read the password from the first line of stdin.'}),
-    secret: Flags.string({
-      description: 'The secret message (visible in ps). [env: HOMEAUTH_SECRET]',
-      exclusive: ['secret-file'],
-    }),
-    'secret-file': Flags.string({description: 'Read the secret message from this file.'}),
+    ...credentialFlags(''),
+    ...secretFlags,
     port: Flags.integer({description: 'Port the server listens on. [default: 8443]', min: 1, max: 65535}),
-    san: Flags.string({
-      description: 'Extra host name or IP address for the certificate (repeatable).',
-      multiple: true,
-    }),
+    san: sanFlag,
     yes: Flags.boolean({
       char: 'y',
       description: 'Accept the defaults for questions no flag answers (does not confirm --force).',
@@ -57,10 +39,7 @@ Every question has a flag; without a terminal, missing answers are an error (or 
 
   public async run(): Promise<InitJson> {
     const {flags} = this
-    if (flags.password !== undefined)
-      render.warning(
-        '-p/--password is visible to other users in ps; prefer --password-stdin or HOMEAUTH_PASSWORD.',
-      )
+    render.visibleSecretWarnings(flags)
     if ((await configExists(this.configDir)) && !flags.force) {
       if (!canPrompt()) {
         throw usageError(`homeauth is already set up in ${this.configDir}.`, [

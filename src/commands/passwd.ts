@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {credentialFlags} from '../flags.js'
 import {requireConfig} from '../config/config.js'
 import {checkCredential, givenPassword, noTerminal} from '../credentials/sources.js'
 import {changeCredentials} from '../setup/passwd.js'
@@ -19,21 +20,13 @@ export default class Passwd extends BaseCommand<typeof Passwd> {
   ]
 
   static flags = {
+    ...credentialFlags(''),
     username: Flags.string({char: 'u', description: 'New user name (default: keep the current one).'}),
-    password: Flags.string({
-      char: 'p',
-      description: 'New password (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]',
-      exclusive: ['password-stdin'],
-    }),
-    'password-stdin': Flags.boolean({description: 'Read the new password from the first line of stdin.'}),
   }
 
   public async run(): Promise<void> {
     const {flags} = this
-    if (flags.password !== undefined)
-      render.warning(
-        '-p/--password is visible to other users in ps; prefer --password-stdin or HOMEAUTH_PASSWORD.',
-      )
+    render.visibleSecretWarnings(flags)
     const config = await requireConfig(this.configDir)
     const inputs = {
       password: flags.password,

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {credentialFlags, sanFlag, secretFlags} from '../flags.js'
 import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
@@ -24,16 +25,9 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
   ]
 
   static flags = {
-    username: Flags.string({char: 'u', description: 'User name to accept. [env: HOMEAUTH_USERNAME]'}),
-    password: Flags.string({
-      char: 'p',
-      description: 'Password to accept (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]',
-      exclusive: ['password-stdin'],
-    }),
-    'password-stdin': Flags.boolean({description: 'Read the password from the first line of stdin.'}),
+    ...credentialFlags(' to accept'),
     port: Flags.integer({
-      description: 'Port to listen on (0 picks a free one).',
-      default: 8443,
+      description: `Port to listen on (0 picks a free one). [default: the config's, else ${defaultPort}]`,
       min: 0,
       max: 65535,
     }),
@@ -43,15 +37,8 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       dependsOn: ['key'],
     }),
     key: Flags.string({description: 'The private key (PEM) of --cert.', dependsOn: ['cert']}),
-    san: Flags.string({
-      description: 'Extra host name or IP address for the certificate homeauth makes (repeatable).',
-      multiple: true,
-    }),
-    secret: Flags.string({
-      description: 'The secret message (visible in ps). [env: HOMEAUTH_SECRET]',
-      exclusive: ['secret-file'],
-    }),
-    'secret-file': Flags.string({description: 'Read the secret message from this file.'}),
+    san: sanFlag,
+    ...secretFlags,
     realm: Flags.string({description: 'Basic auth realm shown by browsers.', default: defaultRealm}),
     'frame-ancestors': Flags.string({
       description: 'Origin allowed to embed the page, e.g. a dashboard (repeatable).',
@@ -61,12 +48,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
 
   public async run(): Promise<void> {
     const {flags} = this
-    if (flags.password !== undefined)
-      render.warning(
-        '-p/--password is visible to other users in ps; prefer --password-stdin or HOMEAUTH_PASSWORD.',
-      )
-    if (flags.secret !== undefined)
-      render.warning('--secret is visible to other users in ps; prefer --secret-file or HOMEAUTH_SECRET.')
+    render.visibleSecretWarnings(flags)
     const config = await readConfig(this.configDir)
     const {credentials, username, source} = await resolveCredentials({
       username: flags.username,

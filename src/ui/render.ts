@@ -81,6 +81,20 @@ export function warning(message: string): void {
   console.error(color.yellow(`Warning: ${message}`))
 }
 
+/** Secrets given as flags can be read by every local user in `ps`: say so once, with the alternatives. */
+export function visibleSecretWarnings(flags: {password?: string; secret?: string}): void {
+  if (flags.password !== undefined) {
+    warning(
+      '-p/--password is visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD or homeauth init.',
+    )
+  }
+  if (flags.secret !== undefined) {
+    warning(
+      '--secret is visible to other users in ps; prefer --secret-file, HOMEAUTH_SECRET or homeauth init.',
+    )
+  }
+}
+
 export function serverError(error: Error): void {
   console.error(
     color.red(`Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`),

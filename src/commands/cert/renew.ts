@@ -1,6 +1,5 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../../base-command.js'
+import {sanFlag} from '../../flags.js'
 import {configFile, readConfig} from '../../config/config.js'
 import {usageError} from '../../errors.js'
 import {isValidHost} from '../../certificates/hosts.js'
@@ -17,10 +16,7 @@ export default class CertRenew extends BaseCommand<typeof CertRenew> {
   ]
 
   static flags = {
-    san: Flags.string({
-      description: 'Extra host name or IP address to add, and keep (repeatable).',
-      multiple: true,
-    }),
+    san: sanFlag,
   }
 
   public async run(): Promise<void> {

@@ -1,0 +1,29 @@
+import {Flags} from '@oclif/core'
+
+/** -u/-p/--password-stdin, shared by serve, init and passwd so they read and document alike. */
+export function credentialFlags(role: string) {
+  return {
+    username: Flags.string({char: 'u', description: `User name${role}. [env: HOMEAUTH_USERNAME]`}),
+    password: Flags.string({
+      char: 'p',
+      description: `Password${role} (visible in ps: prefer --password-stdin). [env: HOMEAUTH_PASSWORD]`,
+      exclusive: ['password-stdin'],
+    }),
+    'password-stdin': Flags.boolean({description: 'Read the password from the first line of stdin.'}),
+  }
+}
+
+/** --secret/--secret-file, shared by serve and init. */
+export const secretFlags = {
+  secret: Flags.string({
+    description: 'The secret message (visible in ps). [env: HOMEAUTH_SECRET]',
+    exclusive: ['secret-file'],
+  }),
+  'secret-file': Flags.string({description: 'Read the secret message from this file.'}),
+}
+
+/** --san, shared by serve, init and cert renew. */
+export const sanFlag = Flags.string({
+  description: 'Extra host name or IP address for the certificate (repeatable).',
+  multiple: true,
+})
