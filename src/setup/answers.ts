@@ -111,7 +111,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
       return bad === undefined || `${JSON.stringify(bad)} is neither a host name nor an IP address.`
     }
     const answer = await prompts.input(
-      'Host names and addresses for the certificate (add any, comma-separated)',
+      'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
       defaults.join(', '),
       validate,
     )

@@ -1,0 +1,242 @@
+import {X509Certificate} from 'node:crypto'
+import {readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {ExitCode} from '../../src/errors.js'
+import {runCli, useCli} from '../helpers/cli.js'
+import {modeOf, readPublicFiles, readTree} from '../helpers/files.js'
+import {request} from '../helpers/https.js'
+import {runInTerminal} from '../helpers/terminal.js'
+import {useTempDir} from '../helpers/temp.js'
+
+const tempDir = useTempDir()
+const startCli = useCli()
+const password = 'Mr Blue Sky 1977'
+
+function init(configDir: string, ...extra: string[]) {
+  return runCli(
+    ['init', '--config-dir', configDir, '--username', 'JeffLynne', '--password-stdin', '--yes', ...extra],
+    {
+      input: `${password}\n`,
+    },
+  )
+}
+
+function caFingerprint(configDir: string): string {
+  return new X509Certificate(readFileSync(path.join(configDir, 'ca.pem'))).fingerprint256
+}
+
+describe('homeauth init, scripted', () => {
+  it('stores the hash, the config and the certificates with the documented modes', async () => {
+    const configDir = path.join(tempDir(), 'homeauth')
+    const result = await init(configDir, '--port', '9443', '--secret', 'Evil Woman', '--san', 'pi.home.arpa')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain(`homeauth is set up in ${configDir}`)
+    expect(result.stdout).toContain(caFingerprint(configDir))
+    expect(result.stderr).toContain('homeauth serve')
+    expect(modeOf(configDir)).toBe(0o700)
+    expect(modeOf(path.join(configDir, 'config.json'))).toBe(0o600)
+    expect(modeOf(path.join(configDir, 'ca-key.pem'))).toBe(0o600)
+    expect(modeOf(path.join(configDir, 'server-key.pem'))).toBe(0o600)
+    expect(modeOf(path.join(configDir, 'ca.pem'))).toBe(0o644)
+    const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
+    expect(config).toMatchObject({
+      version: 1,
+      username: 'JeffLynne',
+      secret: 'Evil Woman',
+      port: 9443,
+      host: null,
+      sans: ['pi.home.arpa'],
+    })
+    expect(config.passwordHash).toMatch(/^\$scrypt\$ln=15,r=8,p=3\$/)
+    expect(new X509Certificate(readFileSync(path.join(configDir, 'server.pem'))).subjectAltName).toContain(
+      'DNS:pi.home.arpa',
+    )
+  })
+
+  it('writes the password nowhere on disk, in any form a grep would find', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const files = readTree(configDir)
+    expect(Object.keys(files).length).toBeGreaterThanOrEqual(5)
+    for (const [name, bytes] of Object.entries(files)) {
+      for (const needle of [
+        password,
+        Buffer.from(password).toString('base64'),
+        Buffer.from(password).toString('hex'),
+      ]) {
+        expect(bytes.includes(needle), `${name} contains ${needle}`).toBe(false)
+      }
+    }
+  })
+
+  it('prints the summary as JSON with --json', async () => {
+    const configDir = tempDir()
+    const result = await init(configDir, '--json')
+    expect(result.code).toBe(0)
+    const json = JSON.parse(result.stdout)
+    expect(Object.keys(json).sort()).toEqual([
+      'caFile',
+      'caFingerprint',
+      'configDir',
+      'hosts',
+      'port',
+      'username',
+    ])
+    expect(json).toMatchObject({
+      configDir,
+      caFile: path.join(configDir, 'ca.pem'),
+      username: 'JeffLynne',
+      port: 8443,
+    })
+    expect(json.caFingerprint).toBe(caFingerprint(configDir))
+    expect(json.hosts).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', '::1']))
+  })
+
+  it('exits 2 naming the flag when a value is missing and stdin is not a terminal', async () => {
+    const noPassword = await runCli(['init', '--config-dir', tempDir(), '--username', 'JeffLynne', '--yes'])
+    expect(noPassword.code).toBe(ExitCode.usage)
+    expect(noPassword.stderr).toContain('No password given, and stdin is not a terminal to ask for one.')
+    expect(noPassword.stderr).toContain('--password-stdin')
+    const noSecret = await runCli(
+      ['init', '--config-dir', tempDir(), '--username', 'a', '--password-stdin'],
+      {input: 'pw\n'},
+    )
+    expect(noSecret.code).toBe(ExitCode.usage)
+    expect(noSecret.stderr).toContain('--secret-file')
+    expect(noSecret.stderr).toContain('--yes')
+  })
+
+  it('exits 2 with --json too, and prints the error as JSON', async () => {
+    const result = await runCli(['init', '--config-dir', tempDir(), '--json'])
+    expect(result.code).toBe(ExitCode.usage)
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: {
+        code: 2,
+        message: 'No user name given, and stdin is not a terminal to ask for one.',
+        suggestions: expect.any(Array),
+      },
+    })
+  })
+
+  it('refuses to replace an existing config without --force when there is no terminal, changing nothing', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const before = readTree(configDir)
+    const again = await init(configDir, '--new-ca')
+    expect(again.code).toBe(ExitCode.usage)
+    expect(again.stderr).toContain(`homeauth is already set up in ${configDir}.`)
+    expect(readTree(configDir)).toEqual(before)
+  })
+
+  it('keeps the CA with --force, and makes a new one only with --new-ca', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const first = caFingerprint(configDir)
+    const serverBefore = readPublicFiles(configDir)['server.pem']
+    expect((await init(configDir, '--force')).code).toBe(0)
+    expect(caFingerprint(configDir)).toBe(first)
+    expect(readPublicFiles(configDir)['server.pem']).not.toBe(serverBefore)
+    expect((await init(configDir, '--force', '--new-ca')).code).toBe(0)
+    expect(caFingerprint(configDir)).not.toBe(first)
+  })
+
+  it('keeps a CA that an earlier serve made', async () => {
+    const configDir = tempDir()
+    const cli = startCli([
+      'serve',
+      '--config-dir',
+      configDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '-u',
+      'a',
+      '--password-stdin',
+    ])
+    cli.child.stdin.end('b\n')
+    await cli.waitFor(/Press Ctrl\+C/)
+    cli.child.kill('SIGTERM')
+    await cli.exited
+    const made = caFingerprint(configDir)
+    expect((await init(configDir)).code).toBe(0)
+    expect(caFingerprint(configDir)).toBe(made)
+  })
+
+  it('exits 8 naming the field when config.json was hand-edited wrongly', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const file = path.join(configDir, 'config.json')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"port": 8443', '"port": "8443"'))
+    const result = await runCli(['serve', '--config-dir', configDir])
+    expect(result.code).toBe(ExitCode.invalidSetup)
+    expect(result.stderr).toContain(`${file}: "port" must be a port number from 0 to 65535.`)
+    expect(result.stderr).toContain('homeauth init --force')
+  })
+})
+
+describe('homeauth serve after init', () => {
+  it('takes credentials, port and secret from the config and checks the stored hash', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir, '--secret', 'Telephone Line')).code).toBe(0)
+    const cli = startCli(['serve', '--config-dir', configDir, '--host', '127.0.0.1', '--port', '0'])
+    const [url] = await cli.waitFor(/https:\/\/127\.0\.0\.1:\d+\//)
+    expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the hash stored in config.json')
+    const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
+    const right = await request(`${url}api/secret`, {ca, auth: {username: 'JeffLynne', password}})
+    expect(JSON.parse(right.body)).toEqual({message: 'Telephone Line'})
+    for (const wrong of [
+      {username: 'JeffLynne', password: 'mr blue sky 1977'},
+      {username: 'Bev', password},
+      {username: 'JeffLynne', password: `${password} `},
+    ]) {
+      expect((await request(`${url}api/secret`, {ca, auth: wrong})).status).toBe(401)
+    }
+  })
+})
+
+describe('homeauth init at a terminal', () => {
+  it('asks every question, with the password masked and asked twice', async () => {
+    const configDir = tempDir()
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir],
+      [
+        [/User name/, 'JeffLynne\r'],
+        [/New password for JeffLynne/, 'first try\r'],
+        [/same password again/, 'different\r'],
+        [/differ; please try again/, ''],
+        [/New password for JeffLynne/, `${password}\r`],
+        [/same password again/, `${password}\r`],
+        [/Secret message/, 'Hold On Tight\r'],
+        [/Port/, '9443\r'],
+        [/Host names and IP addresses/, 'pi.home.arpa\r'],
+      ],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).not.toContain(password)
+    expect(session.output).toContain('homeauth is set up')
+    const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
+    expect(config).toMatchObject({
+      username: 'JeffLynne',
+      secret: 'Hold On Tight',
+      port: 9443,
+      sans: ['pi.home.arpa'],
+    })
+  })
+
+  it('asks before replacing an existing config, and leaves it alone on "no"', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const before = readTree(configDir)
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir],
+      [[/Replace the configuration/, 'n\r']],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).toContain('Nothing changed.')
+    expect(readTree(configDir)).toEqual(before)
+  })
+})
