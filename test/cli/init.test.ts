@@ -5,7 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {runCli, useCli} from '../helpers/cli.js'
+import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {modeOf, readPublicFiles, readTree} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {runInTerminal} from '../helpers/terminal.js'
@@ -145,18 +145,7 @@ describe('homeauth init, scripted', () => {
 
   it('keeps a CA that an earlier serve made', async () => {
     const configDir = tempDir()
-    const cli = startCli([
-      'serve',
-      '--config-dir',
-      configDir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '-u',
-      'a',
-      '--password-stdin',
-    ])
+    const cli = startCli(serveArgs(configDir, '-u', 'a', '--password-stdin'))
     cli.child.stdin.end('b\n')
     await cli.waitFor(/Press Ctrl\+C/)
     cli.child.kill('SIGTERM')
@@ -182,8 +171,8 @@ describe('homeauth serve after init', () => {
   it('takes credentials, port and secret from the config and checks the stored hash', async () => {
     const configDir = tempDir()
     expect((await init(configDir, '--secret', 'Telephone Line')).code).toBe(0)
-    const cli = startCli(['serve', '--config-dir', configDir, '--host', '127.0.0.1', '--port', '0'])
-    const [url] = await cli.waitFor(/https:\/\/127\.0\.0\.1:\d+\//)
+    const cli = startCli(serveArgs(configDir))
+    const [url] = await cli.waitFor(urlPattern)
     expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the hash stored in config.json')
     const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
     const right = await request(`${url}api/secret`, {ca, auth: {username: 'JeffLynne', password}})

@@ -6,7 +6,7 @@ import tls from 'node:tls'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {runCli, useCli} from '../helpers/cli.js'
+import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {readPublicFiles} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -28,8 +28,8 @@ async function initialised(): Promise<string> {
 }
 
 async function serving(configDir: string) {
-  const cli = startCli(['serve', '--config-dir', configDir, '--host', '127.0.0.1', '--port', '0'])
-  const [url, port] = await cli.waitFor(/https:\/\/127\.0\.0\.1:(\d+)\//)
+  const cli = startCli(serveArgs(configDir))
+  const [url, port] = await cli.waitFor(urlPattern)
   return {cli, url: url!, port: Number(port), ca: readFileSync(path.join(configDir, 'ca.pem'), 'utf8')}
 }
 

@@ -7,24 +7,13 @@ import {describe, expect, it} from 'vitest'
 
 import {loadOrCreateServerTls} from '../../src/certificates/store.js'
 import {ExitCode} from '../../src/errors.js'
-import {projectDir, runCli, runJs, useCli} from '../helpers/cli.js'
+import {projectDir, runCli, runJs, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 const startCli = useCli()
 const user = {username: 'JeffLynne', password: 'ELO'}
-const urlPattern = /https:\/\/127\.0\.0\.1:(\d+)\//
-const serveArgs = (configDir: string, ...extra: string[]) => [
-  'serve',
-  '--config-dir',
-  configDir,
-  '--host',
-  '127.0.0.1',
-  '--port',
-  '0',
-  ...extra,
-]
 
 describe('homeauth serve (as a child process)', () => {
   it('serves the secret to the right credentials and exits 0 on SIGTERM', async () => {

@@ -7,6 +7,21 @@ import {afterEach} from 'vitest'
 export const projectDir = fileURLToPath(new URL('../../', import.meta.url))
 export const runJs = path.join(projectDir, 'bin', 'run.js')
 
+/** The URL a serve banner prints for 127.0.0.1; group 1 is the port. */
+export const urlPattern = /https:\/\/127\.0\.0\.1:(\d+)\//
+
+/** `serve` on 127.0.0.1, port 0, with `configDir`, plus `extra`. */
+export const serveArgs = (configDir: string, ...extra: string[]) => [
+  'serve',
+  '--config-dir',
+  configDir,
+  '--host',
+  '127.0.0.1',
+  '--port',
+  '0',
+  ...extra,
+]
+
 /** The environment a user's shell would give: no inherited homeauth variables, no colour, no extra CAs. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = {...process.env}
