@@ -2,7 +2,8 @@
 // Benchmarks homeauth against baselines measured in the same run, and prints the numbers.
 //   1. start-up: `homeauth --version` against `node -e 0`
 //   2. serve: time until the banner, first start (CA + certificate made) and restart (reused)
-//   3. requests: authenticated GET /api/secret on homeauth against a bare Node https server
+//   3. fetch-secret: one whole client run, process start to message, against curl doing the same
+//   4. requests: authenticated GET /api/secret on homeauth against a bare Node https server
 //      with the same certificate answering the same JSON (no auth, no headers), keep-alive.
 // Usage: npm run build && npm run bench [-- --requests 4000 --concurrency 16]
 import {spawn, spawnSync} from 'node:child_process'
@@ -32,11 +33,11 @@ const percentile = (numbers, p) =>
   [...numbers].sort((a, b) => a - b)[Math.min(numbers.length - 1, Math.floor(numbers.length * p))]
 const fmt = (ms) => `${ms.toFixed(1)} ms`
 
-function timeCommand(args) {
+function timeCommand(args, command = process.execPath) {
   const times = []
   for (let run = 0; run < runs; run++) {
     const started = performance.now()
-    const result = spawnSync(process.execPath, args, {env, stdio: 'ignore'})
+    const result = spawnSync(command, args, {env, stdio: 'ignore'})
     if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`)
     times.push(performance.now() - started)
   }
@@ -120,7 +121,28 @@ try {
   console.log(`  first start (CA + cert)  ${fmt(first.ms)}`)
   console.log(`  restart (reused)         ${fmt(again.ms)}`)
 
-  const ca = readFileSync(path.join(dir, 'ca.pem'))
+  const url = `https://localhost:${again.port}/api/secret`
+  const caFile = path.join(dir, 'ca.pem')
+  console.log('\nOne secret fetched, process start to message (median of %d runs)', runs)
+  if (spawnSync('curl', ['--version']).status === 0) {
+    const curl = timeCommand(['-sf', '--cacert', caFile, '-u', 'bench:bench-password', url], 'curl')
+    console.log(`  curl (baseline)          ${fmt(curl)}`)
+  }
+  const client = timeCommand([
+    runJs,
+    'fetch-secret',
+    '--config-dir',
+    dir,
+    '--url',
+    url,
+    '-u',
+    'bench',
+    '-p',
+    'bench-password',
+  ])
+  console.log(`  homeauth fetch-secret    ${fmt(client)}`)
+
+  const ca = readFileSync(caFile)
   const authorization = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`
   console.log(`\nGET /api/secret: ${requests} requests, ${concurrency} concurrent, keep-alive`)
   const bare = await baselineServer(dir)

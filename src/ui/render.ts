@@ -77,6 +77,11 @@ export function failure(message: string, suggestions: string[]): void {
   )
 }
 
+/** The secret alone on stdout, so `$(homeauth fetch-secret)` captures exactly it. */
+export function secret(message: string): void {
+  console.log(message)
+}
+
 export function warning(message: string): void {
   console.error(color.yellow(`Warning: ${message}`))
 }
