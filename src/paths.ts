@@ -8,6 +8,7 @@ export const templatesDir = fileURLToPath(new URL('../templates/', import.meta.u
 export const configFiles = {
   config: 'config.json',
   state: 'state.json',
+  log: 'serve.log',
   caCert: 'ca.pem',
   caKey: 'ca-key.pem',
   serverCert: 'server.pem',

@@ -6,6 +6,8 @@ import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../server/basic-auth.js'
+import {configPath} from '../paths.js'
+import {RotatingLog} from '../server/log-file.js'
 import {prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
 
@@ -44,10 +46,18 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       description: 'Origin allowed to embed the page, e.g. a dashboard (repeatable).',
       multiple: true,
     }),
+    detach: Flags.boolean({
+      description: 'Run in the background (log: serve.log in the config directory); returns once it answers.',
+    }),
+    'log-file': Flags.string({
+      hidden: true,
+      description: 'Log here instead of the terminal (used by --detach).',
+    }),
   }
 
   public async run(): Promise<void> {
     const {flags} = this
+    if (flags['log-file']) render.logTo(logWriter(flags['log-file']))
     render.visibleSecretWarnings(flags)
     const config = await readConfig(this.configDir)
     const {credentials, username, source} = await resolveCredentials({
@@ -65,6 +75,22 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       env: process.env,
       stored: config?.secret,
     })
+    if (flags.detach) {
+      const {backgroundServeArgs, startDetached} = await import('../server/detach.js')
+      const logFile = configPath(this.configDir, 'log')
+      const args = backgroundServeArgs({
+        ...flags,
+        secretFile: flags['secret-file'],
+        frameAncestors: flags['frame-ancestors'],
+        configDir: this.configDir,
+        logFile,
+        username: credentials && username,
+      })
+      const env = {...process.env, ...(flags.secret === undefined ? {} : {HOMEAUTH_SECRET: secret})}
+      return render.detached(
+        await startDetached({configDir: this.configDir, args, password: credentials?.password, env, logFile}),
+      )
+    }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
     const server = await startHomeauth({
       configDir: this.configDir,
@@ -79,8 +105,14 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       onRequest: render.accessLine,
       onError: render.serverError,
       onReload: render.reloaded,
+      logFile: flags['log-file'],
     })
     render.banner({...server, username, credentialSource: source, realm: flags.realm})
     render.stopped(await serveUntilSignal(server, render.reloadFailed))
   }
+}
+
+function logWriter(file: string): (line: string) => void {
+  const log = new RotatingLog(file)
+  return (line) => log.write(line)
 }

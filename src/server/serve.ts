@@ -3,12 +3,12 @@ import {isValidHost, lanAddresses, machineNames} from '../certificates/hosts.js'
 import {requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
-import {usageError} from '../errors.js'
+import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
 import {defaultRealm, realmProblem} from './basic-auth.js'
 import {startServer, type RunningServer, type Timeouts} from './listen.js'
-import {clearState, writeState} from './state.js'
+import {clearState, findRunningServer, writeState} from './state.js'
 
 export interface ServeOptions {
   configDir: string
@@ -28,6 +28,8 @@ export interface ServeOptions {
   onError?: (error: Error) => void
   /** Told what a reload (SIGHUP, or the periodic certificate check) changed. */
   onReload?: (message: string) => void
+  /** Where a detached server logs, recorded in state.json for status and logs. */
+  logFile?: string
 }
 
 export interface HomeauthServer {
@@ -95,6 +97,16 @@ function loadTls(options: ServeOptions): Promise<ServerTls> {
 /** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
 export async function startHomeauth(options: ServeOptions): Promise<HomeauthServer> {
   checkOptions(options)
+  const other = await findRunningServer(options.configDir)
+  if (other) {
+    throw new HomeauthError(
+      `homeauth is already running on ${options.configDir} (PID ${other.pid}, ${other.url}).`,
+      {
+        exitCode: ExitCode.portUnavailable,
+        suggestions: ['Stop it with: homeauth stop, or use another --config-dir.'],
+      },
+    )
+  }
   let verifier = await loadVerifier(options)
   let tls = await loadTls(options)
   const app = createApp({
@@ -113,7 +125,12 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     timeouts: options.timeouts,
   })
   const urls = serverUrls(running.host, running.port)
-  await writeState(options.configDir, {pid: process.pid, url: urls[0]!, startedAt: new Date().toISOString()})
+  await writeState(options.configDir, {
+    pid: process.pid,
+    url: urls[0]!,
+    startedAt: new Date().toISOString(),
+    logFile: options.logFile ?? null,
+  })
 
   async function reloadTls(): Promise<void> {
     const next = await loadTls(options)

@@ -1,4 +1,4 @@
-import {promises as fs, readFileSync} from 'node:fs'
+import {existsSync, promises as fs, readFileSync} from 'node:fs'
 
 import {privateFileMode, writeFileAtomic} from '../config/files.js'
 import {errorCode} from '../errors.js'
@@ -9,8 +9,19 @@ export interface ServerState {
   pid: number
   url: string
   startedAt: string
+  /** serve.log for a detached server; null for one in the foreground. */
+  logFile: string | null
   /** The process's start time in clock ticks since boot (Linux), so a reused PID is not taken for ours. */
   processStart: number | null
+}
+
+/** Whether /proc says `pid` runs homeauth's serve command (true where there is no /proc to ask). */
+function runsServe(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('serve')
+  } catch (error) {
+    return errorCode(error) !== 'ENOENT' || !existsSync('/proc/self')
+  }
 }
 
 /** A process's start time from /proc/<pid>/stat (field 22), or null where there is no /proc. */
@@ -25,7 +36,7 @@ export function processStartTicks(pid: number): number | null {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -63,8 +74,12 @@ export async function findRunningServer(configDir: string): Promise<ServerState 
   const file = configPath(configDir, 'state')
   const state = await readStateFile(file)
   if (!state) return undefined
+  // Never taken for ours: a process that is gone, that started at another time (a reused PID),
+  // or that is not running `serve`.
   const sameProcess =
-    isAlive(state.pid) && (state.processStart === null || processStartTicks(state.pid) === state.processStart)
+    isAlive(state.pid) &&
+    (state.processStart === null || processStartTicks(state.pid) === state.processStart) &&
+    runsServe(state.pid)
   if (sameProcess) return state
   await fs.rm(file, {force: true})
   return undefined

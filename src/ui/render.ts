@@ -2,6 +2,7 @@ import {Chalk} from 'chalk'
 
 import type {CertificateSummary} from '../certificates/inspect.js'
 import type {ServerTls} from '../certificates/store.js'
+import type {ServerStatus, StopResult} from '../server/manage.js'
 import type {InitResult} from '../setup/init.js'
 import type {PasswdResult} from '../setup/passwd.js'
 import type {AccessLogEntry} from '../server/access-log.js'
@@ -12,6 +13,16 @@ function colorLevel(): 0 | 1 {
 }
 
 const color = new Chalk({level: colorLevel()})
+
+/** Where output goes: the terminal, or a detached server's log file (see `logTo`). */
+let out = (text: string) => console.log(text)
+let err = (text: string) => console.error(text)
+
+/** Sends everything this module prints, data and diagnostics alike, to `write` (a detached server's log). */
+export function logTo(write: (line: string) => void): void {
+  out = write
+  err = write
+}
 
 /** Shows control characters (and backslashes) as escapes, so a client cannot forge or hide log lines. */
 export function escapeControl(text: string): string {
@@ -58,32 +69,30 @@ export function banner(info: BannerInfo): void {
   const caOption = authority ? `--cacert ${authority.file} ` : ''
   lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
   lines.push(color.dim('Press Ctrl+C to stop.'))
-  console.log(lines.join('\n'))
+  out(lines.join('\n'))
 }
 
 /** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-". */
 export function accessLine(entry: AccessLogEntry): void {
   const status = entry.status >= 500 ? color.red : entry.status >= 400 ? color.yellow : color.green
   const user = entry.user === undefined ? '-' : escapeControl(entry.user)
-  console.log(
+  out(
     `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}`,
   )
 }
 
 /** A user-facing failure: one line for what is wrong, one per suggestion for what to do. */
 export function failure(message: string, suggestions: string[]): void {
-  console.error(
-    [color.red(`Error: ${message}`), ...suggestions.map((suggestion) => `  Try: ${suggestion}`)].join('\n'),
-  )
+  err([color.red(`Error: ${message}`), ...suggestions.map((suggestion) => `  Try: ${suggestion}`)].join('\n'))
 }
 
 /** The secret alone on stdout, so `$(homeauth fetch-secret)` captures exactly it. */
 export function secret(message: string): void {
-  console.log(message)
+  out(message)
 }
 
 export function warning(message: string): void {
-  console.error(color.yellow(`Warning: ${message}`))
+  err(color.yellow(`Warning: ${message}`))
 }
 
 /** Secrets given as flags can be read by every local user in `ps`: say so once, with the alternatives. */
@@ -101,21 +110,30 @@ export function visibleSecretWarnings(flags: {password?: string; secret?: string
 }
 
 export function serverError(error: Error): void {
-  console.error(
-    color.red(`Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`),
-  )
+  err(color.red(`Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`))
 }
 
 export function reloaded(message: string): void {
-  console.log(`${new Date().toISOString()} reload: ${message}`)
+  out(`${new Date().toISOString()} reload: ${message}`)
 }
 
 export function reloadFailed(error: Error): void {
   warning(`reload failed, still serving the previous credentials and certificate: ${error.message}`)
 }
 
+export function detached(server: {pid: number; url: string; logFile: string}): void {
+  out(
+    [
+      color.bold.green(`homeauth is serving in the background (PID ${server.pid})`),
+      `  ${color.cyan(server.url)}`,
+      `  log: ${server.logFile}`,
+    ].join('\n'),
+  )
+  err('Check it with: homeauth status; stop it with: homeauth stop')
+}
+
 export function stopped(signal: string): void {
-  console.log(`Received ${signal}: homeauth stopped.`)
+  out(`Received ${signal}: homeauth stopped.`)
 }
 
 function reloadNote(pid: number | undefined): string {
@@ -126,7 +144,7 @@ function reloadNote(pid: number | undefined): string {
 
 /** After init: where everything is, what to trust, and what to type next. */
 export function initSummary(result: InitResult): void {
-  console.log(
+  out(
     [
       color.bold.green(`homeauth is set up in ${result.configDir}`),
       `  user:           ${result.username} (password stored as a scrypt hash only)`,
@@ -136,7 +154,7 @@ export function initSummary(result: InitResult): void {
       `  certificate for: ${result.hosts.join(', ')}`,
     ].join('\n'),
   )
-  console.error(
+  err(
     [
       reloadNote(result.reloadedPid),
       'Next:',
@@ -147,8 +165,8 @@ export function initSummary(result: InitResult): void {
 }
 
 export function passwordChanged(result: PasswdResult): void {
-  console.log(`Password for ${result.username} changed (stored as a scrypt hash only).`)
-  console.error(reloadNote(result.reloadedPid))
+  out(`Password for ${result.username} changed (stored as a scrypt hash only).`)
+  err(reloadNote(result.reloadedPid))
 }
 
 function certificateLines(title: string, summary: CertificateSummary & {file: string}): string[] {
@@ -174,16 +192,65 @@ export function certificates(
       ? certificateLines('Server certificate', server)
       : ['Server certificate: none yet (homeauth serve or cert renew makes one)']),
   )
-  console.log(lines.join('\n'))
+  out(lines.join('\n'))
 }
 
 export function renewed(summary: CertificateSummary, reloadedPid: number | undefined): void {
-  console.log(
+  out(
     [
       `New server certificate, valid until ${summary.notAfter.toISOString().slice(0, 10)} (${summary.daysLeft} days)`,
       `  hosts:       ${summary.hosts.join(', ')}`,
       `  fingerprint: ${summary.fingerprint}`,
     ].join('\n'),
   )
-  console.error(`The CA is unchanged. ${reloadNote(reloadedPid)}`)
+  err(`The CA is unchanged. ${reloadNote(reloadedPid)}`)
+}
+
+function duration(seconds: number): string {
+  const parts: [number, string][] = [
+    [Math.floor(seconds / 86400), 'd'],
+    [Math.floor((seconds % 86400) / 3600), 'h'],
+    [Math.floor((seconds % 3600) / 60), 'm'],
+    [seconds % 60, 's'],
+  ]
+  const shown = parts.filter(([value]) => value > 0).slice(0, 2)
+  return shown.length ? shown.map(([value, unit]) => `${value}${unit}`).join(' ') : '0s'
+}
+
+export function status(server: ServerStatus): void {
+  if (!server.running) return out('homeauth is not running.')
+  const lines = [
+    server.healthy
+      ? color.bold.green(`homeauth is running (PID ${server.pid})`)
+      : color.bold.red(`homeauth (PID ${server.pid}) is running but does not answer /healthz`),
+    `  url:         ${server.url}`,
+    `  since:       ${server.startedAt} (up ${duration(server.uptimeSeconds ?? 0)})`,
+    `  log:         ${server.logFile ?? 'none (running in the foreground)'}`,
+  ]
+  if (server.certificate) {
+    const days = `${server.certificate.daysLeft} days left`
+    lines.push(
+      `  certificate: valid until ${server.certificate.notAfter} (${server.certificate.daysLeft < 30 ? color.yellow(days) : days})`,
+    )
+    lines.push(`  fingerprint: ${server.certificate.fingerprint}`)
+  }
+  out(lines.join('\n'))
+}
+
+export function stopResult(result: StopResult): void {
+  if (result.pid === undefined) return out('homeauth is not running; nothing to stop.')
+  if (result.killed) warning(`PID ${result.pid} did not stop in time and was killed (SIGKILL).`)
+  out(`homeauth (PID ${result.pid}) stopped.`)
+}
+
+export function noLog(file: string): void {
+  err(`No log yet: ${file} is written by homeauth serve --detach.`)
+}
+
+export function logLines(lines: string[]): void {
+  if (lines.length) out(lines.join('\n'))
+}
+
+export function logText(text: string): void {
+  process.stdout.write(text)
 }

@@ -1,8 +1,8 @@
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {describe, expect, it} from 'vitest'
+import {afterEach, describe, expect, it} from 'vitest'
 
 import {
   clearState,
@@ -17,7 +17,25 @@ import {useTempDir} from '../helpers/temp.js'
 const tempDir = useTempDir()
 const onLinux = process.platform === 'linux'
 
-const stateOf = (pid: number) => ({pid, url: 'https://localhost:8443/', startedAt: new Date().toISOString()})
+const stateOf = (pid: number) => ({
+  pid,
+  url: 'https://localhost:8443/',
+  startedAt: new Date().toISOString(),
+  logFile: null,
+})
+
+const lookalikes: ChildProcess[] = []
+afterEach(() => {
+  for (const child of lookalikes.splice(0)) child.kill('SIGKILL')
+})
+
+/** A live process whose command line has `serve` in it, as a homeauth server's has. */
+async function serveLookalike(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'serve'], {stdio: 'ignore'})
+  lookalikes.push(child)
+  await new Promise((resolve) => child.once('spawn', resolve))
+  return child.pid!
+}
 const statePath = (dir: string) => path.join(dir, 'state.json')
 
 /** The PID of a process that has already exited (and been reaped). */
@@ -48,19 +66,27 @@ describe('processStartTicks', () => {
 })
 
 describe('writeState and findRunningServer', () => {
-  it('find the state written for this very process', async () => {
+  it.runIf(onLinux)('never take a live process that is not running serve for the server', async () => {
     const dir = tempDir()
-    const state = stateOf(process.pid)
+    await writeState(dir, stateOf(process.pid))
+    expect(await findRunningServer(dir)).toBeUndefined()
+    expect(existsSync(statePath(dir))).toBe(false)
+  })
+
+  it('find the state written for a running serve process', async () => {
+    const dir = tempDir()
+    const pid = await serveLookalike()
+    const state = stateOf(pid)
     await writeState(dir, state)
     const found = await findRunningServer(dir)
-    expect(found).toEqual({...state, processStart: processStartTicks(process.pid)})
+    expect(found).toEqual({...state, processStart: processStartTicks(pid)})
     if (onLinux) expect(typeof found?.processStart).toBe('number')
     expect(existsSync(statePath(dir))).toBe(true)
   })
 
   it('write state.json with mode 0600', async () => {
     const dir = tempDir()
-    await writeState(dir, stateOf(process.pid))
+    await writeState(dir, stateOf(await serveLookalike()))
     expect(statSync(statePath(dir)).mode & 0o777).toBe(0o600)
   })
 
@@ -78,7 +104,7 @@ describe('writeState and findRunningServer', () => {
 
   it.runIf(onLinux)('treat a PID now used by another process (another start time) as stale', async () => {
     const dir = tempDir()
-    await writeState(dir, stateOf(process.pid))
+    await writeState(dir, stateOf(await serveLookalike()))
     editState(dir, (state) => ({...state, processStart: state.processStart! + 1}))
     expect(await findRunningServer(dir)).toBeUndefined()
     expect(existsSync(statePath(dir))).toBe(false)

@@ -1,0 +1,34 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {followFile, logFile, tailLines} from '../server/manage.js'
+import * as render from '../ui/render.js'
+
+export default class Logs extends BaseCommand<typeof Logs> {
+  static summary = 'Show the log of the background server.'
+  static description =
+    'The log is serve.log in the config directory, written by serve --detach; it is rotated to serve.log.1 at 1 MiB.'
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -n 100',
+    '<%= config.bin %> <%= command.id %> --follow',
+  ]
+
+  static flags = {
+    lines: Flags.integer({char: 'n', description: 'How many lines from the end.', default: 20, min: 0}),
+    follow: Flags.boolean({char: 'f', description: 'Keep printing new lines until Ctrl+C.'}),
+  }
+
+  public async run(): Promise<void> {
+    const file = logFile(this.configDir)
+    const lines = await tailLines(file, this.flags.lines)
+    if (lines === undefined && !this.flags.follow) return render.noLog(file)
+    render.logLines(lines ?? [])
+    if (this.flags.follow) {
+      const stop = new AbortController()
+      process.once('SIGINT', () => stop.abort())
+      process.once('SIGTERM', () => stop.abort())
+      await followFile(file, render.logText, stop.signal)
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {stopServer} from '../server/manage.js'
+import * as render from '../ui/render.js'
+
+export default class Stop extends BaseCommand<typeof Stop> {
+  static summary = 'Stop the running server gracefully.'
+  static description =
+    'Sends SIGTERM and waits; after --timeout seconds it sends SIGKILL, with a warning. When nothing runs it says so and exits 0.'
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --timeout 30',
+  ]
+
+  static flags = {
+    timeout: Flags.integer({
+      description: 'Seconds to wait for a graceful stop before SIGKILL.',
+      default: 10,
+      min: 1,
+    }),
+  }
+
+  public async run(): Promise<void> {
+    render.stopResult(await stopServer(this.configDir, this.flags.timeout * 1000))
+  }
+}

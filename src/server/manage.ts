@@ -1,0 +1,142 @@
+import {promises as fs} from 'node:fs'
+
+import {summarize} from '../certificates/inspect.js'
+import {errorCode} from '../errors.js'
+import {configPath} from '../paths.js'
+import {probeHealth} from './health.js'
+import {clearState, findRunningServer, isAlive} from './state.js'
+
+export interface ServerStatus {
+  running: boolean
+  /** Running and answering GET /healthz. */
+  healthy: boolean
+  pid: number | null
+  url: string | null
+  startedAt: string | null
+  uptimeSeconds: number | null
+  logFile: string | null
+  certificate: {notAfter: string; daysLeft: number; fingerprint: string} | null
+}
+
+/** Whether a server runs on this config directory, where, since when, and what certificate it serves. */
+export async function serverStatus(configDir: string, now = new Date()): Promise<ServerStatus> {
+  const state = await findRunningServer(configDir)
+  if (!state) {
+    return {
+      running: false,
+      healthy: false,
+      pid: null,
+      url: null,
+      startedAt: null,
+      uptimeSeconds: null,
+      logFile: null,
+      certificate: null,
+    }
+  }
+  const health = await probeHealth(state.url)
+  const summary = health.certificate && summarize(health.certificate, now)
+  return {
+    running: true,
+    healthy: health.ok,
+    pid: state.pid,
+    url: state.url,
+    startedAt: state.startedAt,
+    uptimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000)),
+    logFile: state.logFile,
+    certificate: summary
+      ? {
+          notAfter: summary.notAfter.toISOString(),
+          daysLeft: summary.daysLeft,
+          fingerprint: summary.fingerprint,
+        }
+      : null,
+  }
+}
+
+export interface StopResult {
+  /** The PID that was stopped; undefined when nothing was running. */
+  pid: number | undefined
+  /** Whether it had to be killed after the graceful stop timed out. */
+  killed: boolean
+}
+
+async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return !isAlive(pid)
+}
+
+/**
+ * Stops the server on this config directory: SIGTERM, then SIGKILL if it has not exited within
+ * `timeoutMs`. Only a process that state.json identifies as our server (same PID, same start
+ * time, running serve) is ever signalled.
+ */
+export async function stopServer(configDir: string, timeoutMs: number): Promise<StopResult> {
+  const state = await findRunningServer(configDir)
+  if (!state) return {pid: undefined, killed: false}
+  process.kill(state.pid, 'SIGTERM')
+  let killed = false
+  if (!(await exited(state.pid, timeoutMs))) {
+    process.kill(state.pid, 'SIGKILL')
+    killed = true
+    await exited(state.pid, 5000)
+  }
+  await clearState(configDir, state.pid)
+  return {pid: state.pid, killed}
+}
+
+export function logFile(configDir: string): string {
+  return configPath(configDir, 'log')
+}
+
+/** The last `count` lines of a log file; undefined when there is no log yet. */
+export async function tailLines(file: string, count: number): Promise<string[] | undefined> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined
+    throw error
+  }
+  const lines = text.split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  return count === 0 ? [] : lines.slice(-count)
+}
+
+/**
+ * Calls `onText` with what is appended to `file` from now on, until `signal` aborts; follows the
+ * file across rotation (it shrinks or is replaced) by reading the new file from its start.
+ */
+export async function followFile(
+  file: string,
+  onText: (text: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let position = await fs.stat(file).then(
+    (stats) => stats.size,
+    () => 0,
+  )
+  let inode = await fs.stat(file).then(
+    (stats) => stats.ino,
+    () => 0,
+  )
+  while (!signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const stats = await fs.stat(file).catch(() => undefined)
+    if (!stats) continue
+    if (stats.ino !== inode || stats.size < position) [position, inode] = [0, stats.ino]
+    if (stats.size === position) continue
+    const handle = await fs.open(file, 'r')
+    try {
+      const buffer = Buffer.alloc(stats.size - position)
+      await handle.read(buffer, 0, buffer.length, position)
+      position = stats.size
+      onText(buffer.toString('utf8'))
+    } finally {
+      await handle.close()
+    }
+  }
+}

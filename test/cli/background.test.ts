@@ -1,0 +1,234 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {ExitCode} from '../../src/errors.js'
+import {isAlive, writeState} from '../../src/server/state.js'
+import {cleanEnv, runCli, runJs} from '../helpers/cli.js'
+import {useTempDir} from '../helpers/temp.js'
+
+const tempDir = useTempDir()
+const user = {username: 'JeffLynne', password: 'Turn to Stone'}
+const started: {configDir: string}[] = []
+const others: ChildProcess[] = []
+
+afterEach(async () => {
+  for (const {configDir} of started.splice(0))
+    await runCli(['stop', '--config-dir', configDir, '--timeout', '2'])
+  for (const child of others.splice(0)) child.kill('SIGKILL')
+})
+
+async function detach(configDir: string, port = 0) {
+  started.push({configDir})
+  return runCli(
+    [
+      'serve',
+      '--detach',
+      '--config-dir',
+      configDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '-u',
+      user.username,
+      '--password-stdin',
+    ],
+    {
+      input: `${user.password}\n`,
+    },
+  )
+}
+
+function status(configDir: string) {
+  return runCli(['status', '--config-dir', configDir, '--json'])
+}
+
+function statePid(configDir: string): number {
+  return JSON.parse(readFileSync(path.join(configDir, 'state.json'), 'utf8')).pid
+}
+
+/** A live process that is not a homeauth server (`sleep`), optionally with `serve` on its command line. */
+async function otherProcess(script = 'setInterval(() => {}, 1000)', ...args: string[]): Promise<number> {
+  const child = spawn(process.execPath, ['-e', script, ...args], {stdio: 'ignore'})
+  others.push(child)
+  await new Promise((resolve) => child.once('spawn', resolve))
+  return child.pid!
+}
+
+describe('serve --detach, status, stop', () => {
+  it('runs in the background until stopped: detach, status, fetch, stop, status', async () => {
+    const configDir = tempDir()
+    const detached = await detach(configDir)
+    expect(detached.code).toBe(0)
+    const [, pid] = detached.stdout.match(/in the background \(PID (\d+)\)/)!
+    expect(detached.stdout).toContain(`log: ${path.join(configDir, 'serve.log')}`)
+
+    const running = await status(configDir)
+    expect(running.code).toBe(0)
+    const json = JSON.parse(running.stdout)
+    expect(json).toMatchObject({running: true, pid: Number(pid), logFile: path.join(configDir, 'serve.log')})
+    expect(Object.keys(json).sort()).toEqual([
+      'certificate',
+      'logFile',
+      'pid',
+      'running',
+      'startedAt',
+      'uptimeSeconds',
+      'url',
+    ])
+    expect(json.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/)
+    expect(Number.isNaN(Date.parse(json.startedAt))).toBe(false)
+    expect(json.certificate.daysLeft).toBeGreaterThan(390)
+    expect(json.certificate.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
+
+    const fetched = await runCli(['fetch-secret', '--config-dir', configDir, '-u', user.username], {
+      env: {HOMEAUTH_PASSWORD: user.password},
+    })
+    expect(fetched.stdout).toBe('Hello from homeauth: only you can read this.\n')
+
+    const stopped = await runCli(['stop', '--config-dir', configDir])
+    expect(stopped.code).toBe(0)
+    expect(stopped.stdout).toContain(`homeauth (PID ${pid}) stopped.`)
+    expect(isAlive(Number(pid))).toBe(false)
+    const after = await status(configDir)
+    expect(after.code).toBe(ExitCode.notRunning)
+    expect(JSON.parse(after.stdout)).toEqual({
+      running: false,
+      pid: null,
+      url: null,
+      startedAt: null,
+      uptimeSeconds: null,
+      logFile: null,
+      certificate: null,
+    })
+    const log = readFileSync(path.join(configDir, 'serve.log'), 'utf8')
+    expect(log).toContain('GET /api/secret 200')
+    expect(log).toContain('Received SIGTERM: homeauth stopped.')
+  })
+
+  it('hands the password over without putting it on the background process’s command line', async () => {
+    const configDir = tempDir()
+    expect((await detach(configDir)).code).toBe(0)
+    const cmdline = readFileSync(`/proc/${statePid(configDir)}/cmdline`, 'utf8')
+    expect(cmdline).toContain('serve')
+    expect(cmdline).not.toContain(user.password)
+  })
+
+  it('reports the port error and exits 9 when the background server cannot start', async () => {
+    const blocker = net.createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const {port} = blocker.address() as net.AddressInfo
+    try {
+      const configDir = tempDir()
+      const result = await detach(configDir, port)
+      expect(result.code).toBe(ExitCode.portUnavailable)
+      expect(result.stderr).toContain(
+        `Cannot listen on port ${port} on 127.0.0.1: another program is already using it.`,
+      )
+      expect(existsSync(path.join(configDir, 'state.json'))).toBe(false)
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('refuses a second server on the same config directory', async () => {
+    const configDir = tempDir()
+    expect((await detach(configDir)).code).toBe(0)
+    const second = await detach(configDir)
+    expect(second.code).toBe(ExitCode.portUnavailable)
+    expect(second.stderr).toContain(`homeauth is already running on ${configDir} (PID ${statePid(configDir)}`)
+    expect((await status(configDir)).code).toBe(0)
+  })
+
+  it('says so and exits 0 when stop finds nothing running', async () => {
+    const result = await runCli(['stop', '--config-dir', tempDir()])
+    expect(result).toMatchObject({code: 0, stdout: 'homeauth is not running; nothing to stop.\n'})
+  })
+
+  it('treats a state file whose process is gone as not running, and removes it', async () => {
+    const configDir = tempDir()
+    const gone = await otherProcess('0')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await writeState(configDir, {
+      pid: gone,
+      url: 'https://127.0.0.1:1/',
+      startedAt: new Date().toISOString(),
+      logFile: null,
+    })
+    const result = await runCli(['status', '--config-dir', configDir])
+    expect(result.code).toBe(ExitCode.notRunning)
+    expect(result.stdout).toBe('homeauth is not running.\n')
+    expect(existsSync(path.join(configDir, 'state.json'))).toBe(false)
+  })
+
+  it('never signals a process that is not the server, even when state.json names its PID', async () => {
+    const configDir = tempDir()
+    const stranger = await otherProcess()
+    await writeState(configDir, {
+      pid: stranger,
+      url: 'https://127.0.0.1:1/',
+      startedAt: new Date().toISOString(),
+      logFile: null,
+    })
+    const stopped = await runCli(['stop', '--config-dir', configDir])
+    expect(stopped.stdout).toContain('nothing to stop')
+    expect(isAlive(stranger)).toBe(true)
+  })
+
+  it('kills with a warning a server that ignores SIGTERM past --timeout', async () => {
+    const configDir = tempDir()
+    const stubborn = await otherProcess(
+      "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)",
+      'serve',
+    )
+    await writeState(configDir, {
+      pid: stubborn,
+      url: 'https://127.0.0.1:1/',
+      startedAt: new Date().toISOString(),
+      logFile: null,
+    })
+    const stopped = await runCli(['stop', '--config-dir', configDir, '--timeout', '1'])
+    expect(stopped.code).toBe(0)
+    expect(stopped.stderr).toContain(`PID ${stubborn} did not stop in time and was killed (SIGKILL).`)
+    expect(isAlive(stubborn)).toBe(false)
+  })
+})
+
+describe('homeauth logs', () => {
+  it('shows the last lines, and follows new ones until Ctrl+C', async () => {
+    const configDir = tempDir()
+    expect((await detach(configDir)).code).toBe(0)
+    const lastTwo = await runCli(['logs', '--config-dir', configDir, '-n', '2'])
+    expect(lastTwo.code).toBe(0)
+    expect(lastTwo.stdout.trimEnd().split('\n')).toHaveLength(2)
+
+    const follow = spawn(
+      process.execPath,
+      [runJs, 'logs', '--config-dir', configDir, '--follow', '-n', '0'],
+      {env: cleanEnv()},
+    )
+    others.push(follow)
+    let output = ''
+    follow.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    await runCli(['fetch-secret', '--config-dir', configDir, '-u', user.username], {
+      env: {HOMEAUTH_PASSWORD: user.password},
+    })
+    for (let waited = 0; !output.includes('GET /api/secret 200') && waited < 5000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(output).toContain('GET /api/secret 200')
+    follow.kill('SIGINT')
+    expect(await new Promise((resolve) => follow.once('exit', resolve))).toBe(0)
+  })
+
+  it('says there is no log yet when nothing was detached', async () => {
+    const result = await runCli(['logs', '--config-dir', tempDir()])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('No log yet')
+  })
+})
