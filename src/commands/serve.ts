@@ -46,6 +46,24 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       description: 'Origin allowed to embed the page, e.g. a dashboard (repeatable).',
       multiple: true,
     }),
+    'max-failures': Flags.integer({
+      description: 'Failed logins from one address that lock it out.',
+      default: 5,
+      min: 1,
+    }),
+    'failure-window': Flags.integer({
+      description: 'Seconds over which failed logins are counted.',
+      default: 900,
+      min: 1,
+    }),
+    lockout: Flags.integer({
+      description: 'Seconds of the first lockout; each further one doubles, up to 15 minutes.',
+      default: 60,
+      min: 1,
+    }),
+    'trust-proxy': Flags.boolean({
+      description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
+    }),
     detach: Flags.boolean({
       description: 'Run in the background (log: serve.log in the config directory); returns once it answers.',
     }),
@@ -82,6 +100,9 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
         ...flags,
         secretFile: flags['secret-file'],
         frameAncestors: flags['frame-ancestors'],
+        maxFailures: flags['max-failures'],
+        failureWindow: flags['failure-window'],
+        trustProxy: flags['trust-proxy'],
         configDir: this.configDir,
         logFile,
         username: credentials && username,
@@ -105,6 +126,13 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       onRequest: render.accessLine,
       onError: render.serverError,
       onReload: render.reloaded,
+      onFailedLogin: render.failedLogin,
+      throttle: {
+        maxFailures: flags['max-failures'],
+        windowMs: flags['failure-window'] * 1000,
+        lockoutMs: flags.lockout * 1000,
+      },
+      trustProxy: flags['trust-proxy'],
       logFile: flags['log-file'],
     })
     render.banner({...server, username, credentialSource: source, realm: flags.realm})

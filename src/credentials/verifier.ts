@@ -1,6 +1,7 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 
 import {VerifiedCredentialsCache} from './cache.js'
+import {ConcurrencyLimiter} from './limiter.js'
 import {normalizeCredentials, type Credentials} from './credentials.js'
 import {verifyPassword} from './hash.js'
 
@@ -44,6 +45,7 @@ export interface StoredCredentials {
 export function createHashedVerifier(
   stored: StoredCredentials,
   cache = new VerifiedCredentialsCache(),
+  limiter = new ConcurrencyLimiter(),
 ): CredentialVerifier {
   const key = randomBytes(32)
   const digest = (username: string) => createHmac('sha256', key).update(username.normalize('NFC')).digest()
@@ -53,7 +55,9 @@ export function createHashedVerifier(
       const credentials = normalizeCredentials(candidate)
       if (cache.has(credentials)) return true
       const userMatches = timingSafeEqual(digest(credentials.username), expectedUser)
-      const passwordMatches = await verifyPassword(credentials.password, stored.passwordHash)
+      const passwordMatches = await limiter.run(() =>
+        verifyPassword(credentials.password, stored.passwordHash),
+      )
       const verified = userMatches && passwordMatches
       if (verified) cache.add(credentials)
       return verified

@@ -2,9 +2,10 @@ import express, {type NextFunction, type Request, type Response} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
-import {basicAuth, defaultRealm} from './basic-auth.js'
+import {basicAuth, defaultRealm, type FailedLogin} from './basic-auth.js'
 import {renderIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
+import {LoginThrottle} from './throttle.js'
 
 export interface AppOptions {
   secret: string
@@ -12,6 +13,11 @@ export interface AppOptions {
   realm?: string
   frameAncestors?: string[]
   onRequest?: (entry: AccessLogEntry) => void
+  /** Counts failed logins per client and locks out guessers; a default one when absent. */
+  throttle?: LoginThrottle
+  /** Use X-Forwarded-For from one proxy in front (only when the user says there is one). */
+  trustProxy?: boolean
+  onFailedLogin?: (failure: FailedLogin) => void
   /** Called with errors that are bugs (answered 500), for the server's error output. */
   onError?: (error: Error) => void
 }
@@ -27,6 +33,8 @@ export function createApp(options: AppOptions): express.Express {
   const page = renderIndexPage(options.secret)
   const app = express()
   app.disable('x-powered-by')
+  // Only one hop, and only when asked: X-Forwarded-For from anyone else would let a guesser pick its address.
+  app.set('trust proxy', options.trustProxy ? 1 : false)
   app.set('etag', false)
   if (options.onRequest) app.use(accessLog(options.onRequest))
   app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
@@ -34,7 +42,14 @@ export function createApp(options: AppOptions): express.Express {
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({status: 'ok'})
   })
-  app.use(basicAuth({realm: options.realm ?? defaultRealm, verifier: options.verifier}))
+  app.use(
+    basicAuth({
+      realm: options.realm ?? defaultRealm,
+      verifier: options.verifier,
+      throttle: options.throttle ?? new LoginThrottle(),
+      onFailedLogin: options.onFailedLogin,
+    }),
+  )
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store')
     next()

@@ -2,7 +2,9 @@ import parseBasicAuth from 'basic-auth'
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
+import {VerifierBusyError} from '../credentials/limiter.js'
 import type {CredentialVerifier} from '../credentials/verifier.js'
+import {clientKey, type LoginThrottle} from './throttle.js'
 
 export const defaultRealm = 'homeauth'
 
@@ -31,9 +33,21 @@ export function parseAuthorization(header: string | undefined): Credentials | un
   return normalizeCredentials(credentials)
 }
 
+export interface FailedLogin {
+  address: string
+  /** The user name tried, if the header could be read. */
+  user: string | undefined
+  /** Failures counted against this client in the current window (0 once it is locked out). */
+  failures: number
+  /** Set when this failure locked the client out. */
+  lockedForSeconds: number | undefined
+}
+
 export interface BasicAuthOptions {
   realm: string
   verifier: CredentialVerifier
+  throttle: LoginThrottle
+  onFailedLogin?: (failure: FailedLogin) => void
 }
 
 /** Checks a realm once, at start-up: it travels in a quoted-string (RFC 9110 §5.6.4). */
@@ -45,7 +59,10 @@ export function realmProblem(realm: string): string | undefined {
   return undefined
 }
 
-/** Express middleware: lets requests with valid Basic credentials through, answers 401 to the rest. */
+/**
+ * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
+ * rest; 429 to a client locked out for failed logins, 503 when too many checks are queued.
+ */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const problem = realmProblem(options.realm)
   if (problem) throw new TypeError(problem)
@@ -57,11 +74,38 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     else res.json(authenticateBody)
   }
 
+  function refuse(res: Response, status: 429 | 503, retryAfterSeconds: number, message: string): void {
+    res
+      .status(status)
+      .set('Retry-After', String(retryAfterSeconds))
+      .set('Cache-Control', 'no-store')
+      .json({message})
+  }
+
   return async function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
-    const credentials = parseAuthorization(req.headers.authorization)
-    if (!credentials) return challengeClient(req, res)
-    res.locals.user = credentials.username
-    if (await options.verifier.verify(credentials)) return next()
+    const header = req.headers.authorization
+    // No credentials is how every browser starts: a challenge, never a failure.
+    if (header === undefined) return challengeClient(req, res)
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+    // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
+    const admission = await options.throttle.admit(clientKey(address))
+    if (admission.locked) {
+      return refuse(res, 429, admission.retryAfterSeconds, 'Too many failed logins; try again later.')
+    }
+    const credentials = parseAuthorization(header)
+    res.locals.user = credentials?.username
+    let verified: boolean
+    try {
+      verified = credentials !== undefined && (await options.verifier.verify(credentials))
+    } catch (error) {
+      admission.settle('none')
+      if (error instanceof VerifierBusyError)
+        return refuse(res, 503, 1, 'Busy checking credentials; try again.')
+      throw error
+    }
+    const {failures, lockedForSeconds} = admission.settle(verified ? 'success' : 'failure')
+    if (verified) return next()
+    options.onFailedLogin?.({address, user: credentials?.username, failures, lockedForSeconds})
     challengeClient(req, res)
   }
 }

@@ -99,6 +99,10 @@ export interface BackgroundServe {
   secretFile?: string
   realm?: string
   frameAncestors?: string[]
+  maxFailures?: number
+  failureWindow?: number
+  lockout?: number
+  trustProxy?: boolean
 }
 
 /** The command line of the background `serve`: every setting but the secrets, paths made absolute. */
@@ -119,5 +123,9 @@ export function backgroundServeArgs(serve: BackgroundServe): string[] {
     ...option('--secret-file', absolute(serve.secretFile)),
     ...option('--realm', serve.realm),
     ...(serve.frameAncestors ?? []).flatMap((source) => ['--frame-ancestors', source]),
+    ...option('--max-failures', serve.maxFailures),
+    ...option('--failure-window', serve.failureWindow),
+    ...option('--lockout', serve.lockout),
+    ...(serve.trustProxy ? ['--trust-proxy'] : []),
   ]
 }

@@ -6,9 +6,10 @@ import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
-import {defaultRealm, realmProblem} from './basic-auth.js'
+import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
 import {startServer, type RunningServer, type Timeouts} from './listen.js'
 import {clearState, findRunningServer, writeState} from './state.js'
+import {LoginThrottle, type ThrottleOptions} from './throttle.js'
 
 export interface ServeOptions {
   configDir: string
@@ -28,6 +29,10 @@ export interface ServeOptions {
   onError?: (error: Error) => void
   /** Told what a reload (SIGHUP, or the periodic certificate check) changed. */
   onReload?: (message: string) => void
+  /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
+  throttle?: Partial<ThrottleOptions>
+  trustProxy?: boolean
+  onFailedLogin?: (failure: FailedLogin) => void
   /** Where a detached server logs, recorded in state.json for status and logs. */
   logFile?: string
 }
@@ -114,6 +119,9 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     verifier: {verify: (candidate) => verifier.verify(candidate)},
     realm: options.realm,
     frameAncestors: options.frameAncestors,
+    throttle: new LoginThrottle(options.throttle),
+    trustProxy: options.trustProxy,
+    onFailedLogin: options.onFailedLogin,
     onRequest: options.onRequest,
     onError: options.onError,
   })

@@ -2,6 +2,7 @@ import {Chalk} from 'chalk'
 
 import type {CertificateSummary} from '../certificates/inspect.js'
 import type {ServerTls} from '../certificates/store.js'
+import type {FailedLogin} from '../server/basic-auth.js'
 import type {ServerStatus, StopResult} from '../server/manage.js'
 import type {InitResult} from '../setup/init.js'
 import type {PasswdResult} from '../setup/passwd.js'
@@ -111,6 +112,23 @@ export function visibleSecretWarnings(flags: {password?: string; secret?: string
 
 export function serverError(error: Error): void {
   err(color.red(`Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`))
+}
+
+/** A failed login, on stderr so an attack shows in the log: address and user name (escaped), never the password. */
+export function failedLogin(failure: FailedLogin): void {
+  const user =
+    failure.user === undefined
+      ? 'an unreadable Authorization header'
+      : `user "${escapeControl(failure.user)}"`
+  const outcome =
+    failure.lockedForSeconds === undefined
+      ? `${failure.failures} failure(s) in the window`
+      : `locked out for ${failure.lockedForSeconds} s`
+  err(
+    color.yellow(
+      `${new Date().toISOString()} failed login from ${escapeControl(failure.address)} as ${user}: ${outcome}`,
+    ),
+  )
 }
 
 export function reloaded(message: string): void {

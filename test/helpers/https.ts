@@ -14,6 +14,8 @@ export interface RequestOptions {
   /** Sent as `Authorization: Basic base64(user:password)`. */
   auth?: {username: string; password: string}
   servername?: string
+  /** Source address, e.g. 127.0.0.2, to act as another client on loopback. */
+  localAddress?: string
 }
 
 export function basicHeader(username: string, password: string): string {
@@ -33,6 +35,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Resp
         ca: options.ca,
         agent: false,
         servername: options.servername,
+        localAddress: options.localAddress,
       },
       (res) => {
         let body = ''

@@ -1,0 +1,142 @@
+import {describe, expect, it} from 'vitest'
+
+import {ConcurrencyLimiter, VerifierBusyError} from '../../src/credentials/limiter.js'
+import {clientKey, LoginThrottle, type Admission} from '../../src/server/throttle.js'
+
+function fakeClock(start = 1_000_000) {
+  let now = start
+  return {now: () => now, advance: (ms: number) => (now += ms)}
+}
+
+async function fail(throttle: LoginThrottle, key: string) {
+  const admission = await throttle.admit(key)
+  if (admission.locked) return admission
+  return admission.settle('failure')
+}
+
+describe('clientKey', () => {
+  it('keeps IPv4 addresses, unwraps IPv4-mapped ones, and groups IPv6 by /64', () => {
+    expect(clientKey('192.168.1.20')).toBe('192.168.1.20')
+    expect(clientKey('::ffff:192.168.1.20')).toBe('192.168.1.20')
+    expect(clientKey('::FFFF:10.0.0.1')).toBe('10.0.0.1')
+    expect(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64')
+    expect(clientKey('2001:db8:1:2::5')).toBe('2001:db8:1:2::/64')
+    expect(clientKey('2001:0db8:0001:0002::9')).toBe('2001:db8:1:2::/64')
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(clientKey('::1')).toBe('0:0:0:0::/64')
+    expect(clientKey(undefined)).toBe('unknown')
+  })
+})
+
+describe('LoginThrottle', () => {
+  it('locks a client out after the maximum failures, with Retry-After, and lets it try again later', async () => {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({maxFailures: 3, lockoutMs: 60_000, now: clock.now})
+    expect(await fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(await fail(throttle, 'a')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
+    expect(await throttle.admit('a')).toEqual({locked: true, retryAfterSeconds: 60})
+    clock.advance(30_000)
+    expect(await throttle.admit('a')).toEqual({locked: true, retryAfterSeconds: 30})
+    clock.advance(30_001)
+    expect((await throttle.admit('a')).locked).toBe(false)
+  })
+
+  it('doubles each further lockout up to the maximum, and never bans for good', async () => {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({
+      maxFailures: 1,
+      lockoutMs: 60_000,
+      maxLockoutMs: 200_000,
+      now: clock.now,
+    })
+    const lockouts: (number | undefined)[] = []
+    for (let round = 0; round < 5; round++) {
+      const result = await fail(throttle, 'a')
+      lockouts.push('lockedForSeconds' in result ? result.lockedForSeconds : undefined)
+      clock.advance(200_001)
+    }
+    expect(lockouts).toEqual([60, 120, 200, 200, 200])
+  })
+
+  it('forgets a client after a window without failures', async () => {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({maxFailures: 1, lockoutMs: 60_000, windowMs: 900_000, now: clock.now})
+    await fail(throttle, 'a')
+    clock.advance(120_000 + 900_001)
+    expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
+  })
+
+  it('resets a client on a success below the limit, and never tracks clients that only succeed', async () => {
+    const throttle = new LoginThrottle({maxFailures: 3})
+    await fail(throttle, 'a')
+    await fail(throttle, 'a')
+    const admission = (await throttle.admit('a')) as Extract<Admission, {locked: false}>
+    admission.settle('success')
+    expect(await fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
+    const good = (await throttle.admit('b')) as Extract<Admission, {locked: false}>
+    good.settle('success')
+    expect(throttle.trackedClients).toBe(1)
+  })
+
+  it('keeps other clients untouched while one is locked out', async () => {
+    const throttle = new LoginThrottle({maxFailures: 2})
+    await fail(throttle, 'attacker')
+    await fail(throttle, 'attacker')
+    expect((await throttle.admit('attacker')).locked).toBe(true)
+    expect((await throttle.admit('neighbour')).locked).toBe(false)
+  })
+
+  it('makes a request that could cross the limit wait for the client’s checks in flight', async () => {
+    const throttle = new LoginThrottle({maxFailures: 2})
+    const first = (await throttle.admit('a')) as Extract<Admission, {locked: false}>
+    const second = (await throttle.admit('a')) as Extract<Admission, {locked: false}>
+    let thirdDecided = false
+    const third = throttle.admit('a').then((admission) => ((thirdDecided = true), admission))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(thirdDecided).toBe(false)
+    first.settle('failure')
+    second.settle('failure')
+    expect(await third).toMatchObject({locked: true})
+  })
+
+  it('lets waiting requests through when the checks in flight succeed', async () => {
+    const throttle = new LoginThrottle({maxFailures: 2})
+    const admissions = await Promise.all([throttle.admit('a'), throttle.admit('a')])
+    const third = throttle.admit('a')
+    for (const admission of admissions) (admission as Extract<Admission, {locked: false}>).settle('success')
+    expect((await third).locked).toBe(false)
+  })
+
+  it('bounds its memory, forgetting the least recently seen idle clients', async () => {
+    const throttle = new LoginThrottle({maxFailures: 100, maxClients: 50})
+    for (let client = 0; client < 500; client++) await fail(throttle, `10.0.${client >> 8}.${client & 255}`)
+    expect(throttle.trackedClients).toBeLessThanOrEqual(50)
+  })
+})
+
+describe('ConcurrencyLimiter', () => {
+  it('runs at most maxConcurrent tasks, queues maxQueued, and refuses beyond', async () => {
+    const limiter = new ConcurrencyLimiter(2, 3)
+    let running = 0
+    let peak = 0
+    const releases: (() => void)[] = []
+    const task = () =>
+      new Promise<void>((resolve) => {
+        running++
+        peak = Math.max(peak, running)
+        releases.push(() => {
+          running--
+          resolve()
+        })
+      })
+    const accepted = Array.from({length: 5}, () => limiter.run(task))
+    await expect(limiter.run(task)).rejects.toBeInstanceOf(VerifierBusyError)
+    while (releases.length || running) {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      releases.shift()?.()
+    }
+    await Promise.all(accepted)
+    expect(peak).toBe(2)
+  })
+})
