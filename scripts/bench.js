@@ -3,7 +3,9 @@
 //   1. start-up: `homeauth --version` against `node -e 0`
 //   2. serve: time until the banner, first start (CA + certificate made) and restart (reused)
 //   3. fetch-secret: one whole client run, process start to message, against curl doing the same
-//   4. requests: authenticated GET /api/secret on homeauth against a bare Node https server
+//   4. credential check: median time of a stored-hash check for each kind of wrong guess, against
+//      the right pair (no cache), to show the work does not depend on what was wrong
+//   5. requests: authenticated GET /api/secret on homeauth against a bare Node https server
 //      with the same certificate answering the same JSON (no auth, no headers), keep-alive.
 // Usage: npm run build && npm run bench [-- --requests 4000 --concurrency 16]
 import {spawn, spawnSync} from 'node:child_process'
@@ -102,6 +104,29 @@ function baselineServer(dir) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
+async function credentialTimings() {
+  const {hashPassword} = await import('../dist/credentials/hash.js')
+  const {VerifiedCredentialsCache} = await import('../dist/credentials/cache.js')
+  const {createHashedVerifier} = await import('../dist/credentials/verifier.js')
+  const stored = {username: 'JeffLynne', passwordHash: await hashPassword('Mr Blue Sky')}
+  const verifier = createHashedVerifier(stored, new VerifiedCredentialsCache({ttlMs: 0}))
+  const cases = {
+    'right pair (baseline)': {username: 'JeffLynne', password: 'Mr Blue Sky'},
+    'unknown user': {username: 'Bev', password: 'Mr Blue Sky'},
+    'password off by one char': {username: 'JeffLynne', password: 'Mr Blue Skz'},
+    'both wrong': {username: 'Bev', password: 'nope'},
+  }
+  const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
+  for (let round = 0; round < runs * 2; round++) {
+    for (const [name, credentials] of Object.entries(cases)) {
+      const started = performance.now()
+      await verifier.verify(credentials)
+      times[name].push(performance.now() - started)
+    }
+  }
+  return Object.entries(times).map(([name, values]) => [name, median(values)])
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'homeauth-bench-'))
 try {
   console.log(
@@ -112,6 +137,9 @@ try {
   const version = timeCommand([runJs, '--version'])
   console.log(`  node -e 0 (baseline)     ${fmt(baseline)}`)
   console.log(`  homeauth --version       ${fmt(version)}  (+${fmt(version - baseline)})`)
+
+  console.log('\nCredential check against the stored scrypt hash (median of %d, interleaved)', runs * 2)
+  for (const [name, ms] of await credentialTimings()) console.log(`  ${name.padEnd(26)} ${fmt(ms)}`)
 
   console.log('\nserve: until the banner')
   const first = await timeUntilBanner(dir)

@@ -82,3 +82,32 @@ describe('createPlainVerifier', () => {
     )
   })
 })
+
+describe('parseAuthorization with a verifier', () => {
+  const right = {username: 'JeffLynne', password: 'ELO:Mr Blue Sky'}
+  const verifier = createPlainVerifier(right)
+
+  it('never authenticates an arbitrary header unless it carries exactly the right pair', async () => {
+    const rightHeader = basicHeader(right.username, right.password)
+    const headers = fc.oneof(
+      fc.string({unit: 'binary'}),
+      fc.string({unit: 'binary'}).map((text) => `Basic ${Buffer.from(text, 'latin1').toString('base64')}`),
+      fc.tuple(fc.string(), fc.string()).map(([user, password]) => basicHeader(user, password)),
+      fc.constantFrom(
+        rightHeader.toLowerCase(),
+        `${rightHeader}=`,
+        `${rightHeader} `,
+        rightHeader.replace('Basic', 'Bearer'),
+      ),
+    )
+    await fc.assert(
+      fc.asyncProperty(headers, async (header) => {
+        const credentials = parseAuthorization(header)
+        const accepted = credentials !== undefined && (await verifier.verify(credentials))
+        const exact = credentials?.username === right.username && credentials.password === right.password
+        expect(accepted).toBe(exact)
+      }),
+      {numRuns: 1500},
+    )
+  })
+})
