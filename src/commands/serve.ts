@@ -107,7 +107,9 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
         logFile,
         username: credentials && username,
       })
-      const env = {...process.env, ...(flags.secret === undefined ? {} : {HOMEAUTH_SECRET: secret})}
+      // The password travels over the child's stdin; the secret (when given with --secret) in its environment.
+      const {HOMEAUTH_PASSWORD: _password, ...inherited} = process.env
+      const env = {...inherited, ...(flags.secret === undefined ? {} : {HOMEAUTH_SECRET: secret})}
       return render.detached(
         await startDetached({configDir: this.configDir, args, password: credentials?.password, env, logFile}),
       )

@@ -9,6 +9,7 @@ import {ExitCode} from '../../src/errors.js'
 import {startServer} from '../../src/server/listen.js'
 import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {useTestServer, user} from '../helpers/server.js'
+import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
@@ -94,6 +95,27 @@ describe('homeauth fetch-secret, succeeding', () => {
     )
     expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout)).toEqual({message: 'The answer is 42.'})
+  })
+
+  it('asks for the password, masked, at a terminal', async () => {
+    const server = await startTestServer(tempDir())
+    const args = [
+      'fetch-secret',
+      '--config-dir',
+      tempDir(),
+      '--url',
+      server.url,
+      '--ca',
+      server.tls.authority!.file,
+      '-u',
+      user.username,
+    ]
+    const session = await runInTerminal(args, [
+      [/Password for JeffLynne at 127\.0\.0\.1:\d+/, `${user.password}\r`],
+    ])
+    expect(session.code).toBe(0)
+    expect(session.output).toContain('The answer is 42.')
+    expect(session.output).not.toContain(user.password)
   })
 
   it('skips verification with --insecure, and says so on stderr', async () => {
