@@ -114,7 +114,7 @@ async function replaceSymlink(link: string, target: string): Promise<void> {
 }
 
 /** Name of the set that holds config.json and the certificate files in the config directory. */
-export const dataSet = 'data'
+const dataSet = 'data'
 
 async function readGeneration(dir: string, set: string): Promise<SetFile[]> {
   const generationDir = path.join(dir, `.${set}`)
