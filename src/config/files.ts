@@ -8,12 +8,21 @@ export const privateFileMode = 0o600
 export const publicFileMode = 0o644
 const privateDirMode = 0o700
 
+export function notADirectory(dir: string) {
+  return setupError(`The config directory ${dir} is not a directory.`, [
+    'Pass another one with --config-dir.',
+  ])
+}
+
 /**
  * Creates the config directory (0700), or checks an existing one: it must belong to this user and
  * must not be writable by others, who could otherwise swap the certificate links (as ssh checks ~/.ssh).
  */
 export async function ensureConfigDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, {recursive: true, mode: privateDirMode})
+  await fs.mkdir(dir, {recursive: true, mode: privateDirMode}).catch((error: unknown) => {
+    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectory(dir)
+    throw error
+  })
   const stats = await fs.stat(dir)
   if (!stats.isDirectory()) {
     throw setupError(`The config directory ${dir} is not a directory.`, [
@@ -38,7 +47,7 @@ export async function exists(file: string): Promise<boolean> {
     await fs.access(file, constants.F_OK)
     return true
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false
+    if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return false
     throw error
   }
 }

@@ -98,7 +98,7 @@ export async function tailLines(file: string, count: number): Promise<string[] |
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined
+    if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return undefined
     throw error
   }
   const lines = text.split('\n')

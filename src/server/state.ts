@@ -60,7 +60,8 @@ export async function clearState(configDir: string, pid: number): Promise<void> 
 async function readStateFile(file: string): Promise<ServerState | undefined> {
   try {
     const state = JSON.parse(await fs.readFile(file, 'utf8')) as ServerState
-    return Number.isInteger(state.pid) && state.pid > 0 && typeof state.url === 'string' ? state : undefined
+    const valid = Number.isInteger(state.pid) && state.pid > 0 && new URL(state.url).protocol === 'https:'
+    return valid ? state : undefined
   } catch {
     return undefined
   }

@@ -86,3 +86,19 @@ describe('serve refuses unsafe or damaged files, naming them and the fix, and ov
     )
   })
 })
+
+describe('a config directory that is a file', () => {
+  it('is refused with exit 8 by every command that needs it', async () => {
+    const file = `${tempDir()}/not-a-dir`
+    writeFileSync(file, 'x')
+    for (const args of [
+      ['serve', '-u', 'a', '-p', 'b'],
+      ['passwd', '-p', 'b'],
+      ['init', '--yes', '-u', 'a', '-p', 'b'],
+    ]) {
+      const result = await runCli([...args, '--config-dir', file])
+      expect(result.code, args[0]).toBe(ExitCode.invalidSetup)
+      expect(result.stderr).toContain(`The config directory ${file} is not a directory.`)
+    }
+  })
+})

@@ -1,0 +1,61 @@
+import {Config} from '@oclif/core'
+import {afterEach, describe, expect, it, vi} from 'vitest'
+
+import {BaseCommand} from '../src/base-command.js'
+import {ExitCode, HomeauthError} from '../src/errors.js'
+import {projectDir} from './helpers/cli.js'
+
+class Failing extends BaseCommand<typeof Failing> {
+  static enableJsonFlag = true
+  static failure: Error = new Error('unset')
+
+  async run(): Promise<void> {
+    throw Failing.failure
+  }
+}
+
+async function exitCodeOf(
+  argv: string[],
+  failure: Error,
+): Promise<{exit: number | undefined; stderr: string; stdout: string}> {
+  Failing.failure = failure
+  const stderr = vi.spyOn(console, 'error').mockImplementation(() => {})
+  const stdout = vi.spyOn(console, 'log').mockImplementation(() => {})
+  try {
+    await Failing.run(argv, await Config.load(projectDir))
+    return {exit: 0, stderr: '', stdout: ''}
+  } catch (error) {
+    const written = stderr.mock.calls.map((call) => String(call[0])).join('\n')
+    return {
+      exit: (error as {oclif?: {exit?: number}}).oclif?.exit,
+      stderr: written,
+      stdout: stdout.mock.calls.map((call) => String(call[0])).join(''),
+    }
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  delete process.env.DEBUG
+})
+
+describe('BaseCommand error handling', () => {
+  it('exits 1 for a bug, with one line and no stack trace unless DEBUG is set', async () => {
+    const quiet = await exitCodeOf([], new Error('something broke'))
+    expect(quiet.exit).toBe(ExitCode.unexpected)
+    expect(quiet.stderr).toContain('Error: Unexpected failure: something broke')
+    expect(quiet.stderr).toContain('DEBUG=1')
+    expect(quiet.stderr).not.toMatch(/\n\s+at /)
+    process.env.DEBUG = '1'
+    const debug = await exitCodeOf([], new Error('something broke'))
+    expect(debug.stderr).toMatch(/\n\s+at /)
+  })
+
+  it('exits with the table’s code for a domain error, in --json mode too', async () => {
+    const failure = new HomeauthError('No answer.', {exitCode: ExitCode.timedOut, suggestions: ['Wait.']})
+    expect((await exitCodeOf([], failure)).exit).toBe(ExitCode.timedOut)
+    const json = await exitCodeOf(['--json'], failure)
+    expect(json.exit).toBe(ExitCode.timedOut)
+    expect(JSON.parse(json.stdout)).toEqual({error: {code: 7, message: 'No answer.', suggestions: ['Wait.']}})
+  })
+})
