@@ -7,7 +7,7 @@
 //      the right pair (no cache), to show the work does not depend on what was wrong
 //   5. requests: authenticated GET /api/secret on homeauth against a bare Node https server
 //      with the same certificate answering the same JSON (no auth, no headers), keep-alive.
-// Usage: npm run build && npm run bench [-- --requests 4000 --concurrency 16]
+// Usage: npm run bench [-- --requests 4000 --concurrency 16]
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import https from 'node:https'

@@ -121,7 +121,7 @@ describe('the global cap on password hashing', () => {
     expect((await request(url, {ca: server.ca, auth: user})).status).toBe(200)
 
     const flood = Promise.all(
-      Array.from({length: 60}, (_, index) =>
+      Array.from({length: 100}, (_, index) =>
         request(url, {
           ca: server.ca,
           auth: {username: user.username, password: `guess ${index}`},
