@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {followFile, logFile, tailLines} from '../server/manage.js'
+import {configPath} from '../paths.js'
+import {followFile, tailLines} from '../server/manage.js'
 import * as render from '../ui/render.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
@@ -20,7 +21,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
   }
 
   public async run(): Promise<void> {
-    const file = logFile(this.configDir)
+    const file = configPath(this.configDir, 'log')
     const lines = await tailLines(file, this.flags.lines)
     if (lines === undefined && !this.flags.follow) return render.noLog(file)
     render.logLines(lines ?? [])

@@ -2,7 +2,6 @@ import {promises as fs} from 'node:fs'
 
 import {summarize} from '../certificates/inspect.js'
 import {errorCode} from '../errors.js'
-import {configPath} from '../paths.js'
 import {probeHealth} from './health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
@@ -86,10 +85,6 @@ export async function stopServer(configDir: string, timeoutMs: number): Promise<
   }
   await clearState(configDir, state.pid)
   return {pid: state.pid, killed}
-}
-
-export function logFile(configDir: string): string {
-  return configPath(configDir, 'log')
 }
 
 /** The last `count` lines of a log file; undefined when there is no log yet. */

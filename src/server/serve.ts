@@ -113,7 +113,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     )
   }
   let verifier = await loadVerifier(options)
-  let tls = await loadTls(options)
+  const tls = await loadTls(options)
   const app = createApp({
     secret: options.secret,
     verifier: {verify: (candidate) => verifier.verify(candidate)},
@@ -142,13 +142,12 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
 
   async function reloadTls(): Promise<void> {
     const next = await loadTls(options)
-    if (next.certificate.fingerprint !== tls.certificate.fingerprint) {
+    if (next.certificate.fingerprint !== server.tls.certificate.fingerprint) {
       running.setTls(next)
       options.onReload?.(
         `now serving certificate ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
       )
     }
-    tls = next
     server.tls = next
   }
   const certificateCheck = setInterval(
