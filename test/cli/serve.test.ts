@@ -10,6 +10,7 @@ import {ExitCode} from '../../src/errors.js'
 import {projectDir, runCli, runJs, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
+import {terminalCommand} from '../helpers/terminal.js'
 
 const tempDir = useTempDir()
 const startCli = useCli()
@@ -231,12 +232,7 @@ describe.skipIf(!canDropPrivileges)('homeauth serve as an unprivileged user', ()
 const hasScript = spawnSync('script', ['--version']).status === 0
 
 describe.skipIf(!hasScript)('homeauth serve at a terminal', () => {
-  const scriptCommand = (configDir: string) => [
-    'script',
-    '-qfec',
-    [process.execPath, runJs, ...serveArgs(configDir)].map((word) => `'${word}'`).join(' '),
-    '/dev/null',
-  ]
+  const scriptCommand = (configDir: string) => terminalCommand(serveArgs(configDir))
 
   it('asks for the user name and a masked password, then serves', async () => {
     const configDir = tempDir()

@@ -8,6 +8,18 @@ export interface TerminalSession {
 }
 
 /**
+ * The command line that runs `homeauth ARGS` in a pseudo terminal (util-linux `script`). `script`
+ * runs it with `$SHELL -c`, so the shell is pinned to /bin/sh, and `exec` replaces it: dash would
+ * otherwise stay in the terminal's process group, and a Ctrl+C typed there would kill it (exit 130).
+ */
+export function terminalCommand(args: string[]): string[] {
+  const command = [process.execPath, runJs, ...args]
+    .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
+    .join(' ')
+  return ['env', 'SHELL=/bin/sh', 'script', '-qfec', `exec ${command}`, '/dev/null']
+}
+
+/**
  * Runs `homeauth ARGS` in a pseudo terminal (util-linux `script`), typing each answer once its
  * prompt has appeared in the output since the previous answer. Resolves when the command exits.
  */
@@ -16,10 +28,8 @@ export function runInTerminal(
   answers: [RegExp, string][],
   timeoutMs = 20_000,
 ): Promise<TerminalSession> {
-  const command = [process.execPath, runJs, ...args]
-    .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
-    .join(' ')
-  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+  const [env, ...envArgs] = terminalCommand(args)
+  const child = spawn(env!, envArgs, {
     env: cleanEnv({TERM: 'dumb'}),
     stdio: 'pipe',
   })
