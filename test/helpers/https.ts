@@ -16,6 +16,8 @@ export interface RequestOptions {
   servername?: string
   /** Source address, e.g. 127.0.0.2, to act as another client on loopback. */
   localAddress?: string
+  /** Gives up after this long without activity; 10 s unless a test expects a long queue. */
+  timeoutMs?: number
 }
 
 export function basicHeader(username: string, password: string): string {
@@ -45,7 +47,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Resp
         res.on('error', reject)
       },
     )
-    req.setTimeout(10_000, () => req.destroy(new Error(`request to ${url} timed out`)))
+    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`request to ${url} timed out`)))
     req.on('error', reject)
     req.end()
   })
