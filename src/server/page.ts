@@ -17,7 +17,9 @@ export function renderIndexPage(
   message: string,
   template = readFileSync(path.join(templatesDir, 'index.html'), 'utf8'),
 ): Page {
-  const html = template.replaceAll('{{message}}', escapeHtml(message))
+  const escaped = escapeHtml(message)
+  // A replacer function, not a string: a replacement string would expand `$&`, `$'` and the like.
+  const html = template.replaceAll('{{message}}', () => escaped)
   const styleHashes = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
     ([, css]) =>
       `sha256-${createHash('sha256')

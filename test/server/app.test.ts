@@ -117,6 +117,14 @@ describe('routes', () => {
     expect(JSON.parse(api.body)).toEqual({message: secret})
   })
 
+  it('renders a secret with $ replacement patterns literally', async () => {
+    const secret = "I owe you $& and $' and $` and $1 and $$"
+    const server = await startServer(tempDir(), {secret})
+    const page = await request(`${server.url}/`, {ca: server.ca, auth: user})
+    expect(page.body).toContain('I owe you $&amp; and $&#39; and $` and $1 and $$')
+    expect(page.body).not.toContain('{{message}}')
+  })
+
   it('answers /healthz without credentials and without the secret', async () => {
     const server = await startServer(tempDir())
     const response = await request(`${server.url}/healthz`, {ca: server.ca})
