@@ -6,7 +6,7 @@ import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../server/basic-auth.js'
-import {configPath} from '../paths.js'
+import type {ServeSettings} from '../server/detach.js'
 import {RotatingLog} from '../server/log-file.js'
 import {prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
@@ -77,6 +77,24 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     const {flags} = this
     if (flags['log-file']) render.logTo(logWriter(flags['log-file']))
     render.visibleSecretWarnings(flags)
+    const settings: ServeSettings = {
+      configDir: this.configDir,
+      port: flags.port,
+      host: flags.host,
+      tlsFiles: flags.cert && flags.key ? {cert: flags.cert, key: flags.key} : undefined,
+      extraHosts: flags.san ?? [],
+      secret: flags.secret,
+      secretFile: flags['secret-file'],
+      realm: flags.realm,
+      frameAncestors: flags['frame-ancestors'],
+      throttle: {
+        maxFailures: flags['max-failures'],
+        windowMs: flags['failure-window'] * 1000,
+        lockoutMs: flags.lockout * 1000,
+      },
+      trustProxy: flags['trust-proxy'],
+      logFile: flags['log-file'],
+    }
     const config = await readConfig(this.configDir)
     const {credentials, username, source} = await resolveCredentials({
       username: flags.username,
@@ -88,54 +106,27 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       storedUsername: config?.username,
     })
     const secret = await resolveSecret({
-      secret: flags.secret,
-      secretFile: flags['secret-file'],
+      secret: settings.secret,
+      secretFile: settings.secretFile,
       env: process.env,
       stored: config?.secret,
     })
     if (flags.detach) {
-      const {backgroundServeArgs, startDetached} = await import('../server/detach.js')
-      const logFile = configPath(this.configDir, 'log')
-      const args = backgroundServeArgs({
-        ...flags,
-        secretFile: flags['secret-file'],
-        frameAncestors: flags['frame-ancestors'],
-        maxFailures: flags['max-failures'],
-        failureWindow: flags['failure-window'],
-        trustProxy: flags['trust-proxy'],
-        configDir: this.configDir,
-        logFile,
-        username: credentials && username,
-      })
-      // The password travels over the child's stdin; the secret (when given with --secret) in its environment.
-      const {HOMEAUTH_PASSWORD: _password, ...inherited} = process.env
-      const env = {...inherited, ...(flags.secret === undefined ? {} : {HOMEAUTH_SECRET: secret})}
-      return render.detached(
-        await startDetached({configDir: this.configDir, args, password: credentials?.password, env, logFile}),
-      )
+      const {startDetached} = await import('../server/detach.js')
+      return render.detached(await startDetached(settings, {credentials, env: process.env}))
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
     const server = await startHomeauth({
-      configDir: this.configDir,
+      ...settings,
       credentials,
       secret,
-      realm: flags.realm,
-      host: flags.host ?? config?.host ?? undefined,
-      port: flags.port ?? config?.port ?? defaultPort,
-      tlsFiles: flags.cert && flags.key ? {cert: flags.cert, key: flags.key} : undefined,
-      extraHosts: [...(config?.sans ?? []), ...(flags.san ?? [])],
-      frameAncestors: flags['frame-ancestors'],
+      host: settings.host ?? config?.host ?? undefined,
+      port: settings.port ?? config?.port ?? defaultPort,
+      extraHosts: [...(config?.sans ?? []), ...settings.extraHosts],
       onRequest: render.accessLine,
       onError: render.serverError,
       onReload: render.reloaded,
       onFailedLogin: render.failedLogin,
-      throttle: {
-        maxFailures: flags['max-failures'],
-        windowMs: flags['failure-window'] * 1000,
-        lockoutMs: flags.lockout * 1000,
-      },
-      trustProxy: flags['trust-proxy'],
-      logFile: flags['log-file'],
     })
     render.banner({...server, username, credentialSource: source, realm: flags.realm})
     render.stopped(await serveUntilSignal(server, render.reloadFailed))

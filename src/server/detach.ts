@@ -3,22 +3,94 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {ensureConfigDir} from '../config/files.js'
+import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
+import {configPath} from '../paths.js'
 import {probeHealth} from './health.js'
 import {findRunningServer} from './state.js'
 
-export interface DetachOptions {
+/**
+ * What `serve` was asked for on its command line, in the server's terms: the foreground server
+ * runs from these settings (the config filling what they leave out), and a detached one is
+ * started with a command line and environment derived from them.
+ */
+export interface ServeSettings {
   configDir: string
-  /** Arguments for the background `serve`, including --log-file. */
-  args: string[]
-  /** Handed over on the child's stdin (with --password-stdin among `args`), never on its command line. */
-  password?: string
+  port?: number
+  host?: string
+  /** --cert/--key: the user's own certificate and key. */
+  tlsFiles?: {cert: string; key: string}
+  /** --san: added to the config's extra host names. */
+  extraHosts: string[]
+  /** --secret */
+  secret?: string
+  /** --secret-file */
+  secretFile?: string
+  realm: string
+  frameAncestors?: string[]
+  throttle: {maxFailures: number; windowMs: number; lockoutMs: number}
+  trustProxy: boolean
+  /** --log-file: where a detached server writes its log. */
+  logFile?: string
+}
+
+export interface DetachOptions {
+  /** Given at start-up (flags, environment or prompt); undefined means the stored hash. */
+  credentials?: Credentials
+  /** The environment to start from, e.g. process.env. */
   env: NodeJS.ProcessEnv
-  logFile: string
   timeoutMs?: number
 }
 
-export interface Detached {
+/** How a detached `serve` is started: its arguments, its environment, and what to write to its stdin. */
+export interface BackgroundCommand {
+  args: string[]
+  env: NodeJS.ProcessEnv
+  /** Handed over on the child's stdin (with --password-stdin among `args`), never on its command line. */
+  password?: string
+}
+
+/**
+ * The background `serve`'s command line (every setting but the secrets, paths made absolute, its
+ * log file) and environment. The password goes over stdin, so HOMEAUTH_PASSWORD is removed; a
+ * secret given with --secret goes in the environment (not visible in ps), any other is found
+ * again by the child from --secret-file, HOMEAUTH_SECRET or the config.
+ */
+export function backgroundCommand(
+  settings: ServeSettings,
+  credentials: Credentials | undefined,
+  env: NodeJS.ProcessEnv,
+): BackgroundCommand {
+  const option = (name: string, value: string | number | undefined) =>
+    value === undefined ? [] : [name, String(value)]
+  const absolute = (file: string | undefined) => file && path.resolve(file)
+  const args = [
+    'serve',
+    ...option('--config-dir', absolute(settings.configDir)),
+    ...option('--log-file', absolute(configPath(settings.configDir, 'log'))),
+    ...(credentials === undefined ? [] : ['--username', credentials.username, '--password-stdin']),
+    ...option('--port', settings.port),
+    ...option('--host', settings.host),
+    ...option('--cert', absolute(settings.tlsFiles?.cert)),
+    ...option('--key', absolute(settings.tlsFiles?.key)),
+    ...settings.extraHosts.flatMap((host) => ['--san', host]),
+    ...option('--secret-file', absolute(settings.secretFile)),
+    ...option('--realm', settings.realm),
+    ...(settings.frameAncestors ?? []).flatMap((source) => ['--frame-ancestors', source]),
+    ...option('--max-failures', settings.throttle.maxFailures),
+    ...option('--failure-window', settings.throttle.windowMs / 1000),
+    ...option('--lockout', settings.throttle.lockoutMs / 1000),
+    ...(settings.trustProxy ? ['--trust-proxy'] : []),
+  ]
+  const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
+  return {
+    args,
+    env: {...inherited, ...(settings.secret === undefined ? {} : {HOMEAUTH_SECRET: settings.secret})},
+    password: credentials?.password,
+  }
+}
+
+export interface DetachedServer {
   pid: number
   url: string
   logFile: string
@@ -53,79 +125,42 @@ async function failureFromLog(logFile: string, offset: number, code: number | nu
  * after the password, output to the log) and resolves once it answers GET /healthz over TLS.
  * If it exits first, rejects with the error it logged and its exit code.
  */
-export async function startDetached(options: DetachOptions): Promise<Detached> {
-  await ensureConfigDir(options.configDir)
-  const offset = await sizeOf(options.logFile)
+export async function startDetached(
+  settings: ServeSettings,
+  options: DetachOptions,
+): Promise<DetachedServer> {
+  const {configDir} = settings
+  const logFile = configPath(configDir, 'log')
+  const {args, env, password} = backgroundCommand(settings, options.credentials, options.env)
+  await ensureConfigDir(configDir)
+  const offset = await sizeOf(logFile)
   const [script = ''] = process.argv.slice(1)
-  const child = spawn(process.execPath, [...process.execArgv, script, ...options.args], {
+  const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
-    env: options.env,
+    env,
   })
-  child.stdin.end(options.password === undefined ? '' : `${options.password}\n`)
+  child.stdin.end(password === undefined ? '' : `${password}\n`)
   let exit: number | null | undefined
   child.once('exit', (code) => (exit = code))
 
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000)
+  const timeoutMs = options.timeoutMs ?? 20_000
+  const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100))
-    if (exit !== undefined) throw await failureFromLog(options.logFile, offset, exit)
-    const state = await findRunningServer(options.configDir)
+    if (exit !== undefined) throw await failureFromLog(logFile, offset, exit)
+    const state = await findRunningServer(configDir)
     if (state && state.pid === child.pid && (await probeHealth(state.url)).ok) {
       child.unref()
-      return {pid: state.pid, url: state.url, logFile: options.logFile}
+      return {pid: state.pid, url: state.url, logFile}
     }
   }
   child.kill('SIGTERM')
   throw new HomeauthError(
-    `The background server did not answer /healthz within ${(options.timeoutMs ?? 20_000) / 1000} seconds.`,
+    `The background server did not answer /healthz within ${timeoutMs / 1000} seconds.`,
     {
       exitCode: ExitCode.timedOut,
-      suggestions: [`See ${options.logFile}.`],
+      suggestions: [`See ${logFile}.`],
     },
   )
-}
-
-export interface BackgroundServe {
-  configDir: string
-  logFile: string
-  /** Set when the credentials were given at start-up; the password then goes over stdin. */
-  username?: string
-  port?: number
-  host?: string
-  cert?: string
-  key?: string
-  san?: string[]
-  secretFile?: string
-  realm?: string
-  frameAncestors?: string[]
-  maxFailures?: number
-  failureWindow?: number
-  lockout?: number
-  trustProxy?: boolean
-}
-
-/** The command line of the background `serve`: every setting but the secrets, paths made absolute. */
-export function backgroundServeArgs(serve: BackgroundServe): string[] {
-  const option = (name: string, value: string | number | undefined) =>
-    value === undefined ? [] : [name, String(value)]
-  const absolute = (file: string | undefined) => file && path.resolve(file)
-  return [
-    'serve',
-    ...option('--config-dir', absolute(serve.configDir)),
-    ...option('--log-file', absolute(serve.logFile)),
-    ...(serve.username === undefined ? [] : ['--username', serve.username, '--password-stdin']),
-    ...option('--port', serve.port),
-    ...option('--host', serve.host),
-    ...option('--cert', absolute(serve.cert)),
-    ...option('--key', absolute(serve.key)),
-    ...(serve.san ?? []).flatMap((host) => ['--san', host]),
-    ...option('--secret-file', absolute(serve.secretFile)),
-    ...option('--realm', serve.realm),
-    ...(serve.frameAncestors ?? []).flatMap((source) => ['--frame-ancestors', source]),
-    ...option('--max-failures', serve.maxFailures),
-    ...option('--failure-window', serve.failureWindow),
-    ...option('--lockout', serve.lockout),
-    ...(serve.trustProxy ? ['--trust-proxy'] : []),
-  ]
 }

@@ -2,25 +2,14 @@ import type {Socket} from 'node:net'
 
 import {describe, expect, it} from 'vitest'
 
-import {endpointUrl, fetchSecret} from '../../src/client/fetch-secret.js'
+import {endpointUrl} from '../../src/client/endpoint.js'
+import {fetchSecret} from '../../src/client/fetch-secret.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 const startServer = useTestServer()
-
-describe('endpointUrl', () => {
-  it('adds /api/secret to a base URL and keeps a full endpoint', () => {
-    expect(endpointUrl('https://pi.local:8443').href).toBe('https://pi.local:8443/api/secret')
-    expect(endpointUrl('https://[::1]:8443/').href).toBe('https://[::1]:8443/api/secret')
-    expect(endpointUrl('https://pi.local/custom/path').href).toBe('https://pi.local/custom/path')
-  })
-
-  it('refuses credentials in the URL, which would land in shell history', () => {
-    expect(() => endpointUrl('https://jeff:elo@pi.local')).toThrow(/shell history/)
-  })
-})
 
 describe('fetchSecret', () => {
   it('retries a GET whose connection was reset before any byte came back', async () => {

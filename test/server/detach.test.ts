@@ -1,0 +1,78 @@
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {backgroundCommand, type ServeSettings} from '../../src/server/detach.js'
+
+const user = {username: 'JeffLynne', password: 'Turn to Stone'}
+
+function settings(overrides: Partial<ServeSettings> = {}): ServeSettings {
+  return {
+    configDir: 'config',
+    extraHosts: [],
+    realm: 'homeauth',
+    throttle: {maxFailures: 5, windowMs: 900_000, lockoutMs: 60_000},
+    trustProxy: false,
+    ...overrides,
+  }
+}
+
+describe('backgroundCommand', () => {
+  it('puts every setting on the command line, with paths made absolute and the log file added', () => {
+    const {args} = backgroundCommand(
+      settings({
+        port: 9443,
+        host: '127.0.0.1',
+        tlsFiles: {cert: 'my.pem', key: 'my.key'},
+        extraHosts: ['pi.home.arpa', '192.168.1.20'],
+        secretFile: 'message.txt',
+        realm: 'Home',
+        frameAncestors: ['https://dashboard.local:8123', "'self'"],
+        throttle: {maxFailures: 3, windowMs: 600_000, lockoutMs: 30_000},
+        trustProxy: true,
+      }),
+      undefined,
+      {},
+    )
+    expect(args).toEqual([
+      'serve',
+      ...['--config-dir', path.resolve('config')],
+      ...['--log-file', path.resolve('config', 'serve.log')],
+      ...['--port', '9443'],
+      ...['--host', '127.0.0.1'],
+      ...['--cert', path.resolve('my.pem')],
+      ...['--key', path.resolve('my.key')],
+      ...['--san', 'pi.home.arpa', '--san', '192.168.1.20'],
+      ...['--secret-file', path.resolve('message.txt')],
+      ...['--realm', 'Home'],
+      ...['--frame-ancestors', 'https://dashboard.local:8123', '--frame-ancestors', "'self'"],
+      ...['--max-failures', '3'],
+      ...['--failure-window', '600'],
+      ...['--lockout', '30'],
+      '--trust-proxy',
+    ])
+  })
+
+  it('hands the password over stdin, never in the arguments or HOMEAUTH_PASSWORD', () => {
+    const command = backgroundCommand(settings(), user, {HOMEAUTH_PASSWORD: user.password, PATH: '/bin'})
+    expect(command.args).toEqual(expect.arrayContaining(['--username', user.username, '--password-stdin']))
+    expect(command.args).not.toContain(user.password)
+    expect(command.password).toBe(user.password)
+    expect(command.env).toEqual({PATH: '/bin'})
+  })
+
+  it('leaves the credentials to the stored hash when none were given at start-up', () => {
+    const command = backgroundCommand(settings(), undefined, {})
+    expect(command.args).not.toContain('--username')
+    expect(command.args).not.toContain('--password-stdin')
+    expect(command.password).toBeUndefined()
+  })
+
+  it('passes a --secret in the environment only, and any other secret not at all', () => {
+    const given = backgroundCommand(settings({secret: 'Evil Woman'}), undefined, {})
+    expect(given.env).toEqual({HOMEAUTH_SECRET: 'Evil Woman'})
+    expect(given.args).not.toContain('Evil Woman')
+    const inherited = backgroundCommand(settings(), undefined, {HOMEAUTH_SECRET: 'Telephone Line'})
+    expect(inherited.env).toEqual({HOMEAUTH_SECRET: 'Telephone Line'})
+  })
+})
