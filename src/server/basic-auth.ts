@@ -61,7 +61,8 @@ export function realmProblem(realm: string): string | undefined {
 
 /**
  * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
- * rest; 429 to a client locked out for failed logins, 503 when too many checks are queued.
+ * rest; 429 to a client locked out for failed logins; 503 when too many checks are queued, or to a
+ * new client when the throttle has no room to track it.
  */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const problem = realmProblem(options.realm)
@@ -89,8 +90,12 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
     const admission = await options.throttle.admit(clientKey(address))
-    if (admission.locked) {
+    if (admission.verdict === 'locked-out') {
       return refuse(res, 429, admission.retryAfterSeconds, 'Too many failed logins; try again later.')
+    }
+    // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
+    if (admission.verdict === 'no-room') {
+      return refuse(res, 503, admission.retryAfterSeconds, 'Too many clients locked out; try again later.')
     }
     const credentials = parseAuthorization(header)
     res.locals.user = credentials?.username

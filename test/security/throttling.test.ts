@@ -89,6 +89,27 @@ describe('failed-login throttling on a real server', () => {
     expect(JSON.stringify(failures)).not.toContain('guess')
   })
 
+  it('answers 503 with Retry-After to a new client’s credentials when every tracked client is locked out, and 429 still to the locked-out ones', async () => {
+    const failures: FailedLogin[] = []
+    const server = await startServer(tempDir(), {
+      throttle: {maxFailures: 1, maxClients: 2},
+      onFailedLogin: (failure) => failures.push(failure),
+    })
+    const url = `${server.url}/api/secret`
+    for (const localAddress of ['127.0.0.2', '127.0.0.3'])
+      expect((await request(url, {ca: server.ca, auth: wrong, localAddress})).status).toBe(401)
+
+    const newcomer = await request(url, {ca: server.ca, auth: user, localAddress: '127.0.0.4'})
+    expect(newcomer.status).toBe(503)
+    expect(Number(newcomer.headers['retry-after'])).toBeGreaterThan(0)
+    expect(newcomer.body).not.toContain('42')
+    expect((await request(url, {ca: server.ca, auth: wrong, localAddress: '127.0.0.5'})).status).toBe(503)
+    expect((await request(url, {ca: server.ca, localAddress: '127.0.0.4'})).status).toBe(401)
+    for (const localAddress of ['127.0.0.2', '127.0.0.3'])
+      expect((await request(url, {ca: server.ca, auth: user, localAddress})).status).toBe(429)
+    expect(failures.map((failure) => failure.address)).toEqual(['127.0.0.2', '127.0.0.3'])
+  })
+
   it('makes fetch-secret exit 5 with the wait when the real server throttles it', async () => {
     const server = await startServer(tempDir())
     for (let attempt = 0; attempt < 5; attempt++)
