@@ -84,7 +84,15 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
   }
 
   return async function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
-    const header = req.headers.authorization
+    // Authorization is not a list field, so it may appear once (RFC 9110 §5.3). Node keeps the first
+    // of several and a proxy in front may believe the last: refuse instead, before the throttle or
+    // the verifier sees either, so nothing is read and no failure is counted.
+    const headers = req.headersDistinct.authorization ?? []
+    if (headers.length > 1) {
+      res.status(400).set('Cache-Control', 'no-store').json({message: 'Send one Authorization header.'})
+      return
+    }
+    const header = headers[0]
     // No credentials is how every browser starts: a challenge, never a failure.
     if (header === undefined) return challengeClient(req, res)
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
