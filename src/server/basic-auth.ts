@@ -61,7 +61,8 @@ export function realmProblem(realm: string): string | undefined {
 
 /**
  * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
- * rest; 429 to a client locked out for failed logins, 503 when too many checks are queued.
+ * rest; 429 to a client locked out for failed logins; 503 when too many checks are queued, or to a
+ * new client when the throttle has no room to track it.
  */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const problem = realmProblem(options.realm)
@@ -83,14 +84,26 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
   }
 
   return async function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
-    const header = req.headers.authorization
+    // Authorization is not a list field, so it may appear once (RFC 9110 §5.3). Node keeps the first
+    // of several and a proxy in front may believe the last: refuse instead, before the throttle or
+    // the verifier sees either, so nothing is read and no failure is counted.
+    const headers = req.headersDistinct.authorization ?? []
+    if (headers.length > 1) {
+      res.status(400).set('Cache-Control', 'no-store').json({message: 'Send one Authorization header.'})
+      return
+    }
+    const header = headers[0]
     // No credentials is how every browser starts: a challenge, never a failure.
     if (header === undefined) return challengeClient(req, res)
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
     const admission = await options.throttle.admit(clientKey(address))
-    if (admission.locked) {
+    if (admission.verdict === 'locked-out') {
       return refuse(res, 429, admission.retryAfterSeconds, 'Too many failed logins; try again later.')
+    }
+    // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
+    if (admission.verdict === 'no-room') {
+      return refuse(res, 503, admission.retryAfterSeconds, 'Too many clients locked out; try again later.')
     }
     const credentials = parseAuthorization(header)
     res.locals.user = credentials?.username

@@ -32,6 +32,14 @@ export const defaultTimeouts: Timeouts = {
 export const maxHeaderBytes = 8192
 
 /*
+ * Node accepts connections without limit, so a flood of idle TLS connections could use up the
+ * process's file descriptors and a Raspberry Pi's memory. 256 is some forty browsers at six
+ * connections each, more than a home has, and well below the descriptor limit. Connections beyond it
+ * are closed at once; the idle ones holding it are cut by the handshake and header timeouts.
+ */
+export const defaultMaxConnections = 256
+
+/*
  * TLS 1.2 is the floor (1.0 and 1.1 are deprecated by RFC 8996). The TLS 1.2 suites are ECDHE with
  * an AEAD cipher only (forward secrecy, no CBC); the RSA ones serve a user's own RSA certificate.
  */
@@ -59,6 +67,8 @@ export interface ListenOptions {
   host?: string
   port: number
   timeouts?: Partial<Timeouts>
+  /** Connections open at once, at most; `defaultMaxConnections` when absent. */
+  maxConnections?: number
 }
 
 export interface RunningServer {
@@ -168,6 +178,7 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
       options.handler(req, res)
     },
   )
+  server.maxConnections = options.maxConnections ?? defaultMaxConnections
   server.on('tlsClientError', (_error, socket) => socket.destroy())
   enforceHeaderDeadlines(server, timeouts)
 

@@ -7,7 +7,7 @@ export interface ThrottleOptions {
   /** The first lockout; each further one doubles, up to `maxLockoutMs`. */
   lockoutMs: number
   maxLockoutMs: number
-  /** Clients tracked at most; the least recently seen idle ones are forgotten first. */
+  /** Clients tracked at most (see `LoginThrottle` for which are forgotten to make room). */
   maxClients: number
   now: () => number
 }
@@ -34,9 +34,17 @@ interface Client {
 
 export type Outcome = 'success' | 'failure' | 'none'
 
+/**
+ * `locked-out`: this client failed too often. `no-room`: a new client, and every tracked client is
+ * locked out or being checked, so there is no room to count its failures.
+ */
 export type Admission =
-  | {locked: true; retryAfterSeconds: number}
-  | {locked: false; settle(outcome: Outcome): {failures: number; lockedForSeconds: number | undefined}}
+  | {verdict: 'locked-out'; retryAfterSeconds: number}
+  | {verdict: 'no-room'; retryAfterSeconds: number}
+  | {
+      verdict: 'admitted'
+      settle(outcome: Outcome): {failures: number; lockedForSeconds: number | undefined}
+    }
 
 /**
  * Who a request counts against: an IPv4 address, or an IPv6 /64 (one home or phone gets a whole
@@ -69,6 +77,12 @@ export function clientKey(address: string | undefined): string {
  * A client's verifications still running count toward its limit: a request that could be the one
  * to cross it waits for them to finish, so parallel guesses cannot slip past the limit that
  * sequential ones hit, while parallel requests with the right password are only delayed, never refused.
+ *
+ * Memory is bounded by `maxClients`. To make room for a new client it forgets, least recently seen
+ * first, a client whose failures have expired, else one with failures below the limit; never one
+ * that is locked out, whose earlier lockouts still count, or that has a check in flight. Forgetting
+ * those would let a guesser rotating addresses (the /64s of its /48) wipe its own lockouts. When
+ * only such clients are left, a new client is refused (`no-room`) rather than a lockout forgotten.
  */
 export class LoginThrottle {
   private readonly options: ThrottleOptions
@@ -82,10 +96,12 @@ export class LoginThrottle {
     return this.clients.size
   }
 
-  private client(key: string): Client {
+  /** The client's entry, now the most recently seen; undefined for a new client when there is no room. */
+  private client(key: string, now: number): Client | undefined {
     let client = this.clients.get(key)
     if (client) this.clients.delete(key)
     else {
+      if (!this.makeRoom(now)) return undefined
       client = {
         failures: 0,
         firstFailure: 0,
@@ -95,20 +111,36 @@ export class LoginThrottle {
         inFlight: 0,
         waiters: [],
       }
-      this.evictForRoom()
     }
     this.clients.set(key, client)
     return client
   }
 
-  private evictForRoom(): void {
-    if (this.clients.size < this.options.maxClients) return
+  /** Forgets one client if the table is full (the Map iterates least recently seen first); false if none may go. */
+  private makeRoom(now: number): boolean {
+    if (this.clients.size < this.options.maxClients) return true
+    let withFailures: string | undefined
     for (const [key, client] of this.clients) {
-      if (client.inFlight === 0) {
-        this.clients.delete(key)
-        if (this.clients.size < this.options.maxClients) return
-      }
+      if (client.inFlight > 0) continue
+      this.expire(client, now)
+      if (client.strikes > 0 || client.lockedUntil > now) continue
+      if (client.failures === 0) return this.clients.delete(key)
+      withFailures ??= key
     }
+    return withFailures !== undefined && this.clients.delete(withFailures)
+  }
+
+  /** When a client that may not be forgotten now will be: its lockout over and its strikes expired. */
+  private retryAfterNoRoom(now: number): number {
+    let soonest = Infinity
+    for (const client of this.clients.values()) {
+      const forgettableAt =
+        client.inFlight > 0
+          ? now
+          : Math.max(client.lockedUntil, client.lastFailure + this.options.windowMs + 1)
+      soonest = Math.min(soonest, forgettableAt)
+    }
+    return Math.max(1, Math.ceil((soonest - now) / 1000))
   }
 
   private expire(client: Client, now: number): void {
@@ -130,11 +162,12 @@ export class LoginThrottle {
   /** Decides, before any credential check, whether a request with credentials from `key` may be checked. */
   async admit(key: string): Promise<Admission> {
     for (;;) {
-      const client = this.client(key)
       const now = this.options.now()
+      const client = this.client(key, now)
+      if (!client) return {verdict: 'no-room', retryAfterSeconds: this.retryAfterNoRoom(now)}
       this.expire(client, now)
       if (client.lockedUntil > now) {
-        return {locked: true, retryAfterSeconds: Math.ceil((client.lockedUntil - now) / 1000)}
+        return {verdict: 'locked-out', retryAfterSeconds: Math.ceil((client.lockedUntil - now) / 1000)}
       }
       if (client.inFlight > 0 && client.failures + client.inFlight >= this.options.maxFailures) {
         await new Promise<void>((resolve) => client.waiters.push(resolve))
@@ -143,7 +176,7 @@ export class LoginThrottle {
       client.inFlight++
       let settled = false
       return {
-        locked: false,
+        verdict: 'admitted',
         settle: (outcome) => {
           if (settled) throw new Error('settled twice')
           settled = true

@@ -25,12 +25,18 @@ export function logTo(write: (line: string) => void): void {
   err = write
 }
 
-/** Shows control characters (and backslashes) as escapes, so a client cannot forge or hide log lines. */
+/**
+ * Shows what a terminal or log viewer would act on or hide as escapes, so a client cannot forge, hide
+ * or reorder log lines: controls (Cc) as `\x1b`; format characters (Cf: bidirectional overrides and
+ * isolates, zero-width characters, the BOM) and line and paragraph separators (Zl, Zp) as `\u{202e}`.
+ * Backslashes are doubled, so no input can pass for an escape.
+ */
 export function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\\]/g, (char) =>
-    char === '\\' ? '\\\\' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  )
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\\]/gu, (char) => {
+    if (char === '\\') return '\\\\'
+    const code = char.codePointAt(0)!.toString(16)
+    return code.length <= 2 ? `\\x${code.padStart(2, '0')}` : `\\u{${code}}`
+  })
 }
 
 export interface BannerInfo {

@@ -1,15 +1,36 @@
+import https from 'node:https'
+
 import {describe, expect, it} from 'vitest'
 
 import type {FailedLogin} from '../../src/server/basic-auth.js'
 import {initialize} from '../../src/setup/init.js'
 import {runCli} from '../helpers/cli.js'
-import {request, type RequestOptions} from '../helpers/https.js'
+import {basicHeader, request, type RequestOptions} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 const startServer = useTestServer()
 const wrong = {username: user.username, password: 'not it'}
+
+/** A GET that sends one Authorization field line per value (the request helper sends one at most). */
+function requestWithAuthorizations(
+  url: string,
+  ca: string,
+  authorizations: string[],
+): Promise<{status: number; body: string}> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {ca, agent: false}, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
+    })
+    req.setHeader('authorization', authorizations)
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 async function statuses(url: string, count: number, options: RequestOptions): Promise<number[]> {
   const responses = await Promise.all(Array.from({length: count}, () => request(url, options)))
@@ -87,6 +108,41 @@ describe('failed-login throttling on a real server', () => {
       lockedForSeconds: undefined,
     })
     expect(JSON.stringify(failures)).not.toContain('guess')
+  })
+
+  it('answers 503 with Retry-After to a new client’s credentials when every tracked client is locked out, and 429 still to the locked-out ones', async () => {
+    const failures: FailedLogin[] = []
+    const server = await startServer(tempDir(), {
+      throttle: {maxFailures: 1, maxClients: 2},
+      onFailedLogin: (failure) => failures.push(failure),
+    })
+    const url = `${server.url}/api/secret`
+    for (const localAddress of ['127.0.0.2', '127.0.0.3'])
+      expect((await request(url, {ca: server.ca, auth: wrong, localAddress})).status).toBe(401)
+
+    const newcomer = await request(url, {ca: server.ca, auth: user, localAddress: '127.0.0.4'})
+    expect(newcomer.status).toBe(503)
+    expect(Number(newcomer.headers['retry-after'])).toBeGreaterThan(0)
+    expect(newcomer.body).not.toContain('42')
+    expect((await request(url, {ca: server.ca, auth: wrong, localAddress: '127.0.0.5'})).status).toBe(503)
+    expect((await request(url, {ca: server.ca, localAddress: '127.0.0.4'})).status).toBe(401)
+    for (const localAddress of ['127.0.0.2', '127.0.0.3'])
+      expect((await request(url, {ca: server.ca, auth: user, localAddress})).status).toBe(429)
+    expect(failures.map((failure) => failure.address)).toEqual(['127.0.0.2', '127.0.0.3'])
+  })
+
+  it('answers 400 to two Authorization headers without counting a failure, then 200 to the right one alone', async () => {
+    const failures: FailedLogin[] = []
+    const server = await startServer(tempDir(), {onFailedLogin: (failure) => failures.push(failure)})
+    const url = `${server.url}/api/secret`
+    const wrongHeader = basicHeader(wrong.username, wrong.password)
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const response = await requestWithAuthorizations(url, server.ca, [wrongHeader, wrongHeader])
+      expect(response.status).toBe(400)
+      expect(response.body).not.toContain('42')
+    }
+    expect(failures).toEqual([])
+    expect((await request(url, {ca: server.ca, auth: user})).status).toBe(200)
   })
 
   it('makes fetch-secret exit 5 with the wait when the real server throttles it', async () => {

@@ -33,6 +33,21 @@ async function listen(options: Partial<ListenOptions> = {}): Promise<RunningServ
   return server
 }
 
+function openConnections(server: RunningServer): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  )
+}
+
+/** Polls `condition` until it holds; fails only if it has not within `deadlineMs` (something hangs). */
+async function until(condition: () => Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 /** Resolves with the ms a raw TCP connection stayed open before the server closed it. */
 function timeUntilClosed(socket: net.Socket): Promise<number> {
   const started = Date.now()
@@ -83,6 +98,31 @@ describe('startServer', () => {
     const closed = timeUntilClosed(socket)
     expect((await request(`https://localhost:${server.port}/`, {ca: authority.cert})).body).toBe('ok')
     expect(await closed).toBeLessThan(5_000)
+  })
+
+  it('refuses connections beyond maxConnections while idle ones hold them all, and serves once they time out', async () => {
+    const server = await listen({
+      maxConnections: 3,
+      timeouts: {handshakeMs: 4_000, headersMs: 4_000, checkIntervalMs: 100},
+    })
+    const idle = [
+      net.connect(server.port, '127.0.0.1'),
+      net.connect(server.port, '127.0.0.1'),
+      tls.connect({host: '127.0.0.1', port: server.port, ca: authority.cert, servername: 'localhost'}),
+    ]
+    for (const socket of idle) socket.on('error', () => {})
+    const idleClosed = Promise.all(
+      idle.map((socket) => new Promise((resolve) => socket.once('close', resolve))),
+    )
+    await until(async () => (await openConnections(server)) === 3, 'three idle connections')
+
+    const dropped = new Promise((resolve) => server.server.once('drop', resolve))
+    await expect(request(`https://localhost:${server.port}/`, {ca: authority.cert})).rejects.toThrow()
+    expect(await dropped).toMatchObject({remoteAddress: '127.0.0.1'})
+
+    await idleClosed
+    await until(async () => (await openConnections(server)) === 0, 'the idle connections to be cut')
+    expect((await request(`https://localhost:${server.port}/`, {ca: authority.cert})).body).toBe('ok')
   })
 
   it('lets an in-flight request finish on close, then stops accepting', async () => {

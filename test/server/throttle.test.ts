@@ -10,7 +10,7 @@ function fakeClock(start = 1_000_000) {
 
 async function fail(throttle: LoginThrottle, key: string) {
   const admission = await throttle.admit(key)
-  if (admission.locked) return admission
+  if (admission.verdict !== 'admitted') return admission
   return admission.settle('failure')
 }
 
@@ -35,11 +35,11 @@ describe('LoginThrottle', () => {
     expect(await fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
     expect(await fail(throttle, 'a')).toEqual({failures: 2, lockedForSeconds: undefined})
     expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
-    expect(await throttle.admit('a')).toEqual({locked: true, retryAfterSeconds: 60})
+    expect(await throttle.admit('a')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
     clock.advance(30_000)
-    expect(await throttle.admit('a')).toEqual({locked: true, retryAfterSeconds: 30})
+    expect(await throttle.admit('a')).toEqual({verdict: 'locked-out', retryAfterSeconds: 30})
     clock.advance(30_001)
-    expect((await throttle.admit('a')).locked).toBe(false)
+    expect((await throttle.admit('a')).verdict).toBe('admitted')
   })
 
   it('doubles each further lockout up to the maximum, and never bans for good', async () => {
@@ -71,10 +71,10 @@ describe('LoginThrottle', () => {
     const throttle = new LoginThrottle({maxFailures: 3})
     await fail(throttle, 'a')
     await fail(throttle, 'a')
-    const admission = (await throttle.admit('a')) as Extract<Admission, {locked: false}>
+    const admission = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
     admission.settle('success')
     expect(await fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
-    const good = (await throttle.admit('b')) as Extract<Admission, {locked: false}>
+    const good = (await throttle.admit('b')) as Extract<Admission, {verdict: 'admitted'}>
     good.settle('success')
     expect(throttle.trackedClients).toBe(1)
   })
@@ -83,35 +83,112 @@ describe('LoginThrottle', () => {
     const throttle = new LoginThrottle({maxFailures: 2})
     await fail(throttle, 'attacker')
     await fail(throttle, 'attacker')
-    expect((await throttle.admit('attacker')).locked).toBe(true)
-    expect((await throttle.admit('neighbour')).locked).toBe(false)
+    expect((await throttle.admit('attacker')).verdict).toBe('locked-out')
+    expect((await throttle.admit('neighbour')).verdict).toBe('admitted')
   })
 
   it('makes a request that could cross the limit wait for the client’s checks in flight', async () => {
     const throttle = new LoginThrottle({maxFailures: 2})
-    const first = (await throttle.admit('a')) as Extract<Admission, {locked: false}>
-    const second = (await throttle.admit('a')) as Extract<Admission, {locked: false}>
+    const first = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
+    const second = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
     let thirdDecided = false
     const third = throttle.admit('a').then((admission) => ((thirdDecided = true), admission))
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(thirdDecided).toBe(false)
     first.settle('failure')
     second.settle('failure')
-    expect(await third).toMatchObject({locked: true})
+    expect(await third).toMatchObject({verdict: 'locked-out'})
   })
 
   it('lets waiting requests through when the checks in flight succeed', async () => {
     const throttle = new LoginThrottle({maxFailures: 2})
     const admissions = await Promise.all([throttle.admit('a'), throttle.admit('a')])
     const third = throttle.admit('a')
-    for (const admission of admissions) (admission as Extract<Admission, {locked: false}>).settle('success')
-    expect((await third).locked).toBe(false)
+    for (const admission of admissions)
+      (admission as Extract<Admission, {verdict: 'admitted'}>).settle('success')
+    expect((await third).verdict).toBe('admitted')
   })
 
   it('bounds its memory, forgetting the least recently seen idle clients', async () => {
     const throttle = new LoginThrottle({maxFailures: 100, maxClients: 50})
     for (let client = 0; client < 500; client++) await fail(throttle, `10.0.${client >> 8}.${client & 255}`)
     expect(throttle.trackedClients).toBeLessThanOrEqual(50)
+  })
+})
+
+describe('LoginThrottle when its table is full', () => {
+  it('forgets a client whose failures have expired before one with failures, even one seen less recently', async () => {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({maxFailures: 5, windowMs: 60_000, maxClients: 2, now: clock.now})
+    await fail(throttle, 'expired')
+    clock.advance(30_000)
+    await fail(throttle, 'recent')
+    clock.advance(1)
+    await fail(throttle, 'expired')
+    clock.advance(30_000)
+    expect(await fail(throttle, 'newcomer')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(await fail(throttle, 'recent')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(throttle.trackedClients).toBe(2)
+  })
+
+  it('forgets the least recently seen client with failures when every client has some', async () => {
+    const throttle = new LoginThrottle({maxFailures: 5, maxClients: 2})
+    await fail(throttle, 'first')
+    await fail(throttle, 'second')
+    await fail(throttle, 'third')
+    expect(await fail(throttle, 'second')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(await fail(throttle, 'third')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(throttle.trackedClients).toBe(2)
+  })
+
+  it('never forgets a locked-out client: a new client is refused, untracked, until a lockout and its window expire', async () => {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({
+      maxFailures: 1,
+      lockoutMs: 60_000,
+      windowMs: 900_000,
+      maxClients: 2,
+      now: clock.now,
+    })
+    await fail(throttle, 'attacker 1')
+    await fail(throttle, 'attacker 2')
+    for (let rotation = 3; rotation < 100; rotation++) {
+      expect(await throttle.admit(`attacker ${rotation}`)).toEqual({
+        verdict: 'no-room',
+        retryAfterSeconds: 901,
+      })
+    }
+    expect(throttle.trackedClients).toBe(2)
+    expect(await throttle.admit('attacker 1')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    clock.advance(900_001)
+    expect(await fail(throttle, 'attacker 3')).toEqual({failures: 0, lockedForSeconds: 60})
+    expect(throttle.trackedClients).toBe(2)
+  })
+
+  it('keeps a client whose lockout has ended while its strikes still count, so its next lockout still doubles', async () => {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({
+      maxFailures: 1,
+      lockoutMs: 1_000,
+      windowMs: 60_000,
+      maxClients: 2,
+      now: clock.now,
+    })
+    await fail(throttle, 'a')
+    await fail(throttle, 'b')
+    clock.advance(2_000)
+    expect(await throttle.admit('c')).toEqual({verdict: 'no-room', retryAfterSeconds: 59})
+    expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 2})
+  })
+
+  it('never forgets a client with a check in flight, and stays within its bound', async () => {
+    const throttle = new LoginThrottle({maxClients: 1})
+    const checking = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
+    expect(await throttle.admit('b')).toEqual({verdict: 'no-room', retryAfterSeconds: 1})
+    expect(throttle.trackedClients).toBe(1)
+    checking.settle('failure')
+    expect(await fail(throttle, 'b')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(throttle.trackedClients).toBe(1)
   })
 })
 
