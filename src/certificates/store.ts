@@ -2,14 +2,15 @@ import {X509Certificate} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import os from 'node:os'
 
+import {configFile, readConfig} from '../config/config.js'
 import {
-  updateFileSet,
   type SetFile,
   ensureConfigDir,
   exists,
   privateFileMode,
   publicFileMode,
   readSecretFile,
+  withConfigLock,
 } from '../config/files.js'
 import {errorCode, setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
@@ -76,7 +77,7 @@ export function authorityName(): string {
   return `homeauth local CA (${user}@${os.hostname()})`
 }
 
-/** The four certificate files, with their modes, ready for `updateFileSet`. */
+/** The four certificate files, with their modes, ready for `LockedConfigDir.updateFileSet`. */
 export function certificateFiles(authority: PemPair, server: PemPair): SetFile[] {
   return [
     {name: configFiles.caCert, data: authority.cert, mode: publicFileMode},
@@ -102,28 +103,30 @@ export async function loadOrCreateServerTls(
 ): Promise<ServerTls> {
   const now = options.now ?? new Date()
   await ensureConfigDir(configDir)
-  const stored = await readPair(configDir, 'caCert', 'caKey')
-  const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
-  const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
-  let server = existing?.pair
-  let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
-  const usable =
-    existing &&
-    existing.certificate.checkIssued(stored.certificate) &&
-    existing.certificate.verify(stored.certificate.publicKey) &&
-    summarize(existing.certificate, now).daysLeft >= renewBeforeDays
-  if (!server || !usable) {
-    server = await issueServerCertificate(authority, certificateHosts(options.extraHosts), now)
-    await updateFileSet(configDir, certificateFiles(authority, server))
-    if (stored) origin = 'renewed'
-  }
-  const authorityCert = new X509Certificate(authority.cert)
-  return {
-    ...server,
-    certificate: summarize(new X509Certificate(server.cert), now),
-    authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
-    origin,
-  }
+  return withConfigLock(configDir, async ({updateFileSet}) => {
+    const stored = await readPair(configDir, 'caCert', 'caKey')
+    const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
+    const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
+    let server = existing?.pair
+    let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
+    const usable =
+      existing &&
+      existing.certificate.checkIssued(stored.certificate) &&
+      existing.certificate.verify(stored.certificate.publicKey) &&
+      summarize(existing.certificate, now).daysLeft >= renewBeforeDays
+    if (!server || !usable) {
+      server = await issueServerCertificate(authority, certificateHosts(options.extraHosts), now)
+      await updateFileSet(certificateFiles(authority, server))
+      if (stored) origin = 'renewed'
+    }
+    const authorityCert = new X509Certificate(authority.cert)
+    return {
+      ...server,
+      certificate: summarize(new X509Certificate(server.cert), now),
+      authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
+      origin,
+    }
+  })
 }
 
 /** The stored CA, or undefined when there is none yet. */
@@ -156,18 +159,27 @@ export async function describeStoredCertificates(
   }
 }
 
-/** Issues a new server certificate from the stored CA (no re-trust needed) and stores it with `alsoWrite`, as one set. */
+/**
+ * Issues a new server certificate from the stored CA (no re-trust needed) for the stored host names
+ * plus `addedHosts`, and stores it with the names added to config.json, as one set.
+ */
 export async function renewServerCertificate(
   configDir: string,
-  extraHosts: string[],
-  alsoWrite: SetFile[] = [],
+  addedHosts: string[],
   now = new Date(),
 ): Promise<CertificateSummary> {
-  const authority = await readAuthority(configDir)
-  if (!authority) throw missingCertificates(configDir)
-  const server = await issueServerCertificate(authority, certificateHosts(extraHosts), now)
-  await updateFileSet(configDir, [...certificateFiles(authority, server), ...alsoWrite])
-  return summarize(new X509Certificate(server.cert), now)
+  return withConfigLock(configDir, async ({updateFileSet}) => {
+    const authority = await readAuthority(configDir)
+    if (!authority) throw missingCertificates(configDir)
+    const config = await readConfig(configDir)
+    const sans = [...new Set([...(config?.sans ?? []), ...addedHosts])]
+    const server = await issueServerCertificate(authority, certificateHosts(sans), now)
+    await updateFileSet([
+      ...certificateFiles(authority, server),
+      ...(config ? [configFile({...config, sans})] : []),
+    ])
+    return summarize(new X509Certificate(server.cert), now)
+  })
 }
 
 async function readUserFile(file: string, what: string): Promise<string> {
