@@ -16,7 +16,14 @@ import {errorCode, setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
 import {certificateHosts} from './hosts.js'
-import {parseCertificate, parsePrivateKey, summarize, type CertificateSummary} from './inspect.js'
+import {
+  canonicalHost,
+  parseCertificate,
+  parsePrivateKey,
+  subjectAltNames,
+  summarize,
+  type CertificateSummary,
+} from './inspect.js'
 
 /** The server certificate is renewed from the CA when fewer days than this are left. */
 export const renewBeforeDays = 30
@@ -29,6 +36,8 @@ export interface ServerTls {
   authority?: {file: string; fingerprint: string}
   /** What happened at load: reused, made for the first time, renewed, or given by the user. */
   origin: 'reused' | 'created' | 'renewed' | 'provided'
+  /** Names and addresses the certificate lacked and was reissued to add. */
+  addedHosts?: string[]
 }
 
 const recoverSuggestions = {
@@ -88,14 +97,21 @@ export function certificateFiles(authority: PemPair, server: PemPair): SetFile[]
 }
 
 export interface LoadOptions {
-  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses). */
+  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses) and config.json's `sans`. */
   extraHosts?: string[]
   now?: Date
 }
 
+/** The hosts in `wanted` that the certificate's subjectAltName lacks, compared in one spelling each. */
+function missingHosts(certificate: X509Certificate, wanted: string[]): string[] {
+  const present = new Set(subjectAltNames(certificate).map(canonicalHost))
+  return [...new Set(wanted.map(canonicalHost))].filter((host) => !present.has(host))
+}
+
 /**
  * Loads the CA and server certificate from the config directory, making them on first use and
- * renewing the server certificate from the same CA when it is close to expiry or not from that CA.
+ * reissuing the server certificate from the same CA when it is close to expiry, not from that CA,
+ * or lacks a name in config.json's `sans` or `extraHosts`.
  */
 export async function loadOrCreateServerTls(
   configDir: string,
@@ -107,15 +123,18 @@ export async function loadOrCreateServerTls(
     const stored = await readPair(configDir, 'caCert', 'caKey')
     const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
     const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
+    const wanted = [...((await readConfig(configDir))?.sans ?? []), ...(options.extraHosts ?? [])]
+    const addedHosts = existing ? missingHosts(existing.certificate, wanted) : []
     let server = existing?.pair
     let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
     const usable =
       existing &&
       existing.certificate.checkIssued(stored.certificate) &&
       existing.certificate.verify(stored.certificate.publicKey) &&
-      summarize(existing.certificate, now).daysLeft >= renewBeforeDays
+      summarize(existing.certificate, now).daysLeft >= renewBeforeDays &&
+      addedHosts.length === 0
     if (!server || !usable) {
-      server = await issueServerCertificate(authority, certificateHosts(options.extraHosts), now)
+      server = await issueServerCertificate(authority, certificateHosts(wanted), now)
       await updateFileSet(certificateFiles(authority, server))
       if (stored) origin = 'renewed'
     }
@@ -125,6 +144,7 @@ export async function loadOrCreateServerTls(
       certificate: summarize(new X509Certificate(server.cert), now),
       authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
       origin,
+      ...(addedHosts.length ? {addedHosts} : {}),
     }
   })
 }
