@@ -1,4 +1,5 @@
 import {X509Certificate, createPrivateKey, type KeyObject} from 'node:crypto'
+import {SocketAddress, isIPv6} from 'node:net'
 
 const day = 24 * 60 * 60 * 1000
 
@@ -27,6 +28,11 @@ export function parsePrivateKey(pem: string, label: string): KeyObject {
   }
 }
 
+/** A host name or address in one spelling: lower case, IPv6 compressed (as users type it, not as Node prints it). */
+export function canonicalHost(host: string): string {
+  return isIPv6(host) ? new SocketAddress({address: host, family: 'ipv6'}).address : host.toLowerCase()
+}
+
 /** The names and addresses in a certificate's subjectAltName, as Node prints them without their type. */
 export function subjectAltNames(certificate: X509Certificate): string[] {
   return (certificate.subjectAltName ?? '')
@@ -35,7 +41,7 @@ export function subjectAltNames(certificate: X509Certificate): string[] {
     .map((entry) => {
       const ip = /^IP Address:(.*)$/.exec(entry)?.[1]
       // Node prints IPv6 addresses uncompressed and in upper case; show them as users type them.
-      if (ip?.includes(':')) return new URL(`http://[${ip}]/`).hostname.slice(1, -1)
+      if (ip?.includes(':')) return canonicalHost(ip)
       return ip ?? entry.replace(/^DNS:/, '')
     })
 }

@@ -2,20 +2,28 @@ import {X509Certificate} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import os from 'node:os'
 
+import {configFile, readConfig} from '../config/config.js'
 import {
-  updateFileSet,
   type SetFile,
   ensureConfigDir,
   exists,
   privateFileMode,
   publicFileMode,
   readSecretFile,
+  withConfigLock,
 } from '../config/files.js'
 import {errorCode, setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
 import {certificateHosts} from './hosts.js'
-import {parseCertificate, parsePrivateKey, summarize, type CertificateSummary} from './inspect.js'
+import {
+  canonicalHost,
+  parseCertificate,
+  parsePrivateKey,
+  subjectAltNames,
+  summarize,
+  type CertificateSummary,
+} from './inspect.js'
 
 /** The server certificate is renewed from the CA when fewer days than this are left. */
 export const renewBeforeDays = 30
@@ -28,6 +36,8 @@ export interface ServerTls {
   authority?: {file: string; fingerprint: string}
   /** What happened at load: reused, made for the first time, renewed, or given by the user. */
   origin: 'reused' | 'created' | 'renewed' | 'provided'
+  /** Names and addresses the certificate lacked and was reissued to add. */
+  addedHosts?: string[]
 }
 
 const recoverSuggestions = {
@@ -76,7 +86,7 @@ export function authorityName(): string {
   return `homeauth local CA (${user}@${os.hostname()})`
 }
 
-/** The four certificate files, with their modes, ready for `updateFileSet`. */
+/** The four certificate files, with their modes, ready for `LockedConfigDir.updateFileSet`. */
 export function certificateFiles(authority: PemPair, server: PemPair): SetFile[] {
   return [
     {name: configFiles.caCert, data: authority.cert, mode: publicFileMode},
@@ -87,14 +97,21 @@ export function certificateFiles(authority: PemPair, server: PemPair): SetFile[]
 }
 
 export interface LoadOptions {
-  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses). */
+  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses) and config.json's `sans`. */
   extraHosts?: string[]
   now?: Date
 }
 
+/** The hosts in `wanted` that the certificate's subjectAltName lacks, compared in one spelling each. */
+function missingHosts(certificate: X509Certificate, wanted: string[]): string[] {
+  const present = new Set(subjectAltNames(certificate).map(canonicalHost))
+  return [...new Set(wanted.map(canonicalHost))].filter((host) => !present.has(host))
+}
+
 /**
  * Loads the CA and server certificate from the config directory, making them on first use and
- * renewing the server certificate from the same CA when it is close to expiry or not from that CA.
+ * reissuing the server certificate from the same CA when it is close to expiry, not from that CA,
+ * or lacks a name in config.json's `sans` or `extraHosts`.
  */
 export async function loadOrCreateServerTls(
   configDir: string,
@@ -102,28 +119,34 @@ export async function loadOrCreateServerTls(
 ): Promise<ServerTls> {
   const now = options.now ?? new Date()
   await ensureConfigDir(configDir)
-  const stored = await readPair(configDir, 'caCert', 'caKey')
-  const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
-  const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
-  let server = existing?.pair
-  let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
-  const usable =
-    existing &&
-    existing.certificate.checkIssued(stored.certificate) &&
-    existing.certificate.verify(stored.certificate.publicKey) &&
-    summarize(existing.certificate, now).daysLeft >= renewBeforeDays
-  if (!server || !usable) {
-    server = await issueServerCertificate(authority, certificateHosts(options.extraHosts), now)
-    await updateFileSet(configDir, certificateFiles(authority, server))
-    if (stored) origin = 'renewed'
-  }
-  const authorityCert = new X509Certificate(authority.cert)
-  return {
-    ...server,
-    certificate: summarize(new X509Certificate(server.cert), now),
-    authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
-    origin,
-  }
+  return withConfigLock(configDir, async ({updateFileSet}) => {
+    const stored = await readPair(configDir, 'caCert', 'caKey')
+    const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
+    const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
+    const wanted = [...((await readConfig(configDir))?.sans ?? []), ...(options.extraHosts ?? [])]
+    const addedHosts = existing ? missingHosts(existing.certificate, wanted) : []
+    let server = existing?.pair
+    let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
+    const usable =
+      existing &&
+      existing.certificate.checkIssued(stored.certificate) &&
+      existing.certificate.verify(stored.certificate.publicKey) &&
+      summarize(existing.certificate, now).daysLeft >= renewBeforeDays &&
+      addedHosts.length === 0
+    if (!server || !usable) {
+      server = await issueServerCertificate(authority, certificateHosts(wanted), now)
+      await updateFileSet(certificateFiles(authority, server))
+      if (stored) origin = 'renewed'
+    }
+    const authorityCert = new X509Certificate(authority.cert)
+    return {
+      ...server,
+      certificate: summarize(new X509Certificate(server.cert), now),
+      authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
+      origin,
+      ...(addedHosts.length ? {addedHosts} : {}),
+    }
+  })
 }
 
 /** The stored CA, or undefined when there is none yet. */
@@ -156,18 +179,27 @@ export async function describeStoredCertificates(
   }
 }
 
-/** Issues a new server certificate from the stored CA (no re-trust needed) and stores it with `alsoWrite`, as one set. */
+/**
+ * Issues a new server certificate from the stored CA (no re-trust needed) for the stored host names
+ * plus `addedHosts`, and stores it with the names added to config.json, as one set.
+ */
 export async function renewServerCertificate(
   configDir: string,
-  extraHosts: string[],
-  alsoWrite: SetFile[] = [],
+  addedHosts: string[],
   now = new Date(),
 ): Promise<CertificateSummary> {
-  const authority = await readAuthority(configDir)
-  if (!authority) throw missingCertificates(configDir)
-  const server = await issueServerCertificate(authority, certificateHosts(extraHosts), now)
-  await updateFileSet(configDir, [...certificateFiles(authority, server), ...alsoWrite])
-  return summarize(new X509Certificate(server.cert), now)
+  return withConfigLock(configDir, async ({updateFileSet}) => {
+    const authority = await readAuthority(configDir)
+    if (!authority) throw missingCertificates(configDir)
+    const config = await readConfig(configDir)
+    const sans = [...new Set([...(config?.sans ?? []), ...addedHosts])]
+    const server = await issueServerCertificate(authority, certificateHosts(sans), now)
+    await updateFileSet([
+      ...certificateFiles(authority, server),
+      ...(config ? [configFile({...config, sans})] : []),
+    ])
+    return summarize(new X509Certificate(server.cert), now)
+  })
 }
 
 async function readUserFile(file: string, what: string): Promise<string> {

@@ -3,6 +3,7 @@ import {constants, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {errorCode, setupError} from '../errors.js'
+import {lockConfigDir, lockLostError, type ConfigLock} from './lock.js'
 
 export const privateFileMode = 0o600
 export const publicFileMode = 0o644
@@ -143,14 +144,46 @@ async function readGeneration(dir: string, set: string): Promise<SetFile[]> {
   )
 }
 
+/** What a writer may do while it holds the config directory's lock (see `withConfigLock`). */
+export interface LockedConfigDir {
+  /**
+   * Replaces files that must match (a key and its certificate, the config that names them) as a unit.
+   * The files live in a generation directory `.data-<id>`; `.data` is a symlink to the current
+   * generation and each public name (`server.pem`) links through it. A new generation holds the
+   * changed files plus copies of the unchanged ones, and switching to it is one rename of the
+   * `.data` link: a crash or power cut leaves either the whole old set or the whole new one.
+   */
+  updateFileSet(changes: SetFile[]): Promise<void>
+}
+
+function missingConfigDir(dir: string) {
+  return setupError(`The config directory ${dir} does not exist.`, [
+    'Run: homeauth init, or pass another --config-dir.',
+  ])
+}
+
 /**
- * Replaces files that must match (a key and its certificate, the config that names them) as a unit.
- * The files live in a generation directory `.<set>-<id>`; `.<set>` is a symlink to the current
- * generation and each public name (`server.pem`) links through it. A new generation holds the
- * changed files plus copies of the unchanged ones, and switching to it is one rename of the
- * `.<set>` link: a crash or power cut leaves either the whole old set or the whole new one.
+ * Runs `change` while holding the config directory's lock, so no other homeauth process (a serving
+ * one renewing its certificate included) writes in between. Read what you change inside `change`:
+ * the public names cannot move while the lock is held. Waits for another writer to finish.
  */
-export async function updateFileSet(dir: string, changes: SetFile[], set = dataSet): Promise<void> {
+export async function withConfigLock<T>(
+  dir: string,
+  change: (locked: LockedConfigDir) => Promise<T>,
+): Promise<T> {
+  const lock = await lockConfigDir(dir).catch((error: unknown) => {
+    if (errorCode(error) === 'ENOENT') throw missingConfigDir(dir)
+    if (errorCode(error) === 'ENOTDIR') throw notADirectory(dir)
+    throw error
+  })
+  try {
+    return await change({updateFileSet: (changes) => writeFileSet(dir, dataSet, changes, lock)})
+  } finally {
+    await lock.release()
+  }
+}
+
+async function writeFileSet(dir: string, set: string, changes: SetFile[], lock: ConfigLock): Promise<void> {
   const merged = new Map((await readGeneration(dir, set)).map((file) => [file.name, file]))
   for (const file of changes) merged.set(file.name, file)
   const files = [...merged.values()]
@@ -162,6 +195,7 @@ export async function updateFileSet(dir: string, changes: SetFile[], set = dataS
     for (const file of files) await writeDurably(path.join(generationDir, file.name), file.data, file.mode)
     await fsyncPath(generationDir)
     await fsyncPath(dir)
+    if (!lock.held()) throw lockLostError(dir)
     await replaceSymlink(currentLink, generation)
   } catch (error) {
     await fs.rm(generationDir, {recursive: true, force: true})
@@ -174,10 +208,12 @@ export async function updateFileSet(dir: string, changes: SetFile[], set = dataS
     if (existing !== target) await replaceSymlink(link, target)
   }
   await fsyncPath(dir)
-  await removeOldGenerations(dir, set, generation)
+  if (lock.held()) await removeUnusedGenerations(dir, set)
 }
 
-async function removeOldGenerations(dir: string, set: string, current: string): Promise<void> {
+/** Deletes the generations `.<set>` does not point to: read again here, never assumed to be the one just written. */
+async function removeUnusedGenerations(dir: string, set: string): Promise<void> {
+  const current = await fs.readlink(path.join(dir, `.${set}`))
   const prefix = `.${set}-`
   for (const entry of await fs.readdir(dir)) {
     if (entry.startsWith(prefix) && entry !== current) {

@@ -4,7 +4,7 @@ import {createAuthority, issueServerCertificate} from '../certificates/authority
 import {certificateHosts} from '../certificates/hosts.js'
 import {authorityName, certificateFiles, readAuthority} from '../certificates/store.js'
 import {configFile, configVersion, type HomeauthConfig} from '../config/config.js'
-import {ensureConfigDir, updateFileSet} from '../config/files.js'
+import {ensureConfigDir, withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
 import {signalReload} from '../server/state.js'
@@ -40,20 +40,24 @@ export interface InitResult {
  */
 export async function initialize(configDir: string, answers: InitAnswers): Promise<InitResult> {
   await ensureConfigDir(configDir)
-  const existing = answers.newCa ? undefined : await readAuthority(configDir)
-  const authority = existing ?? (await createAuthority(authorityName()))
   const hosts = certificateHosts(answers.extraHosts)
-  const server = await issueServerCertificate(authority, hosts)
-  const config: HomeauthConfig = {
-    version: configVersion,
-    username: answers.username,
-    passwordHash: await hashPassword(answers.password),
-    secret: answers.secret,
-    port: answers.port,
-    host: null,
-    sans: answers.extraHosts,
-  }
-  await updateFileSet(configDir, [...certificateFiles(authority, server), configFile(config)])
+  const passwordHash = await hashPassword(answers.password)
+  const {authority, existing} = await withConfigLock(configDir, async ({updateFileSet}) => {
+    const existing = answers.newCa ? undefined : await readAuthority(configDir)
+    const authority = existing ?? (await createAuthority(authorityName()))
+    const server = await issueServerCertificate(authority, hosts)
+    const config: HomeauthConfig = {
+      version: configVersion,
+      username: answers.username,
+      passwordHash,
+      secret: answers.secret,
+      port: answers.port,
+      host: null,
+      sans: answers.extraHosts,
+    }
+    await updateFileSet([...certificateFiles(authority, server), configFile(config)])
+    return {authority, existing}
+  })
   const running = await signalReload(configDir)
   return {
     configDir,

@@ -1,5 +1,5 @@
 import {configFile, requireConfig} from '../config/config.js'
-import {updateFileSet} from '../config/files.js'
+import {withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {signalReload} from '../server/state.js'
 
@@ -14,10 +14,13 @@ export async function changeCredentials(
   configDir: string,
   change: {username?: string; password: string},
 ): Promise<PasswdResult> {
-  const config = await requireConfig(configDir)
-  const username = change.username ?? config.username
   const passwordHash = await hashPassword(change.password)
-  await updateFileSet(configDir, [configFile({...config, username, passwordHash})])
+  const username = await withConfigLock(configDir, async ({updateFileSet}) => {
+    const config = await requireConfig(configDir)
+    const username = change.username ?? config.username
+    await updateFileSet([configFile({...config, username, passwordHash})])
+    return username
+  })
   const running = await signalReload(configDir)
   return {username, reloadedPid: running?.pid}
 }

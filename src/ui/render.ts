@@ -69,6 +69,7 @@ export function banner(info: BannerInfo): void {
   } else {
     lines.push(`Certificate: ${originNote.provided}, SHA-256 fingerprint ${certificate.fingerprint}`)
   }
+  if (info.tls.addedHosts) lines.push(`Server certificate reissued to add ${info.tls.addedHosts.join(', ')}`)
   lines.push(
     `Server certificate valid until ${certificate.notAfter.toISOString().slice(0, 10)} (${certificate.daysLeft} days)`,
   )

@@ -6,6 +6,9 @@ import {describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
 import {loadOrCreateServerTls, loadProvidedTls} from '../../src/certificates/store.js'
+import {configFile, configVersion, type HomeauthConfig} from '../../src/config/config.js'
+import {withConfigLock} from '../../src/config/files.js'
+import {hashPassword} from '../../src/credentials/hash.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -70,6 +73,51 @@ describe('loadOrCreateServerTls', () => {
     expect(renewed.certificate.fingerprint).not.toBe(first.certificate.fingerprint)
     expect(renewed.certificate.daysLeft).toBeGreaterThan(390)
     expect(readdirSync(dir).filter((entry) => entry.startsWith('.data-'))).toHaveLength(1)
+  })
+
+  it('reissues a certificate that lacks a name asked for, from the same CA, and says which names it added', async () => {
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir)
+    const caBefore = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
+    const reissued = await loadOrCreateServerTls(dir, {extraHosts: ['Pi.Home.Arpa', '2001:DB8:0:0::1']})
+    expect(reissued.origin).toBe('renewed')
+    expect(reissued.addedHosts).toEqual(['pi.home.arpa', '2001:db8::1'])
+    expect(reissued.certificate.fingerprint).not.toBe(first.certificate.fingerprint)
+    expect(reissued.certificate.hosts).toEqual(expect.arrayContaining(['pi.home.arpa', '2001:db8::1']))
+    expect(readFileSync(path.join(dir, 'ca.pem'), 'utf8')).toBe(caBefore)
+    expect(reissued.authority?.fingerprint).toBe(first.authority?.fingerprint)
+    const server = new X509Certificate(readFileSync(path.join(dir, 'server.pem')))
+    expect(server.checkIssued(new X509Certificate(caBefore))).toBe(true)
+    expect(server.fingerprint256).toBe(reissued.certificate.fingerprint)
+  })
+
+  it('reuses a certificate that has every name asked for, however it is spelt', async () => {
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir, {extraHosts: ['pi.home.arpa', '2001:db8::1']})
+    const before = snapshot(dir)
+    const second = await loadOrCreateServerTls(dir, {extraHosts: ['PI.home.arpa', '2001:DB8:0:0:0:0:0:1']})
+    expect(second.origin).toBe('reused')
+    expect(second.addedHosts).toBeUndefined()
+    expect(second.certificate.fingerprint).toBe(first.certificate.fingerprint)
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('reissues a certificate that lacks a name stored in config.json', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir)
+    const config: HomeauthConfig = {
+      version: configVersion,
+      username: 'JeffLynne',
+      passwordHash: await hashPassword('ELO'),
+      secret: 'Mr Blue Sky',
+      port: 8443,
+      host: null,
+      sans: ['nas.home.arpa'],
+    }
+    await withConfigLock(dir, ({updateFileSet}) => updateFileSet([configFile(config)]))
+    const reissued = await loadOrCreateServerTls(dir)
+    expect(reissued.addedHosts).toEqual(['nas.home.arpa'])
+    expect(reissued.certificate.hosts).toContain('nas.home.arpa')
   })
 
   it('refuses a private key that other users can read, naming the chmod that fixes it', async () => {

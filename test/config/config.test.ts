@@ -11,7 +11,7 @@ import {
   requireConfig,
   type HomeauthConfig,
 } from '../../src/config/config.js'
-import {updateFileSet} from '../../src/config/files.js'
+import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword} from '../../src/credentials/hash.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -193,7 +193,7 @@ describe('parseConfig', () => {
 describe('readConfig and requireConfig', () => {
   it('read the config written to the config directory', async () => {
     const dir = tempDir()
-    await updateFileSet(dir, [configFile(valid)])
+    await withConfigLock(dir, ({updateFileSet}) => updateFileSet([configFile(valid)]))
     expect(await readConfig(dir)).toEqual(valid)
     expect(await requireConfig(dir)).toEqual(valid)
   })

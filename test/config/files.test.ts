@@ -1,15 +1,32 @@
-import {chmodSync, mkdirSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {X509Certificate, createPrivateKey} from 'node:crypto'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
-import {ensureConfigDir, updateFileSet, writeFileAtomic} from '../../src/config/files.js'
+import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
+import {ensureConfigDir, withConfigLock, writeFileAtomic, type SetFile} from '../../src/config/files.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {projectDir} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 
-describe('updateFileSet', () => {
+const updateFileSet = (dir: string, changes: SetFile[]) =>
+  withConfigLock(dir, (locked) => locked.updateFileSet(changes))
+
+describe('withConfigLock and updateFileSet', () => {
   it('replaces every file of the set together', async () => {
     const dir = tempDir()
     await updateFileSet(dir, [
@@ -54,6 +71,14 @@ describe('updateFileSet', () => {
     expect(readFileSync(path.join(dir, 'b.pem'), 'utf8')).toBe('b1')
     expect(readdirSync(dir).sort()).toEqual(entriesBefore)
   })
+
+  it('says the config directory does not exist rather than waiting for it', async () => {
+    const dir = path.join(tempDir(), 'missing')
+    const error = await withConfigLock(dir, async () => undefined).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(HomeauthError)
+    expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
+    expect((error as HomeauthError).message).toBe(`The config directory ${dir} does not exist.`)
+  })
 })
 
 describe('writeFileAtomic', () => {
@@ -84,5 +109,65 @@ describe('ensureConfigDir', () => {
     expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
     expect((error as HomeauthError).suggestions).toEqual([`Run: chmod 700 ${dir}`])
     expect(statSync(dir).mode & 0o777).toBe(0o777)
+  })
+})
+
+/** A writer in its own process: `rounds` times, under the lock, counts one more for `who` and stores one of `pairs`. */
+const writerScript = `
+const [filesModule, dir, who, rounds, pairsFile] = process.argv.slice(1)
+const {readFile} = await import('node:fs/promises')
+const {withConfigLock} = await import(filesModule)
+const pairs = JSON.parse(await readFile(pairsFile, 'utf8'))
+for (let round = 0; round < Number(rounds); round++) {
+  const pair = pairs[round % pairs.length]
+  await withConfigLock(dir, async ({updateFileSet}) => {
+    const counts = JSON.parse(await readFile(dir + '/counts.json', 'utf8'))
+    counts[who] += 1
+    await updateFileSet([
+      {name: 'counts.json', data: JSON.stringify(counts), mode: 0o600},
+      {name: 'server.pem', data: pair.cert, mode: 0o644},
+      {name: 'server-key.pem', data: pair.key, mode: 0o600},
+    ])
+  })
+}
+`
+
+describe('two processes writing the config directory at once', () => {
+  it('lose no update, and every file reads back with the key matching its certificate', async () => {
+    const dir = tempDir()
+    const authority = await createAuthority('test')
+    const pairs = await Promise.all(
+      ['a.home.arpa', 'b.home.arpa', 'c.home.arpa'].map((host) => issueServerCertificate(authority, [host])),
+    )
+    const pairsFile = path.join(tempDir(), 'pairs.json')
+    writeFileSync(pairsFile, JSON.stringify(pairs))
+    await updateFileSet(dir, [{name: 'counts.json', data: '{"a":0,"b":0}', mode: 0o600}])
+
+    const rounds = 40
+    const filesModule = pathToFileURL(path.join(projectDir, 'dist', 'config', 'files.js')).href
+    const writers = ['a', 'b'].map((who) => {
+      const child = spawn(
+        process.execPath,
+        ['--input-type=module', '-e', writerScript, filesModule, dir, who, String(rounds), pairsFile],
+        {stdio: ['ignore', 'inherit', 'pipe']},
+      )
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      return new Promise<{code: number | null; stderr: string}>((resolve) =>
+        child.on('close', (code) => resolve({code, stderr})),
+      )
+    })
+    expect(await Promise.all(writers)).toEqual([
+      {code: 0, stderr: ''},
+      {code: 0, stderr: ''},
+    ])
+
+    expect(JSON.parse(readFileSync(path.join(dir, 'counts.json'), 'utf8'))).toEqual({a: rounds, b: rounds})
+    const certificate = new X509Certificate(readFileSync(path.join(dir, 'server.pem')))
+    const key = createPrivateKey(readFileSync(path.join(dir, 'server-key.pem')))
+    expect(certificate.checkPrivateKey(key)).toBe(true)
+    const generations = readdirSync(dir).filter((entry) => entry.startsWith('.data-'))
+    expect(generations).toEqual([readlinkSync(path.join(dir, '.data'))])
+    expect(existsSync(path.join(dir, '.lock'))).toBe(false)
   })
 })

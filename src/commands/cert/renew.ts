@@ -1,6 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
 import {sanFlag} from '../../flags.js'
-import {configFile, readConfig} from '../../config/config.js'
 import {usageError} from '../../errors.js'
 import {isValidHost} from '../../certificates/hosts.js'
 import {signalReload} from '../../server/state.js'
@@ -24,14 +23,8 @@ export default class CertRenew extends BaseCommand<typeof CertRenew> {
     const bad = added.find((host) => !isValidHost(host))
     if (bad !== undefined)
       throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
-    const config = await readConfig(this.configDir)
-    const sans = [...new Set([...(config?.sans ?? []), ...added])]
     const {renewServerCertificate} = await import('../../certificates/store.js')
-    const certificate = await renewServerCertificate(
-      this.configDir,
-      sans,
-      config ? [configFile({...config, sans})] : [],
-    )
+    const certificate = await renewServerCertificate(this.configDir, added)
     const running = await signalReload(this.configDir)
     render.renewed(certificate, running?.pid)
   }
