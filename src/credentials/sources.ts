@@ -34,18 +34,45 @@ interface Given {
 
 const maxStdinBytes = 64 * 1024
 
-/** Reads the first line of `stream` and strips one trailing "\n" or "\r\n" (as `docker login --password-stdin`). */
-export async function readFirstLine(stream: Readable): Promise<string> {
-  let text = ''
-  for await (const chunk of stream) {
-    text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8')
-    if (text.includes('\n') || text.length > maxStdinBytes) break
-  }
-  stream.pause()
-  if (text.length > maxStdinBytes) throw usageError('The password on stdin is longer than 64 KiB.')
-  const newline = text.indexOf('\n')
-  const line = newline === -1 ? text : text.slice(0, newline + 1)
-  return line.replace(/\r?\n$/, '')
+/**
+ * Reads the first line of `stream` and strips one trailing "\n" or "\r\n" (as `docker login --password-stdin`).
+ * The stream is left open and paused with what follows the line pushed back, so prompts can still read
+ * it (iterating with `for await` and breaking out would destroy it). Bytes are gathered before decoding,
+ * so a UTF-8 character split between two chunks comes out whole.
+ */
+export function readFirstLine(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const line: Buffer[] = []
+    let size = 0
+    const finish = (rest?: Buffer | string) => {
+      stream.off('data', onData).off('end', finish).off('error', fail)
+      stream.pause()
+      if (rest) stream.unshift(rest)
+      if (size > maxStdinBytes) return reject(usageError('The password on stdin is longer than 64 KiB.'))
+      const text = Buffer.concat(line).toString('utf8')
+      resolve(text.replace(/\r?\n$/, ''))
+    }
+    const fail = (error: Error) => {
+      stream.off('data', onData).off('end', finish).off('error', fail)
+      reject(error)
+    }
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+      // 0x0a never occurs inside a multi-byte UTF-8 sequence: the line ends at the first one.
+      const newline = bytes.indexOf(0x0a)
+      const taken = newline === -1 ? bytes : bytes.subarray(0, newline + 1)
+      line.push(taken)
+      size += taken.length
+      if (newline !== -1) {
+        const rest =
+          typeof chunk === 'string' ? chunk.slice(chunk.indexOf('\n') + 1) : bytes.subarray(newline + 1)
+        finish(rest.length > 0 ? rest : undefined)
+      } else if (size > maxStdinBytes) finish()
+    }
+    if (stream.readableEnded) return resolve('')
+    stream.on('data', onData).on('end', finish).on('error', fail)
+    stream.resume()
+  })
 }
 
 export function checkCredential(kind: 'user name' | 'password', value: string): string {
@@ -71,7 +98,10 @@ export async function givenPassword(inputs: CredentialInputs): Promise<Given | u
   if (inputs.password !== undefined)
     return {value: checkCredential('password', inputs.password), source: '-p'}
   if (inputs.passwordStdin) {
-    const line = await readFirstLine(inputs.stdin)
+    // At a terminal the line would be echoed as it is typed: read it through the masked prompt instead.
+    const line = canPrompt(inputs.stdin)
+      ? await inputs.prompts.password('Password')
+      : await readFirstLine(inputs.stdin)
     if (line === '') throw usageError('The password read from stdin is empty.')
     return {value: checkCredential('password', line), source: '--password-stdin'}
   }

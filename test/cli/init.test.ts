@@ -216,6 +216,30 @@ describe('homeauth init at a terminal', () => {
     })
   })
 
+  it('reads --password-stdin without echoing it, and the questions after it still work', async () => {
+    const configDir = tempDir()
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir, '--username', 'JeffLynne', '--password-stdin'],
+      [
+        [/Password/, `${password}\r`],
+        [/Secret message/, 'Hold On Tight\r'],
+        [/Port/, '\r'],
+        [/Host names and IP addresses/, '\r'],
+      ],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).not.toContain(password)
+    expect(session.output).toContain('homeauth is set up')
+    const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
+    expect(config).toMatchObject({username: 'JeffLynne', secret: 'Hold On Tight', port: 8443, sans: []})
+    const serving = startCli(serveArgs(configDir))
+    const [url] = await serving.waitFor(urlPattern)
+    const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
+    expect((await request(`${url}api/secret`, {ca, auth: {username: 'JeffLynne', password}})).status).toBe(
+      200,
+    )
+  })
+
   it('asks before replacing an existing config, and leaves it alone on "no"', async () => {
     const configDir = tempDir()
     expect((await init(configDir)).code).toBe(0)

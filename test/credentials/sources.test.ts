@@ -1,4 +1,4 @@
-import {PassThrough} from 'node:stream'
+import {PassThrough, Readable} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
 
@@ -38,6 +38,27 @@ describe('readFirstLine', () => {
     expect(await readFirstLine(stdinWith('secret\nsecond line\n'))).toBe('secret')
     expect(await readFirstLine(stdinWith(' spaced \n'))).toBe(' spaced ')
   })
+
+  it('leaves the stream open with the rest unread, so a prompt can read what follows', async () => {
+    const stream = stdinWith(undefined)
+    stream.write('secret\nnext ')
+    const first = await readFirstLine(stream)
+    stream.end('answer\n')
+    expect(first).toBe('secret')
+    expect(stream.destroyed).toBe(false)
+    expect(await readFirstLine(stream)).toBe('next answer')
+  })
+
+  it('decodes a UTF-8 character split between two chunks', async () => {
+    const bytes = Buffer.from('Grüße\n')
+    const chunks = [bytes.subarray(0, 3), bytes.subarray(3)]
+    const stream = new Readable({
+      read() {
+        this.push(chunks.shift() ?? null)
+      },
+    })
+    expect(await readFirstLine(stream)).toBe('Grüße')
+  })
 })
 
 describe('resolveCredentials', () => {
@@ -62,6 +83,20 @@ describe('resolveCredentials', () => {
     )
     expect(resolved.credentials?.password).toBe('Mr Blue Sky')
     expect(resolved.source).toBe('user name from -u, password from --password-stdin')
+  })
+
+  it('reads --password-stdin at a terminal through the masked prompt, not as echoed text', async () => {
+    const asked: string[] = []
+    const prompts: Prompts = {
+      input: noPrompts.input,
+      password: async (message) => (asked.push(message), 'ELO'),
+      confirm: noPrompts.confirm,
+    }
+    const resolved = await resolveCredentials(
+      inputs({username: 'JeffLynne', passwordStdin: true, stdin: stdinWith('', true), prompts}),
+    )
+    expect(asked).toEqual(['Password'])
+    expect(resolved.credentials).toEqual({username: 'JeffLynne', password: 'ELO'})
   })
 
   it('refuses an empty password on stdin', async () => {
