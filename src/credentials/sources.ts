@@ -17,6 +17,8 @@ export interface CredentialInputs {
   prompts: Prompts
   /** The user name whose password hash `init` stored, if any: used when nothing else is given. */
   storedUsername?: string
+  /** Told, in one line, about input that is ignored (one of HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD alone). */
+  warn?: (message: string) => void
 }
 
 export interface ResolvedCredentials {
@@ -83,31 +85,42 @@ export function checkCredential(kind: 'user name' | 'password', value: string): 
 
 /** The user name from -u, else HOMEAUTH_USERNAME; undefined when neither is given. */
 export function givenUsername(inputs: CredentialInputs): Given | undefined {
-  if (inputs.username !== undefined)
-    return {value: checkCredential('user name', inputs.username), source: '-u'}
-  if (inputs.env.HOMEAUTH_USERNAME)
-    return {value: checkCredential('user name', inputs.env.HOMEAUTH_USERNAME), source: 'HOMEAUTH_USERNAME'}
-  return undefined
+  return commandLineUsername(inputs) ?? environmentUsername(inputs)
 }
 
 /** The password from -p, else --password-stdin, else HOMEAUTH_PASSWORD; undefined when none is given. */
 export async function givenPassword(inputs: CredentialInputs): Promise<Given | undefined> {
+  return (await commandLinePassword(inputs)) ?? environmentPassword(inputs)
+}
+
+function commandLineUsername(inputs: CredentialInputs): Given | undefined {
+  if (inputs.username === undefined) return undefined
+  return {value: checkCredential('user name', inputs.username), source: '-u'}
+}
+
+async function commandLinePassword(inputs: CredentialInputs): Promise<Given | undefined> {
   if (inputs.password !== undefined && inputs.passwordStdin) {
     throw usageError('--password and --password-stdin cannot be used together.', ['Keep --password-stdin.'])
   }
   if (inputs.password !== undefined)
     return {value: checkCredential('password', inputs.password), source: '-p'}
-  if (inputs.passwordStdin) {
-    // At a terminal the line would be echoed as it is typed: read it through the masked prompt instead.
-    const line = canPrompt(inputs.stdin)
-      ? await inputs.prompts.password('Password')
-      : await readFirstLine(inputs.stdin)
-    if (line === '') throw usageError('The password read from stdin is empty.')
-    return {value: checkCredential('password', line), source: '--password-stdin'}
-  }
-  if (inputs.env.HOMEAUTH_PASSWORD)
-    return {value: checkCredential('password', inputs.env.HOMEAUTH_PASSWORD), source: 'HOMEAUTH_PASSWORD'}
-  return undefined
+  if (!inputs.passwordStdin) return undefined
+  // At a terminal the line would be echoed as it is typed: read it through the masked prompt instead.
+  const line = canPrompt(inputs.stdin)
+    ? await inputs.prompts.password('Password')
+    : await readFirstLine(inputs.stdin)
+  if (line === '') throw usageError('The password read from stdin is empty.')
+  return {value: checkCredential('password', line), source: '--password-stdin'}
+}
+
+function environmentUsername({env}: CredentialInputs): Given | undefined {
+  const value = env.HOMEAUTH_USERNAME
+  return value ? {value: checkCredential('user name', value), source: 'HOMEAUTH_USERNAME'} : undefined
+}
+
+function environmentPassword({env}: CredentialInputs): Given | undefined {
+  const value = env.HOMEAUTH_PASSWORD
+  return value ? {value: checkCredential('password', value), source: 'HOMEAUTH_PASSWORD'} : undefined
 }
 
 export function noTerminal(missing: string, suggestion: string) {
@@ -122,37 +135,77 @@ function describeSource(username: string, password: string): string {
   return `user name from ${username}, password from ${password}`
 }
 
-/**
- * Finds the credentials for `serve`: -u/-p (or --password-stdin), else HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD,
- * else the hash stored by `init`, else a prompt on a terminal, else a usage error naming the flags.
- * Never prompts without a terminal.
- */
-export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
-  let username = givenUsername(inputs)
-  let password = await givenPassword(inputs)
-  if (!username && !password && inputs.storedUsername !== undefined) {
-    return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
-  }
-  if (!username || !password) {
-    if (!canPrompt(inputs.stdin)) {
-      throw noTerminal(
-        username ? 'password' : 'user name',
-        'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
-      )
-    }
-    username ??= {
-      value: checkCredential('user name', await inputs.prompts.input('User name', os.userInfo().username)),
-      source: 'the prompt',
-    }
-    password ??= {
-      value: checkCredential('password', await inputs.prompts.password(`Password for ${username.value}`)),
-      source: 'the prompt',
-    }
-  }
+function resolved(username: Given, password: Given): ResolvedCredentials {
   const credentials = normalizeCredentials({username: username.value, password: password.value})
   return {
     credentials,
     username: credentials.username,
     source: describeSource(username.source, password.source),
   }
+}
+
+/** Asks at a terminal for the half of the credentials that is missing; without a terminal, names the flags. */
+async function askForMissing(
+  inputs: CredentialInputs,
+  username: Given | undefined,
+  password: Given | undefined,
+): Promise<ResolvedCredentials> {
+  if (!canPrompt(inputs.stdin)) {
+    if (username) {
+      throw noTerminal(
+        'password',
+        'Pass --password-stdin with --username (HOMEAUTH_PASSWORD is used only with HOMEAUTH_USERNAME, not with --username).',
+      )
+    }
+    if (password) {
+      throw noTerminal(
+        'user name',
+        'Pass --username with the password (HOMEAUTH_USERNAME is used only with HOMEAUTH_PASSWORD, not with a password flag).',
+      )
+    }
+    throw noTerminal(
+      'user name',
+      'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
+    )
+  }
+  username ??= {
+    value: checkCredential('user name', await inputs.prompts.input('User name', os.userInfo().username)),
+    source: 'the prompt',
+  }
+  password ??= {
+    value: checkCredential('password', await inputs.prompts.password(`Password for ${username.value}`)),
+    source: 'the prompt',
+  }
+  return resolved(username, password)
+}
+
+/** The warning for one of HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD set without the other. */
+function loneVariableWarning(env: NodeJS.ProcessEnv): string {
+  const [set, missing] = env.HOMEAUTH_USERNAME
+    ? ['HOMEAUTH_USERNAME', 'HOMEAUTH_PASSWORD']
+    : ['HOMEAUTH_PASSWORD', 'HOMEAUTH_USERNAME']
+  return `${set} is ignored because ${missing} is not set; set both to take the credentials from the environment.`
+}
+
+/**
+ * Finds the credentials for `serve`, each source a complete pair, never mixed:
+ * 1. -u with -p or --password-stdin (one of them alone: the other is asked at a terminal);
+ * 2. HOMEAUTH_USERNAME with HOMEAUTH_PASSWORD, only when both are set (one alone is ignored, with a warning);
+ * 3. the hash stored by `init`;
+ * 4. a prompt on a terminal; else a usage error naming the flags. Never prompts without a terminal.
+ */
+export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
+  const flagUsername = commandLineUsername(inputs)
+  const flagPassword = await commandLinePassword(inputs)
+  if (flagUsername && flagPassword) return resolved(flagUsername, flagPassword)
+  if (flagUsername || flagPassword) return askForMissing(inputs, flagUsername, flagPassword)
+
+  const {env} = inputs
+  if (env.HOMEAUTH_USERNAME && env.HOMEAUTH_PASSWORD)
+    return resolved(environmentUsername(inputs)!, environmentPassword(inputs)!)
+  if (env.HOMEAUTH_USERNAME || env.HOMEAUTH_PASSWORD) inputs.warn?.(loneVariableWarning(env))
+  if (inputs.storedUsername !== undefined) {
+    return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
+  }
+  return askForMissing(inputs, undefined, undefined)
 }
