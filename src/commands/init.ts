@@ -9,7 +9,7 @@ import type {InitResult} from '../setup/init.js'
 import {canPrompt, prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
 
-export type InitJson = Omit<InitResult, 'caKept' | 'reloadedPid'>
+export type InitJson = Omit<InitResult, 'caKept' | 'signalledServer'>
 
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up credentials, the secret, the port and the certificates.'

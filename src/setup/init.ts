@@ -7,7 +7,7 @@ import {configFile, configVersion, type HomeauthConfig} from '../config/config.j
 import {ensureConfigDir, updateFileSet} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
-import {signalReload} from '../server/state.js'
+import {signalReload, type ServerState} from '../server/state.js'
 
 export interface InitAnswers {
   username: string
@@ -29,8 +29,8 @@ export interface InitResult {
   hosts: string[]
   /** Whether an existing CA was kept (devices that trust it need nothing new). */
   caKept: boolean
-  /** The PID of a running server that was told to reload, if any. */
-  reloadedPid: number | undefined
+  /** The running server that was told to reload, if any; only one that checks the stored hash takes new credentials. */
+  signalledServer: Pick<ServerState, 'pid' | 'credentials'> | undefined
 }
 
 /**
@@ -63,6 +63,6 @@ export async function initialize(configDir: string, answers: InitAnswers): Promi
     port: answers.port,
     hosts,
     caKept: existing !== undefined,
-    reloadedPid: running?.pid,
+    signalledServer: running,
   }
 }
