@@ -1,11 +1,13 @@
 import os from 'node:os'
 
 import {certificateHosts, isValidHost} from '../certificates/hosts.js'
-import {defaultPort} from '../config/config.js'
+import {configExists, defaultPort} from '../config/config.js'
+import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
 import {givenPassword, givenUsername, noTerminal, type CredentialInputs} from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
-import {usageError} from '../errors.js'
+import {type HomeauthError, usageError} from '../errors.js'
+import {configPath} from '../paths.js'
 import {askNewPassword, canPrompt} from '../ui/prompts.js'
 import type {InitAnswers} from './init.js'
 
@@ -18,6 +20,51 @@ export interface InitInputs extends CredentialInputs {
   /** --yes: take the default for every question no flag answers. */
   yes?: boolean
   newCa?: boolean
+}
+
+/** What an earlier `init` or `serve` left in a config directory. */
+export interface ExistingSetup {
+  hasConfig: boolean
+  /** ca.pem is there: made by init, or by a serve without init. */
+  hasAuthority: boolean
+}
+
+/** Looks at `configDir` for what `init` could replace. */
+export async function readExistingSetup(configDir: string): Promise<ExistingSetup> {
+  return {
+    hasConfig: await configExists(configDir),
+    hasAuthority: await exists(configPath(configDir, 'caCert')),
+  }
+}
+
+/**
+ * What init is about to replace in `configDir`, if anything: the refusal for when there is no
+ * terminal to ask (and no --force), and the question to ask at one.
+ */
+export function describeReplacement(
+  configDir: string,
+  existing: ExistingSetup,
+  newCa: boolean,
+): {refusal: HomeauthError; question: string} | undefined {
+  const replacesAuthority = newCa && existing.hasAuthority
+  const newAuthorityNote = 'every device must then trust the new one'
+  if (existing.hasConfig) {
+    return {
+      refusal: usageError(`homeauth is already set up in ${configDir}.`, [
+        replacesAuthority
+          ? `Pass --force to replace the configuration and the CA (${newAuthorityNote}).`
+          : 'Pass --force to replace the configuration (the CA is kept unless --new-ca).',
+      ]),
+      question: `Replace the configuration in ${configDir}? ${replacesAuthority ? `The CA is replaced too: ${newAuthorityNote}.` : 'The CA is kept.'}`,
+    }
+  }
+  if (!replacesAuthority) return undefined
+  return {
+    refusal: usageError(`${configDir} already holds a CA, which --new-ca would replace.`, [
+      `Pass --force to replace it (${newAuthorityNote}), or leave out --new-ca to keep it.`,
+    ]),
+    question: `Replace the CA in ${configDir}? Every device that trusts it must then trust the new one.`,
+  }
 }
 
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'

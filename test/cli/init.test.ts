@@ -155,6 +155,24 @@ describe('homeauth init, scripted', () => {
     expect(caFingerprint(configDir)).toBe(made)
   })
 
+  it('exits 2 before --new-ca replaces a CA that an earlier serve made, and replaces it with --force', async () => {
+    const configDir = tempDir()
+    const cli = startCli(serveArgs(configDir, '-u', 'a', '--password-stdin'))
+    cli.child.stdin.end('b\n')
+    await cli.waitFor(/Press Ctrl\+C/)
+    cli.child.kill('SIGTERM')
+    await cli.exited
+    const before = readTree(configDir)
+    const refused = await init(configDir, '--new-ca')
+    expect(refused.code).toBe(ExitCode.usage)
+    expect(refused.stderr).toContain(`${configDir} already holds a CA, which --new-ca would replace.`)
+    expect(refused.stderr).toContain('--force')
+    expect(readTree(configDir)).toEqual(before)
+    const made = caFingerprint(configDir)
+    expect((await init(configDir, '--new-ca', '--force')).code).toBe(0)
+    expect(caFingerprint(configDir)).not.toBe(made)
+  })
+
   it('exits 8 naming the field when config.json was hand-edited wrongly', async () => {
     const configDir = tempDir()
     expect((await init(configDir)).code).toBe(0)
@@ -238,6 +256,23 @@ describe('homeauth init at a terminal', () => {
     expect((await request(`${url}api/secret`, {ca, auth: {username: 'JeffLynne', password}})).status).toBe(
       200,
     )
+  })
+
+  it('asks before --new-ca replaces a CA that an earlier serve made, and keeps it on "no"', async () => {
+    const configDir = tempDir()
+    const cli = startCli(serveArgs(configDir, '-u', 'a', '--password-stdin'))
+    cli.child.stdin.end('b\n')
+    await cli.waitFor(/Press Ctrl\+C/)
+    cli.child.kill('SIGTERM')
+    await cli.exited
+    const before = readTree(configDir)
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir, '--new-ca'],
+      [[/Replace the CA in/, 'n\r']],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).toContain('Nothing changed.')
+    expect(readTree(configDir)).toEqual(before)
   })
 
   it('asks before replacing an existing config, and leaves it alone on "no"', async () => {
