@@ -12,7 +12,8 @@ export type InitJson = Omit<InitResult, 'caKept' | 'signalledServer'>
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up credentials, the secret, the port and the certificates.'
   static description = `Asks for a user name, a password (stored only as a scrypt hash), the secret message, the port and extra host names, then makes the local CA (kept if one exists) and a server certificate.
-Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).`
+Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).
+On a re-run the current values are the defaults, and an empty password keeps the stored one.`
 
   static enableJsonFlag = true
 
@@ -57,6 +58,7 @@ Every question has a flag; without a terminal, missing answers are an error (or 
       env: process.env,
       stdin: process.stdin,
       prompts,
+      current: existing.config,
     })
     const {initialize} = await import('../setup/init.js')
     const result = await initialize(this.configDir, answers)

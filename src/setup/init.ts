@@ -11,7 +11,8 @@ import {signalReload, type ServerState} from '../server/state.js'
 
 export interface InitAnswers {
   username: string
-  password: string
+  /** The new password; or, when a re-run's password question was left empty, the stored hash to keep. */
+  password: string | {storedHash: string}
   secret: string
   port: number
   /** Host names and addresses beyond localhost and this machine's own names and addresses. */
@@ -47,7 +48,10 @@ export async function initialize(configDir: string, answers: InitAnswers): Promi
   const config: HomeauthConfig = {
     version: configVersion,
     username: answers.username,
-    passwordHash: await hashPassword(answers.password),
+    passwordHash:
+      typeof answers.password === 'string'
+        ? await hashPassword(answers.password)
+        : answers.password.storedHash,
     secret: answers.secret,
     port: answers.port,
     host: null,

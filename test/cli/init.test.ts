@@ -173,6 +173,19 @@ describe('homeauth init, scripted', () => {
     expect(caFingerprint(configDir)).not.toBe(made)
   })
 
+  it('keeps every current answer and the stored hash on a re-run with --yes and no other flags', async () => {
+    const configDir = tempDir()
+    expect(
+      (await init(configDir, '--port', '9443', '--secret', 'Evil Woman', '--san', 'pi.home.arpa')).code,
+    ).toBe(0)
+    const before = readFileSync(path.join(configDir, 'config.json'), 'utf8')
+    const ca = caFingerprint(configDir)
+    const again = await runCli(['init', '--config-dir', configDir, '--force', '--yes'])
+    expect(again.code).toBe(0)
+    expect(readFileSync(path.join(configDir, 'config.json'), 'utf8')).toBe(before)
+    expect(caFingerprint(configDir)).toBe(ca)
+  })
+
   it('exits 8 naming the field when config.json was hand-edited wrongly', async () => {
     const configDir = tempDir()
     expect((await init(configDir)).code).toBe(0)
@@ -232,6 +245,31 @@ describe('homeauth init at a terminal', () => {
       port: 9443,
       sans: ['pi.home.arpa'],
     })
+  })
+
+  it('offers the current values on a re-run, so pressing Enter throughout changes nothing', async () => {
+    const configDir = tempDir()
+    expect(
+      (await init(configDir, '--port', '9443', '--secret', 'Evil Woman', '--san', 'pi.home.arpa')).code,
+    ).toBe(0)
+    const before = readFileSync(path.join(configDir, 'config.json'), 'utf8')
+    const ca = caFingerprint(configDir)
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir],
+      [
+        [/Replace the configuration/, 'y\r'],
+        [/User name/, '\r'],
+        [/New password for JeffLynne/, '\r'],
+        [/Secret message/, '\r'],
+        [/Port/, '\r'],
+        [/Host names and IP addresses/, '\r'],
+      ],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).toContain('leave empty to keep the current one')
+    expect(session.output).not.toContain('same password again')
+    expect(readFileSync(path.join(configDir, 'config.json'), 'utf8')).toBe(before)
+    expect(caFingerprint(configDir)).toBe(ca)
   })
 
   it('reads --password-stdin without echoing it, and the questions after it still work', async () => {
