@@ -2,19 +2,18 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {credentialFlags, sanFlag, secretFlags} from '../flags.js'
-import {configExists} from '../config/config.js'
-import {usageError} from '../errors.js'
-import {resolveInitAnswers} from '../setup/answers.js'
+import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
 import type {InitResult} from '../setup/init.js'
 import {canPrompt, prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
 
-export type InitJson = Omit<InitResult, 'caKept' | 'reloadedPid'>
+export type InitJson = Omit<InitResult, 'caKept' | 'signalledServer'>
 
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up credentials, the secret, the port and the certificates.'
   static description = `Asks for a user name, a password (stored only as a scrypt hash), the secret message, the port and extra host names, then makes the local CA (kept if one exists) and a server certificate.
-Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).`
+Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).
+On a re-run the current values are the defaults, and an empty password keeps the stored one.`
 
   static enableJsonFlag = true
 
@@ -33,24 +32,20 @@ Every question has a flag; without a terminal, missing answers are an error (or 
       char: 'y',
       description: 'Accept the defaults for questions no flag answers (does not confirm --force).',
     }),
-    force: Flags.boolean({description: 'Replace an existing configuration without asking (the CA is kept).'}),
+    force: Flags.boolean({
+      description: 'Replace an existing configuration without asking (the CA is kept unless --new-ca).',
+    }),
     'new-ca': Flags.boolean({description: 'Make a new CA too (every device must trust the new one).'}),
   }
 
   public async run(): Promise<InitJson> {
     const {flags} = this
     render.visibleSecretWarnings(flags)
-    if ((await configExists(this.configDir)) && !flags.force) {
-      if (!canPrompt()) {
-        throw usageError(`homeauth is already set up in ${this.configDir}.`, [
-          'Pass --force to replace the configuration (the CA is kept unless --new-ca).',
-        ])
-      }
-      if (
-        !(await prompts.confirm(
-          `Replace the configuration in ${this.configDir}? The CA is kept unless --new-ca.`,
-        ))
-      ) {
+    const existing = await readExistingSetup(this.configDir)
+    const replacement = describeReplacement(this.configDir, existing, flags['new-ca'])
+    if (replacement && !flags.force) {
+      if (!canPrompt()) throw replacement.refusal
+      if (!(await prompts.confirm(replacement.question))) {
         this.logToStderr('Nothing changed.')
         return this.exit(0)
       }
@@ -63,6 +58,7 @@ Every question has a flag; without a terminal, missing answers are an error (or 
       env: process.env,
       stdin: process.stdin,
       prompts,
+      current: existing.config,
     })
     const {initialize} = await import('../setup/init.js')
     const result = await initialize(this.configDir, answers)

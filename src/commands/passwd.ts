@@ -10,8 +10,8 @@ import * as render from '../ui/render.js'
 
 export default class Passwd extends BaseCommand<typeof Passwd> {
   static summary = 'Change the stored password (and optionally the user name).'
-  static description =
-    'Stores a new scrypt hash in config.json; certificates are not touched. A running server picks it up at once.'
+  static description = `Stores a new scrypt hash in config.json; certificates are not touched.
+A running server that checks the stored hash is told to reload it at once; one started with credentials of its own (-u/-p, --password-stdin, the environment or a prompt) keeps them until it is restarted.`
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',

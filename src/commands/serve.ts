@@ -15,7 +15,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Start the protected HTTPS server.'
   static description = `Serves a page (/) and a JSON endpoint (/api/secret) over HTTPS, behind HTTP Basic auth.
 Without --cert/--key, a local CA and a server certificate are made in the config directory on first use and reused after.
-Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, else the hash stored by init, else a prompt on a terminal.
+Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD (both set), else the hash stored by init, else a prompt on a terminal.
 After init, every flag is optional: port, secret and host names come from the config, and flags override them.
 SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the certificate.`
 
@@ -104,6 +104,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       stdin: process.stdin,
       prompts,
       storedUsername: config?.username,
+      warn: render.warning,
     })
     const secret = await resolveSecret({
       secret: settings.secret,

@@ -17,6 +17,8 @@ export interface CredentialInputs {
   prompts: Prompts
   /** The user name whose password hash `init` stored, if any: used when nothing else is given. */
   storedUsername?: string
+  /** Told, in one line, about input that is ignored (one of HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD alone). */
+  warn?: (message: string) => void
 }
 
 export interface ResolvedCredentials {
@@ -34,18 +36,45 @@ interface Given {
 
 const maxStdinBytes = 64 * 1024
 
-/** Reads the first line of `stream` and strips one trailing "\n" or "\r\n" (as `docker login --password-stdin`). */
-export async function readFirstLine(stream: Readable): Promise<string> {
-  let text = ''
-  for await (const chunk of stream) {
-    text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8')
-    if (text.includes('\n') || text.length > maxStdinBytes) break
-  }
-  stream.pause()
-  if (text.length > maxStdinBytes) throw usageError('The password on stdin is longer than 64 KiB.')
-  const newline = text.indexOf('\n')
-  const line = newline === -1 ? text : text.slice(0, newline + 1)
-  return line.replace(/\r?\n$/, '')
+/**
+ * Reads the first line of `stream` and strips one trailing "\n" or "\r\n" (as `docker login --password-stdin`).
+ * The stream is left open and paused with what follows the line pushed back, so prompts can still read
+ * it (iterating with `for await` and breaking out would destroy it). Bytes are gathered before decoding,
+ * so a UTF-8 character split between two chunks comes out whole.
+ */
+export function readFirstLine(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const line: Buffer[] = []
+    let size = 0
+    const finish = (rest?: Buffer | string) => {
+      stream.off('data', onData).off('end', finish).off('error', fail)
+      stream.pause()
+      if (rest) stream.unshift(rest)
+      if (size > maxStdinBytes) return reject(usageError('The password on stdin is longer than 64 KiB.'))
+      const text = Buffer.concat(line).toString('utf8')
+      resolve(text.replace(/\r?\n$/, ''))
+    }
+    const fail = (error: Error) => {
+      stream.off('data', onData).off('end', finish).off('error', fail)
+      reject(error)
+    }
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+      // 0x0a never occurs inside a multi-byte UTF-8 sequence: the line ends at the first one.
+      const newline = bytes.indexOf(0x0a)
+      const taken = newline === -1 ? bytes : bytes.subarray(0, newline + 1)
+      line.push(taken)
+      size += taken.length
+      if (newline !== -1) {
+        const rest =
+          typeof chunk === 'string' ? chunk.slice(chunk.indexOf('\n') + 1) : bytes.subarray(newline + 1)
+        finish(rest.length > 0 ? rest : undefined)
+      } else if (size > maxStdinBytes) finish()
+    }
+    if (stream.readableEnded) return resolve('')
+    stream.on('data', onData).on('end', finish).on('error', fail)
+    stream.resume()
+  })
 }
 
 export function checkCredential(kind: 'user name' | 'password', value: string): string {
@@ -56,28 +85,42 @@ export function checkCredential(kind: 'user name' | 'password', value: string): 
 
 /** The user name from -u, else HOMEAUTH_USERNAME; undefined when neither is given. */
 export function givenUsername(inputs: CredentialInputs): Given | undefined {
-  if (inputs.username !== undefined)
-    return {value: checkCredential('user name', inputs.username), source: '-u'}
-  if (inputs.env.HOMEAUTH_USERNAME)
-    return {value: checkCredential('user name', inputs.env.HOMEAUTH_USERNAME), source: 'HOMEAUTH_USERNAME'}
-  return undefined
+  return commandLineUsername(inputs) ?? environmentUsername(inputs)
 }
 
 /** The password from -p, else --password-stdin, else HOMEAUTH_PASSWORD; undefined when none is given. */
 export async function givenPassword(inputs: CredentialInputs): Promise<Given | undefined> {
+  return (await commandLinePassword(inputs)) ?? environmentPassword(inputs)
+}
+
+function commandLineUsername(inputs: CredentialInputs): Given | undefined {
+  if (inputs.username === undefined) return undefined
+  return {value: checkCredential('user name', inputs.username), source: '-u'}
+}
+
+async function commandLinePassword(inputs: CredentialInputs): Promise<Given | undefined> {
   if (inputs.password !== undefined && inputs.passwordStdin) {
     throw usageError('--password and --password-stdin cannot be used together.', ['Keep --password-stdin.'])
   }
   if (inputs.password !== undefined)
     return {value: checkCredential('password', inputs.password), source: '-p'}
-  if (inputs.passwordStdin) {
-    const line = await readFirstLine(inputs.stdin)
-    if (line === '') throw usageError('The password read from stdin is empty.')
-    return {value: checkCredential('password', line), source: '--password-stdin'}
-  }
-  if (inputs.env.HOMEAUTH_PASSWORD)
-    return {value: checkCredential('password', inputs.env.HOMEAUTH_PASSWORD), source: 'HOMEAUTH_PASSWORD'}
-  return undefined
+  if (!inputs.passwordStdin) return undefined
+  // At a terminal the line would be echoed as it is typed: read it through the masked prompt instead.
+  const line = canPrompt(inputs.stdin)
+    ? await inputs.prompts.password('Password')
+    : await readFirstLine(inputs.stdin)
+  if (line === '') throw usageError('The password read from stdin is empty.')
+  return {value: checkCredential('password', line), source: '--password-stdin'}
+}
+
+function environmentUsername({env}: CredentialInputs): Given | undefined {
+  const value = env.HOMEAUTH_USERNAME
+  return value ? {value: checkCredential('user name', value), source: 'HOMEAUTH_USERNAME'} : undefined
+}
+
+function environmentPassword({env}: CredentialInputs): Given | undefined {
+  const value = env.HOMEAUTH_PASSWORD
+  return value ? {value: checkCredential('password', value), source: 'HOMEAUTH_PASSWORD'} : undefined
 }
 
 export function noTerminal(missing: string, suggestion: string) {
@@ -92,37 +135,77 @@ function describeSource(username: string, password: string): string {
   return `user name from ${username}, password from ${password}`
 }
 
-/**
- * Finds the credentials for `serve`: -u/-p (or --password-stdin), else HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD,
- * else the hash stored by `init`, else a prompt on a terminal, else a usage error naming the flags.
- * Never prompts without a terminal.
- */
-export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
-  let username = givenUsername(inputs)
-  let password = await givenPassword(inputs)
-  if (!username && !password && inputs.storedUsername !== undefined) {
-    return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
-  }
-  if (!username || !password) {
-    if (!canPrompt(inputs.stdin)) {
-      throw noTerminal(
-        username ? 'password' : 'user name',
-        'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
-      )
-    }
-    username ??= {
-      value: checkCredential('user name', await inputs.prompts.input('User name', os.userInfo().username)),
-      source: 'the prompt',
-    }
-    password ??= {
-      value: checkCredential('password', await inputs.prompts.password(`Password for ${username.value}`)),
-      source: 'the prompt',
-    }
-  }
+function resolved(username: Given, password: Given): ResolvedCredentials {
   const credentials = normalizeCredentials({username: username.value, password: password.value})
   return {
     credentials,
     username: credentials.username,
     source: describeSource(username.source, password.source),
   }
+}
+
+/** Asks at a terminal for the half of the credentials that is missing; without a terminal, names the flags. */
+async function askForMissing(
+  inputs: CredentialInputs,
+  username: Given | undefined,
+  password: Given | undefined,
+): Promise<ResolvedCredentials> {
+  if (!canPrompt(inputs.stdin)) {
+    if (username) {
+      throw noTerminal(
+        'password',
+        'Pass --password-stdin with --username (HOMEAUTH_PASSWORD is used only with HOMEAUTH_USERNAME, not with --username).',
+      )
+    }
+    if (password) {
+      throw noTerminal(
+        'user name',
+        'Pass --username with the password (HOMEAUTH_USERNAME is used only with HOMEAUTH_PASSWORD, not with a password flag).',
+      )
+    }
+    throw noTerminal(
+      'user name',
+      'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
+    )
+  }
+  username ??= {
+    value: checkCredential('user name', await inputs.prompts.input('User name', os.userInfo().username)),
+    source: 'the prompt',
+  }
+  password ??= {
+    value: checkCredential('password', await inputs.prompts.password(`Password for ${username.value}`)),
+    source: 'the prompt',
+  }
+  return resolved(username, password)
+}
+
+/** The warning for one of HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD set without the other. */
+function loneVariableWarning(env: NodeJS.ProcessEnv): string {
+  const [set, missing] = env.HOMEAUTH_USERNAME
+    ? ['HOMEAUTH_USERNAME', 'HOMEAUTH_PASSWORD']
+    : ['HOMEAUTH_PASSWORD', 'HOMEAUTH_USERNAME']
+  return `${set} is ignored because ${missing} is not set; set both to take the credentials from the environment.`
+}
+
+/**
+ * Finds the credentials for `serve`, each source a complete pair, never mixed:
+ * 1. -u with -p or --password-stdin (one of them alone: the other is asked at a terminal);
+ * 2. HOMEAUTH_USERNAME with HOMEAUTH_PASSWORD, only when both are set (one alone is ignored, with a warning);
+ * 3. the hash stored by `init`;
+ * 4. a prompt on a terminal; else a usage error naming the flags. Never prompts without a terminal.
+ */
+export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
+  const flagUsername = commandLineUsername(inputs)
+  const flagPassword = await commandLinePassword(inputs)
+  if (flagUsername && flagPassword) return resolved(flagUsername, flagPassword)
+  if (flagUsername || flagPassword) return askForMissing(inputs, flagUsername, flagPassword)
+
+  const {env} = inputs
+  if (env.HOMEAUTH_USERNAME && env.HOMEAUTH_PASSWORD)
+    return resolved(environmentUsername(inputs)!, environmentPassword(inputs)!)
+  if (env.HOMEAUTH_USERNAME || env.HOMEAUTH_PASSWORD) inputs.warn?.(loneVariableWarning(env))
+  if (inputs.storedUsername !== undefined) {
+    return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
+  }
+  return askForMissing(inputs, undefined, undefined)
 }

@@ -138,6 +138,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     url: urls[0]!,
     startedAt: new Date().toISOString(),
     logFile: options.logFile ?? null,
+    credentials: options.credentials ? 'startup' : 'stored',
   })
 
   async function reloadTls(): Promise<void> {

@@ -4,6 +4,12 @@ import {privateFileMode, writeFileAtomic} from '../config/files.js'
 import {errorCode} from '../errors.js'
 import {configPath} from '../paths.js'
 
+/**
+ * Which credentials a server checks: `stored` ones (the hash in config.json) are read again on
+ * SIGHUP; `startup` ones (-u/-p, --password-stdin, the environment or a prompt) are kept until it stops.
+ */
+export type CredentialKind = 'stored' | 'startup'
+
 /** What a running server records in state.json, so other commands can find and signal it. */
 export interface ServerState {
   pid: number
@@ -11,6 +17,8 @@ export interface ServerState {
   startedAt: string
   /** serve.log for a detached server; null for one in the foreground. */
   logFile: string | null
+  /** Absent in a state file written before homeauth recorded it: then nobody can tell. */
+  credentials?: CredentialKind
   /** The process's start time in clock ticks since boot (Linux), so a reused PID is not taken for ours. */
   processStart: number | null
 }

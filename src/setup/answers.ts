@@ -1,11 +1,13 @@
 import os from 'node:os'
 
 import {certificateHosts, isValidHost} from '../certificates/hosts.js'
-import {defaultPort} from '../config/config.js'
+import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
+import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
 import {givenPassword, givenUsername, noTerminal, type CredentialInputs} from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
-import {usageError} from '../errors.js'
+import {ExitCode, HomeauthError, usageError} from '../errors.js'
+import {configPath} from '../paths.js'
 import {askNewPassword, canPrompt} from '../ui/prompts.js'
 import type {InitAnswers} from './init.js'
 
@@ -18,6 +20,59 @@ export interface InitInputs extends CredentialInputs {
   /** --yes: take the default for every question no flag answers. */
   yes?: boolean
   newCa?: boolean
+  /** The configuration a re-run replaces: its values are the defaults, and its hash is kept unless a new password is given. */
+  current?: HomeauthConfig
+}
+
+/** What an earlier `init` or `serve` left in a config directory. */
+export interface ExistingSetup {
+  hasConfig: boolean
+  /** The configuration when config.json could be read; undefined when it is missing or invalid (init then replaces it). */
+  config: HomeauthConfig | undefined
+  /** ca.pem is there: made by init, or by a serve without init. */
+  hasAuthority: boolean
+}
+
+/** Looks at `configDir`; a config.json that is invalid or too open offers no defaults (init replaces it). */
+export async function readExistingSetup(configDir: string): Promise<ExistingSetup> {
+  const hasConfig = await configExists(configDir)
+  const config = hasConfig
+    ? await readConfig(configDir).catch((error: unknown) => {
+        if (error instanceof HomeauthError && error.exitCode === ExitCode.invalidSetup) return undefined
+        throw error
+      })
+    : undefined
+  return {hasConfig, config, hasAuthority: await exists(configPath(configDir, 'caCert'))}
+}
+
+/**
+ * What init is about to replace in `configDir`, if anything: the refusal for when there is no
+ * terminal to ask (and no --force), and the question to ask at one.
+ */
+export function describeReplacement(
+  configDir: string,
+  existing: ExistingSetup,
+  newCa: boolean,
+): {refusal: HomeauthError; question: string} | undefined {
+  const replacesAuthority = newCa && existing.hasAuthority
+  const newAuthorityNote = 'every device must then trust the new one'
+  if (existing.hasConfig) {
+    return {
+      refusal: usageError(`homeauth is already set up in ${configDir}.`, [
+        replacesAuthority
+          ? `Pass --force to replace the configuration and the CA (${newAuthorityNote}).`
+          : 'Pass --force to replace the configuration (the CA is kept unless --new-ca).',
+      ]),
+      question: `Replace the configuration in ${configDir}? ${replacesAuthority ? `The CA is replaced too: ${newAuthorityNote}.` : 'The CA is kept.'}`,
+    }
+  }
+  if (!replacesAuthority) return undefined
+  return {
+    refusal: usageError(`${configDir} already holds a CA, which --new-ca would replace.`, [
+      `Pass --force to replace it (${newAuthorityNote}), or leave out --new-ca to keep it.`,
+    ]),
+    question: `Replace the CA in ${configDir}? Every device that trusts it must then trust the new one.`,
+  }
 }
 
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'
@@ -48,51 +103,60 @@ function badHost(hosts: string[]): string | undefined {
 
 /**
  * Answers init's questions in the order oclif's own generator uses: flag, then environment, then
- * the default with --yes, then a prompt on a terminal. Without a terminal an unanswered question is
- * a usage error naming its flag; nothing ever waits for input that cannot come.
+ * the default with --yes, then a prompt on a terminal. The defaults are the current configuration's
+ * values when there is one, so accepting them all changes nothing. Without a terminal an unanswered
+ * question is a usage error naming its flag; nothing ever waits for input that cannot come.
  */
 export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswers> {
   const interactive = canPrompt(inputs.stdin)
-  const {prompts} = inputs
+  const {prompts, current} = inputs
 
   let username = givenUsername(inputs)?.value
   if (username === undefined) {
-    if (inputs.yes) username = osUser()
+    const defaultUsername = current?.username ?? osUser()
+    if (inputs.yes) username = defaultUsername
     else if (!interactive)
       throw noTerminal('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
     else {
       const validate = (value: string) => credentialProblem('user name', value) ?? true
-      username = (await prompts.input('User name', osUser(), validate)).normalize('NFC')
+      username = (await prompts.input('User name', defaultUsername, validate)).normalize('NFC')
     }
   }
 
-  let password = (await givenPassword(inputs))?.value
+  let password: InitAnswers['password'] | undefined = (await givenPassword(inputs))?.value
   if (password === undefined) {
-    if (!interactive) throw noTerminal('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
-    password = await askNewPassword(prompts, username)
+    const keep = current && {storedHash: current.passwordHash}
+    if (keep && inputs.yes) password = keep
+    else if (!interactive) {
+      throw noTerminal(
+        'password',
+        `Pass --password-stdin or set HOMEAUTH_PASSWORD.${keep ? ' Or pass --yes to keep the stored password.' : ''}`,
+      )
+    } else if (keep) password = (await askNewPassword(prompts, username, {emptyKeepsCurrent: true})) ?? keep
+    else password = await askNewPassword(prompts, username)
   }
 
   const secretGiven =
     inputs.secret !== undefined || inputs.secretFile !== undefined || inputs.env.HOMEAUTH_SECRET
   let secret: string
-  if (secretGiven || inputs.yes) secret = await resolveSecret(inputs)
+  if (secretGiven || inputs.yes) secret = await resolveSecret({...inputs, stored: current?.secret})
   else if (!interactive)
     throw noTerminal('secret message', `Pass --secret-file (or --secret, or set HOMEAUTH_SECRET). ${yesHint}`)
   else
     secret = await prompts.input(
       'Secret message',
-      defaultSecret,
+      current?.secret ?? defaultSecret,
       (value) => value.trim() !== '' || 'The message is empty.',
     )
 
   let port = inputs.port
   if (port === undefined) {
-    if (inputs.yes) port = defaultPort
+    if (inputs.yes) port = current?.port ?? defaultPort
     else if (!interactive) throw noTerminal('port', `Pass --port. ${yesHint}`)
     else {
       const validate = (value: string) =>
         parsePort(value) !== undefined || 'A port is a number from 1 to 65535.'
-      port = parsePort(await prompts.input('Port', String(defaultPort), validate))!
+      port = parsePort(await prompts.input('Port', String(current?.port ?? defaultPort), validate))!
     }
   }
 
@@ -101,21 +165,21 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     const bad = badHost(extraHosts)
     if (bad !== undefined)
       throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
-  } else if (inputs.yes) extraHosts = []
+  } else if (inputs.yes) extraHosts = current?.sans ?? []
   else if (!interactive)
     throw noTerminal('host names', `Pass --san for each extra host name or address. ${yesHint}`)
   else {
-    const defaults = certificateHosts()
+    const machineHosts = certificateHosts()
     const validate = (value: string) => {
       const bad = badHost(parseHosts(value))
       return bad === undefined || `${JSON.stringify(bad)} is neither a host name nor an IP address.`
     }
     const answer = await prompts.input(
       'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
-      defaults.join(', '),
+      certificateHosts(current?.sans).join(', '),
       validate,
     )
-    extraHosts = parseHosts(answer).filter((host) => !defaults.includes(host))
+    extraHosts = parseHosts(answer).filter((host) => !machineHosts.includes(host))
   }
 
   return {username, password, secret, port, extraHosts, newCa: inputs.newCa ?? false}

@@ -7,11 +7,12 @@ import {configFile, configVersion, type HomeauthConfig} from '../config/config.j
 import {ensureConfigDir, withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
-import {signalReload} from '../server/state.js'
+import {signalReload, type ServerState} from '../server/state.js'
 
 export interface InitAnswers {
   username: string
-  password: string
+  /** The new password; or, when a re-run's password question was left empty, the stored hash to keep. */
+  password: string | {storedHash: string}
   secret: string
   port: number
   /** Host names and addresses beyond localhost and this machine's own names and addresses. */
@@ -29,8 +30,8 @@ export interface InitResult {
   hosts: string[]
   /** Whether an existing CA was kept (devices that trust it need nothing new). */
   caKept: boolean
-  /** The PID of a running server that was told to reload, if any. */
-  reloadedPid: number | undefined
+  /** The running server that was told to reload, if any; only one that checks the stored hash takes new credentials. */
+  signalledServer: Pick<ServerState, 'pid' | 'credentials'> | undefined
 }
 
 /**
@@ -41,7 +42,8 @@ export interface InitResult {
 export async function initialize(configDir: string, answers: InitAnswers): Promise<InitResult> {
   await ensureConfigDir(configDir)
   const hosts = certificateHosts(answers.extraHosts)
-  const passwordHash = await hashPassword(answers.password)
+  const passwordHash =
+    typeof answers.password === 'string' ? await hashPassword(answers.password) : answers.password.storedHash
   const {authority, existing} = await withConfigLock(configDir, async ({updateFileSet}) => {
     const existing = answers.newCa ? undefined : await readAuthority(configDir)
     const authority = existing ?? (await createAuthority(authorityName()))
@@ -67,6 +69,6 @@ export async function initialize(configDir: string, answers: InitAnswers): Promi
     port: answers.port,
     hosts,
     caKept: existing !== undefined,
-    reloadedPid: running?.pid,
+    signalledServer: running,
   }
 }

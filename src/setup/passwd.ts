@@ -1,12 +1,12 @@
 import {configFile, requireConfig} from '../config/config.js'
 import {withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
-import {signalReload} from '../server/state.js'
+import {signalReload, type ServerState} from '../server/state.js'
 
 export interface PasswdResult {
   username: string
-  /** The PID of a running server that was told to reload, if any. */
-  reloadedPid: number | undefined
+  /** The running server that was told to reload, if any; only one that checks the stored hash takes the change. */
+  signalledServer: Pick<ServerState, 'pid' | 'credentials'> | undefined
 }
 
 /** Stores a new password hash (and optionally a new user name); certificates stay as they are. */
@@ -22,5 +22,5 @@ export async function changeCredentials(
     return username
   })
   const running = await signalReload(configDir)
-  return {username, reloadedPid: running?.pid}
+  return {username, signalledServer: running}
 }

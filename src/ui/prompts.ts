@@ -44,10 +44,29 @@ export function isPromptCancelled(error: unknown): boolean {
 
 const validPassword = (value: string) => credentialProblem('password', value) ?? true
 
-/** Asks for a new password twice, masked, until both entries match (three tries). */
-export async function askNewPassword(ask: Prompts, username: string): Promise<string> {
+/**
+ * Asks for a new password twice, masked, until both entries match (three tries). With
+ * `emptyKeepsCurrent` (a re-run of init), an empty first entry keeps the current password: undefined.
+ */
+export async function askNewPassword(ask: Prompts, username: string): Promise<string>
+export async function askNewPassword(
+  ask: Prompts,
+  username: string,
+  options: {emptyKeepsCurrent: true},
+): Promise<string | undefined>
+export async function askNewPassword(
+  ask: Prompts,
+  username: string,
+  options = {emptyKeepsCurrent: false},
+): Promise<string | undefined> {
+  const {emptyKeepsCurrent} = options
+  const message = emptyKeepsCurrent
+    ? `New password for ${username} (leave empty to keep the current one)`
+    : `New password for ${username}`
+  const validate = (value: string) => (emptyKeepsCurrent && value === '') || validPassword(value)
   for (let attempt = 0; attempt < 3; attempt++) {
-    const password = await ask.password(`New password for ${username}`, validPassword)
+    const password = await ask.password(message, validate)
+    if (password === '') return undefined
     if ((await ask.password('The same password again')) === password) return password.normalize('NFC')
     console.error('The two passwords differ; please try again.')
   }

@@ -167,6 +167,23 @@ function reloadNote(pid: number | undefined): string {
     : `The running server (PID ${pid}) was told to reload.`
 }
 
+/**
+ * What to say about a running server that does not read the stored credentials again on SIGHUP (one
+ * started with its own), or may not; undefined when none runs or it checks the stored hash.
+ */
+function keptCredentialsNote(server: PasswdResult['signalledServer']): string | undefined {
+  if (server === undefined || server.credentials === 'stored') return undefined
+  return server.credentials === 'startup'
+    ? `The running server (PID ${server.pid}) was started with credentials given on its command line, in its environment or at a prompt, and keeps them; restart it to use the stored password.`
+    : `The running server (PID ${server.pid}) was told to reload; if it was started with credentials of its own, it keeps them until restarted.`
+}
+
+/** A reload brings the stored credentials and certificate, not a new secret message or port. */
+function initReloadNote(server: InitResult['signalledServer']): string {
+  if (server?.credentials !== 'stored') return keptCredentialsNote(server) ?? reloadNote(undefined)
+  return `The running server (PID ${server.pid}) was told to reload the stored credentials and the certificate; restart it to serve a changed secret message or port.`
+}
+
 /** After init: where everything is, what to trust, and what to type next. */
 export function initSummary(result: InitResult): void {
   out(
@@ -181,7 +198,7 @@ export function initSummary(result: InitResult): void {
   )
   err(
     [
-      reloadNote(result.reloadedPid),
+      initReloadNote(result.signalledServer),
       'Next:',
       `  homeauth serve`,
       `  curl --cacert ${result.caFile} -u ${result.username} https://localhost:${result.port}/api/secret`,
@@ -191,7 +208,7 @@ export function initSummary(result: InitResult): void {
 
 export function passwordChanged(result: PasswdResult): void {
   out(`Password for ${result.username} changed (stored as a scrypt hash only).`)
-  err(reloadNote(result.reloadedPid))
+  err(keptCredentialsNote(result.signalledServer) ?? reloadNote(result.signalledServer?.pid))
 }
 
 function certificateLines(title: string, summary: CertificateSummary & {file: string}): string[] {

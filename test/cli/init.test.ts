@@ -155,6 +155,37 @@ describe('homeauth init, scripted', () => {
     expect(caFingerprint(configDir)).toBe(made)
   })
 
+  it('exits 2 before --new-ca replaces a CA that an earlier serve made, and replaces it with --force', async () => {
+    const configDir = tempDir()
+    const cli = startCli(serveArgs(configDir, '-u', 'a', '--password-stdin'))
+    cli.child.stdin.end('b\n')
+    await cli.waitFor(/Press Ctrl\+C/)
+    cli.child.kill('SIGTERM')
+    await cli.exited
+    const before = readTree(configDir)
+    const refused = await init(configDir, '--new-ca')
+    expect(refused.code).toBe(ExitCode.usage)
+    expect(refused.stderr).toContain(`${configDir} already holds a CA, which --new-ca would replace.`)
+    expect(refused.stderr).toContain('--force')
+    expect(readTree(configDir)).toEqual(before)
+    const made = caFingerprint(configDir)
+    expect((await init(configDir, '--new-ca', '--force')).code).toBe(0)
+    expect(caFingerprint(configDir)).not.toBe(made)
+  })
+
+  it('keeps every current answer and the stored hash on a re-run with --yes and no other flags', async () => {
+    const configDir = tempDir()
+    expect(
+      (await init(configDir, '--port', '9443', '--secret', 'Evil Woman', '--san', 'pi.home.arpa')).code,
+    ).toBe(0)
+    const before = readFileSync(path.join(configDir, 'config.json'), 'utf8')
+    const ca = caFingerprint(configDir)
+    const again = await runCli(['init', '--config-dir', configDir, '--force', '--yes'])
+    expect(again.code).toBe(0)
+    expect(readFileSync(path.join(configDir, 'config.json'), 'utf8')).toBe(before)
+    expect(caFingerprint(configDir)).toBe(ca)
+  })
+
   it('exits 8 naming the field when config.json was hand-edited wrongly', async () => {
     const configDir = tempDir()
     expect((await init(configDir)).code).toBe(0)
@@ -214,6 +245,72 @@ describe('homeauth init at a terminal', () => {
       port: 9443,
       sans: ['pi.home.arpa'],
     })
+  })
+
+  it('offers the current values on a re-run, so pressing Enter throughout changes nothing', async () => {
+    const configDir = tempDir()
+    expect(
+      (await init(configDir, '--port', '9443', '--secret', 'Evil Woman', '--san', 'pi.home.arpa')).code,
+    ).toBe(0)
+    const before = readFileSync(path.join(configDir, 'config.json'), 'utf8')
+    const ca = caFingerprint(configDir)
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir],
+      [
+        [/Replace the configuration/, 'y\r'],
+        [/User name/, '\r'],
+        [/New password for JeffLynne/, '\r'],
+        [/Secret message/, '\r'],
+        [/Port/, '\r'],
+        [/Host names and IP addresses/, '\r'],
+      ],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).toContain('leave empty to keep the current one')
+    expect(session.output).not.toContain('same password again')
+    expect(readFileSync(path.join(configDir, 'config.json'), 'utf8')).toBe(before)
+    expect(caFingerprint(configDir)).toBe(ca)
+  })
+
+  it('reads --password-stdin without echoing it, and the questions after it still work', async () => {
+    const configDir = tempDir()
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir, '--username', 'JeffLynne', '--password-stdin'],
+      [
+        [/Password/, `${password}\r`],
+        [/Secret message/, 'Hold On Tight\r'],
+        [/Port/, '\r'],
+        [/Host names and IP addresses/, '\r'],
+      ],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).not.toContain(password)
+    expect(session.output).toContain('homeauth is set up')
+    const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
+    expect(config).toMatchObject({username: 'JeffLynne', secret: 'Hold On Tight', port: 8443, sans: []})
+    const serving = startCli(serveArgs(configDir))
+    const [url] = await serving.waitFor(urlPattern)
+    const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
+    expect((await request(`${url}api/secret`, {ca, auth: {username: 'JeffLynne', password}})).status).toBe(
+      200,
+    )
+  })
+
+  it('asks before --new-ca replaces a CA that an earlier serve made, and keeps it on "no"', async () => {
+    const configDir = tempDir()
+    const cli = startCli(serveArgs(configDir, '-u', 'a', '--password-stdin'))
+    cli.child.stdin.end('b\n')
+    await cli.waitFor(/Press Ctrl\+C/)
+    cli.child.kill('SIGTERM')
+    await cli.exited
+    const before = readTree(configDir)
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir, '--new-ca'],
+      [[/Replace the CA in/, 'n\r']],
+    )
+    expect(session.code).toBe(0)
+    expect(session.output).toContain('Nothing changed.')
+    expect(readTree(configDir)).toEqual(before)
   })
 
   it('asks before replacing an existing config, and leaves it alone on "no"', async () => {

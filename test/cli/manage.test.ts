@@ -73,6 +73,23 @@ describe('homeauth passwd', () => {
     expect((await request(`${server.url}api/secret`, {ca: server.ca, auth: fresh})).status).toBe(200)
   })
 
+  it('says that a server started with -u/-p keeps its own credentials, which go on working', async () => {
+    const configDir = await initialised()
+    const own = {username: 'Bev', password: 'Turn to Stone'}
+    const cli = startCli(serveArgs(configDir, '-u', own.username, '-p', own.password))
+    const [url] = await cli.waitFor(urlPattern)
+    const changed = await runCli(['passwd', '--config-dir', configDir, '--password-stdin'], {
+      input: 'Sweet Talkin Woman\n',
+    })
+    expect(changed.code).toBe(0)
+    expect(changed.stderr).toMatch(
+      /The running server \(PID \d+\) was started with credentials given on its command line, in its environment or at a prompt, and keeps them; restart it to use the stored password\./,
+    )
+    expect(changed.stderr).not.toContain('was told to reload')
+    const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
+    expect((await request(`${url}api/secret`, {ca, auth: own})).status).toBe(200)
+  })
+
   it('can change the user name too', async () => {
     const configDir = await initialised()
     expect(

@@ -84,6 +84,37 @@ describe('homeauth serve (as a child process)', () => {
     expect(cli.stdout).toContain('from the environment (HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD)')
   })
 
+  it('serves with the stored hash after init when only HOMEAUTH_PASSWORD is set, warning that it is ignored', async () => {
+    const configDir = tempDir()
+    const initialised = await runCli(
+      ['init', '--config-dir', configDir, '-u', user.username, '--password-stdin', '--yes'],
+      {input: `${user.password}\n`},
+    )
+    expect(initialised.code).toBe(0)
+    const cli = startCli(serveArgs(configDir), {env: {HOMEAUTH_PASSWORD: 'not the stored one'}})
+    const [url] = await cli.waitFor(urlPattern)
+    await cli.waitFor(/Press Ctrl\+C/)
+    expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the hash stored in config.json')
+    const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
+    expect((await request(`${url}api/secret`, {ca, auth: user})).status).toBe(200)
+    const envPassword = {username: user.username, password: 'not the stored one'}
+    expect((await request(`${url}api/secret`, {ca, auth: envPassword})).status).toBe(401)
+    cli.child.kill('SIGTERM')
+    const result = await cli.exited
+    expect(result.stderr).toContain(
+      'Warning: HOMEAUTH_PASSWORD is ignored because HOMEAUTH_USERNAME is not set; set both to take the credentials from the environment.',
+    )
+  })
+
+  it('exits 2 naming the flags when -u comes without a password, even with HOMEAUTH_PASSWORD set', async () => {
+    const result = await runCli(serveArgs(tempDir(), '-u', user.username), {
+      env: {HOMEAUTH_PASSWORD: user.password},
+    })
+    expect(result.code).toBe(ExitCode.usage)
+    expect(result.stderr).toContain('No password given, and stdin is not a terminal to ask for one.')
+    expect(result.stderr).toContain('--password-stdin')
+  })
+
   it('exits 2 naming the flags when credentials are missing and stdin is not a terminal', async () => {
     const result = await runCli(serveArgs(tempDir()))
     expect(result.code).toBe(ExitCode.usage)

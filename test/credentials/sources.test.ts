@@ -1,4 +1,4 @@
-import {PassThrough} from 'node:stream'
+import {PassThrough, Readable} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
 
@@ -37,6 +37,27 @@ describe('readFirstLine', () => {
     expect(await readFirstLine(stdinWith('secret'))).toBe('secret')
     expect(await readFirstLine(stdinWith('secret\nsecond line\n'))).toBe('secret')
     expect(await readFirstLine(stdinWith(' spaced \n'))).toBe(' spaced ')
+  })
+
+  it('leaves the stream open with the rest unread, so a prompt can read what follows', async () => {
+    const stream = stdinWith(undefined)
+    stream.write('secret\nnext ')
+    const first = await readFirstLine(stream)
+    stream.end('answer\n')
+    expect(first).toBe('secret')
+    expect(stream.destroyed).toBe(false)
+    expect(await readFirstLine(stream)).toBe('next answer')
+  })
+
+  it('decodes a UTF-8 character split between two chunks', async () => {
+    const bytes = Buffer.from('Grüße\n')
+    const chunks = [bytes.subarray(0, 3), bytes.subarray(3)]
+    const stream = new Readable({
+      read() {
+        this.push(chunks.shift() ?? null)
+      },
+    })
+    expect(await readFirstLine(stream)).toBe('Grüße')
   })
 })
 
@@ -114,6 +135,100 @@ describe('resolveCredentials', () => {
     expect(
       await usageFailure(resolveCredentials(inputs({username: 'JeffLynne', password: 'ELO\u0000'}))),
     ).toMatch(/control character/)
+  })
+})
+
+describe('resolveCredentials takes each source as a pair', () => {
+  function warnings(): {warn: (message: string) => void; seen: string[]} {
+    const seen: string[] = []
+    return {warn: (message) => seen.push(message), seen}
+  }
+
+  it('uses the stored hash when only HOMEAUTH_PASSWORD is set, warning that it is ignored', async () => {
+    const {warn, seen} = warnings()
+    const resolved = await resolveCredentials(
+      inputs({env: {HOMEAUTH_PASSWORD: 'ELO'}, storedUsername: 'JeffLynne', warn}),
+    )
+    expect(resolved).toEqual({username: 'JeffLynne', source: 'the hash stored in config.json'})
+    expect(seen).toEqual([
+      'HOMEAUTH_PASSWORD is ignored because HOMEAUTH_USERNAME is not set; set both to take the credentials from the environment.',
+    ])
+  })
+
+  it('ignores HOMEAUTH_USERNAME alone too, with a warning, and asks at a terminal', async () => {
+    const {warn, seen} = warnings()
+    const asked: string[] = []
+    const prompts: Prompts = {
+      input: async (message) => (asked.push(message), 'Bev'),
+      password: async (message) => (asked.push(message), 'ELO'),
+      confirm: noPrompts.confirm,
+    }
+    const resolved = await resolveCredentials(
+      inputs({env: {HOMEAUTH_USERNAME: 'JeffLynne'}, stdin: stdinWith(undefined, true), prompts, warn}),
+    )
+    expect(resolved.credentials).toEqual({username: 'Bev', password: 'ELO'})
+    expect(asked).toEqual(['User name', 'Password for Bev'])
+    expect(seen).toEqual([expect.stringMatching(/^HOMEAUTH_USERNAME is ignored because HOMEAUTH_PASSWORD/)])
+  })
+
+  it('never pairs -u with HOMEAUTH_PASSWORD: without a terminal that is a usage error naming the flags', async () => {
+    const error = await resolveCredentials(
+      inputs({username: 'JeffLynne', env: {HOMEAUTH_PASSWORD: 'ELO'}, storedUsername: 'JeffLynne'}),
+    ).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(HomeauthError)
+    expect((error as HomeauthError).exitCode).toBe(ExitCode.usage)
+    expect((error as HomeauthError).message).toBe(
+      'No password given, and stdin is not a terminal to ask for one.',
+    )
+    expect((error as HomeauthError).suggestions.join(' ')).toContain('--password-stdin')
+  })
+
+  it('never pairs -p with HOMEAUTH_USERNAME: without a terminal that is a usage error naming --username', async () => {
+    const error = await resolveCredentials(
+      inputs({password: 'ELO', env: {HOMEAUTH_USERNAME: 'JeffLynne'}}),
+    ).catch((caught: unknown) => caught)
+    expect((error as HomeauthError).exitCode).toBe(ExitCode.usage)
+    expect((error as HomeauthError).message).toBe(
+      'No user name given, and stdin is not a terminal to ask for one.',
+    )
+    expect((error as HomeauthError).suggestions.join(' ')).toContain('--username')
+  })
+
+  it('asks at a terminal for the password of -u alone, whatever HOMEAUTH_PASSWORD says', async () => {
+    const asked: string[] = []
+    const prompts: Prompts = {
+      input: noPrompts.input,
+      password: async (message) => (asked.push(message), 'Mr Blue Sky'),
+      confirm: noPrompts.confirm,
+    }
+    const resolved = await resolveCredentials(
+      inputs({
+        username: 'JeffLynne',
+        env: {HOMEAUTH_USERNAME: 'other', HOMEAUTH_PASSWORD: 'other'},
+        stdin: stdinWith(undefined, true),
+        prompts,
+      }),
+    )
+    expect(asked).toEqual(['Password for JeffLynne'])
+    expect(resolved).toEqual({
+      credentials: {username: 'JeffLynne', password: 'Mr Blue Sky'},
+      username: 'JeffLynne',
+      source: 'user name from -u, password from the prompt',
+    })
+  })
+
+  it('reads --password-stdin at a terminal through the masked prompt, not as echoed text', async () => {
+    const asked: string[] = []
+    const prompts: Prompts = {
+      input: noPrompts.input,
+      password: async (message) => (asked.push(message), 'ELO'),
+      confirm: noPrompts.confirm,
+    }
+    const resolved = await resolveCredentials(
+      inputs({username: 'JeffLynne', passwordStdin: true, stdin: stdinWith('', true), prompts}),
+    )
+    expect(asked).toEqual(['Password'])
+    expect(resolved.credentials).toEqual({username: 'JeffLynne', password: 'ELO'})
   })
 })
 
