@@ -2,6 +2,7 @@ import {stripVTControlCharacters} from 'node:util'
 
 import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 
+import {checkConfigDir} from './config/files.js'
 import {ExitCode, HomeauthError} from './errors.js'
 import {isPromptCancelled} from './ui/prompts.js'
 import {failure} from './ui/render.js'
@@ -10,7 +11,10 @@ export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >
 
-/** What every homeauth command shares: the config directory flag and the mapping of errors to exit codes. */
+/**
+ * What every homeauth command shares: the config directory flag, checked before any command reads
+ * it (see `checkConfigDir`), and the mapping of errors to exit codes.
+ */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static baseFlags = {
     'config-dir': Flags.string({
@@ -32,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as CommandFlags<T>
+    await checkConfigDir(this.configDir)
   }
 
   /** --config-dir, else HOMEAUTH_CONFIG_DIR, else oclif's config directory (XDG: ~/.config/homeauth). */

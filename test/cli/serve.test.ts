@@ -268,7 +268,7 @@ describe('homeauth serve --secret-file', () => {
   it('serves the file’s text without its trailing newline', async () => {
     const dir = tempDir()
     const secretFile = path.join(dir, 'message.txt')
-    writeFileSync(secretFile, 'From the file\n')
+    writeFileSync(secretFile, 'From the file\n', {mode: 0o600})
     const cli = startCli(
       serveArgs(
         path.join(dir, 'config'),
@@ -287,12 +287,12 @@ describe('homeauth serve --secret-file', () => {
     })
   })
 
-  it('exits 8 naming a secret file that cannot be read', async () => {
+  it('exits 8 naming a secret file that does not exist', async () => {
     const dir = tempDir()
     const result = await runCli(
       serveArgs(dir, '-u', 'a', '-p', 'b', '--secret-file', path.join(dir, 'nope.txt')),
     )
     expect(result.code).toBe(ExitCode.invalidSetup)
-    expect(result.stderr).toContain(`The secret file ${path.join(dir, 'nope.txt')} cannot be read (ENOENT).`)
+    expect(result.stderr).toContain(`The secret file ${path.join(dir, 'nope.txt')} does not exist.`)
   })
 })
