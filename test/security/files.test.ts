@@ -51,16 +51,18 @@ describe('serve refuses unsafe or damaged files, naming them and the fix, and ov
     )
   })
 
-  it('refuses a config directory that belongs to another user', async () => {
-    if (process.getuid?.() !== 0) return
-    const configDir = await initialised()
-    chownSync(configDir, 65534, 65534)
-    await serveRefuses(
-      configDir,
-      `The config directory ${configDir} belongs to another user (uid 65534).`,
-      '--config-dir',
-    )
-  })
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses a config directory that belongs to another user (needs root, to chown it)',
+    async () => {
+      const configDir = await initialised()
+      chownSync(configDir, 65534, 65534)
+      await serveRefuses(
+        configDir,
+        `The config directory ${configDir} belongs to another user (uid 65534).`,
+        '--config-dir',
+      )
+    },
+  )
 
   it('refuses a truncated server certificate and points to cert renew', async () => {
     const configDir = await initialised()
