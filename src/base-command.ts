@@ -1,5 +1,8 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {stripVTControlCharacters} from 'node:util'
 
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
+
+import {checkConfigDir} from './config/files.js'
 import {ExitCode, HomeauthError} from './errors.js'
 import {isPromptCancelled} from './ui/prompts.js'
 import {failure} from './ui/render.js'
@@ -8,7 +11,10 @@ export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
 >
 
-/** What every homeauth command shares: the config directory flag and the mapping of errors to exit codes. */
+/**
+ * What every homeauth command shares: the config directory flag, checked before any command reads
+ * it (see `checkConfigDir`), and the mapping of errors to exit codes.
+ */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static baseFlags = {
     'config-dir': Flags.string({
@@ -30,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as CommandFlags<T>
+    await checkConfigDir(this.configDir)
   }
 
   /** --config-dir, else HOMEAUTH_CONFIG_DIR, else oclif's config directory (XDG: ~/.config/homeauth). */
@@ -38,32 +45,49 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * Domain errors get their one sentence, suggestions and the exit code from the table (in --json
-   * mode too, where oclif would exit 1); parse errors keep oclif's exit 2; anything else is a bug,
-   * exit 1, with its stack only when DEBUG is set.
+   * Every failure leaves through here with the exit code from the table: domain errors with their
+   * sentence and suggestions, oclif's parse errors with exit 2 (their usage text in a terminal),
+   * Ctrl+C at a prompt with 130, anything else as a bug, exit 1, its stack only when DEBUG is set.
+   * With --json each is one `{"error": …}` document on stdout, where oclif would print text or exit 1.
    */
   protected override async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error
     if (isPromptCancelled(error)) {
-      this.logToStderr('Cancelled.')
-      return this.exit(130)
+      return this.fail(ExitCode.cancelled, 'Cancelled.', [], () => this.logToStderr('Cancelled.'))
     }
-    if (error instanceof HomeauthError) {
-      if (this.jsonEnabled()) {
-        this.logJson({error: {code: error.exitCode, message: error.message, suggestions: error.suggestions}})
-        return this.exit(error.exitCode)
-      }
-      failure(error.message, error.suggestions)
-      return this.exit(error.exitCode)
+    if (error instanceof HomeauthError) return this.fail(error.exitCode, error.message, error.suggestions)
+    if (error.oclif?.exit !== undefined) {
+      if (!this.jsonEnabled()) throw error
+      return this.fail(error.oclif.exit, parseErrorMessage(error), [
+        `Run: ${this.config.bin} ${this.id?.replaceAll(':', this.config.topicSeparator)} --help`,
+      ])
     }
-    if (error.oclif?.exit !== undefined) throw error
-    if (process.env.DEBUG) this.logToStderr(error.stack ?? String(error))
-    if (this.jsonEnabled()) {
-      this.logJson({error: {code: ExitCode.unexpected, message: error.message, suggestions: []}})
-      return this.exit(ExitCode.unexpected)
-    }
-    failure(`Unexpected failure: ${error.message}`, [
+    if (process.env.DEBUG) ux.stderr(error.stack ?? String(error))
+    return this.fail(ExitCode.unexpected, `Unexpected failure: ${error.message}`, [
       'Run again with DEBUG=1 to see the stack trace, and report it.',
     ])
-    return this.exit(ExitCode.unexpected)
   }
+
+  /** Prints a failure (as JSON on stdout with --json, else as text on stderr) and exits with `code`. */
+  private fail(
+    code: number,
+    message: string,
+    suggestions: string[],
+    printText = () => failure(message, suggestions),
+  ): never {
+    if (this.jsonEnabled()) this.logJson({error: {code, message, suggestions}})
+    else printText()
+    return this.exit(code)
+  }
+}
+
+/** oclif's parse error as one line: no colour, no "The following error occurred:" header, no "See more help" line. */
+function parseErrorMessage(error: Error): string {
+  return stripVTControlCharacters(error.message)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(
+      (line) => line !== '' && !/^The following errors? occurred:$|^See more help with --help$/.test(line),
+    )
+    .join(' ')
 }

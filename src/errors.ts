@@ -11,6 +11,8 @@ export const ExitCode = {
   invalidSetup: 8,
   portUnavailable: 9,
   unexpectedResponse: 10,
+  /** Ctrl+C at a prompt (128 + SIGINT, as a shell reports it). */
+  cancelled: 130,
 } as const
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

@@ -3,7 +3,8 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {BaseCommand} from '../src/base-command.js'
 import {ExitCode, HomeauthError} from '../src/errors.js'
-import {projectDir} from './helpers/cli.js'
+import {projectDir, runCli} from './helpers/cli.js'
+import {useTempDir} from './helpers/temp.js'
 
 class Failing extends BaseCommand<typeof Failing> {
   static enableJsonFlag = true
@@ -57,5 +58,51 @@ describe('BaseCommand error handling', () => {
     const json = await exitCodeOf(['--json'], failure)
     expect(json.exit).toBe(ExitCode.timedOut)
     expect(JSON.parse(json.stdout)).toEqual({error: {code: 7, message: 'No answer.', suggestions: ['Wait.']}})
+  })
+})
+
+describe('--json failures from the command line', () => {
+  const tempDir = useTempDir()
+
+  const parseErrors: [string, string, string[], RegExp][] = [
+    ['an unknown flag', 'status', ['--bogus'], /Nonexistent flag: --bogus/],
+    ['an unexpected argument', 'status', ['extra'], /Unexpected argument: extra/],
+    [
+      '-p together with --password-stdin',
+      'fetch-secret',
+      ['-p', 'x', '--password-stdin'],
+      /cannot also be provided/,
+    ],
+    ['a flag without its value', 'fetch-secret', ['--url'], /Flag --url expects a value/],
+    ['an unknown flag', 'cert', ['--san', 'pi.local'], /Nonexistent flag: --san/],
+    ['a bad integer', 'init', ['--port', 'abc'], /Expected an integer but received: abc/],
+    ['an integer out of range', 'init', ['--port', '0'], /greater than or equal to 1/],
+  ]
+
+  it.each(parseErrors)(
+    'prints one JSON error and exits 2 for %s (%s)',
+    async (_what, command, args, message) => {
+      const result = await runCli([...command.split(' '), '--json', '--config-dir', tempDir(), ...args])
+      expect(result.code).toBe(ExitCode.usage)
+      const json = JSON.parse(result.stdout)
+      expect(Object.keys(json)).toEqual(['error'])
+      expect(json.error).toMatchObject({code: ExitCode.usage, message: expect.stringMatching(message)})
+      expect(json.error.suggestions).toEqual([`Run: homeauth ${command} --help`])
+      expect(result.stderr).toBe('')
+    },
+  )
+
+  it('keeps oclif’s text and exit 2 for a parse error without --json', async () => {
+    const result = await runCli(['status', '--bogus', '--config-dir', tempDir()])
+    expect(result.code).toBe(ExitCode.usage)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toContain('Nonexistent flag: --bogus')
+  })
+
+  it('prints one JSON error with the table’s code for a domain failure', async () => {
+    const result = await runCli(['cert', '--json', '--config-dir', tempDir()])
+    expect(result.code).toBe(ExitCode.invalidSetup)
+    expect(JSON.parse(result.stdout)).toMatchObject({error: {code: ExitCode.invalidSetup}})
+    expect(result.stderr).toBe('')
   })
 })

@@ -12,7 +12,8 @@ import {
   readSecretFile,
   withConfigLock,
 } from '../config/files.js'
-import {errorCode, setupError} from '../errors.js'
+import {readUserFile} from '../config/user-files.js'
+import {setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
 import {certificateHosts} from './hosts.js'
@@ -202,27 +203,16 @@ export async function renewServerCertificate(
   })
 }
 
-async function readUserFile(file: string, what: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8')
-  } catch (error) {
-    const reason =
-      errorCode(error) === 'ENOENT' ? 'does not exist' : `cannot be read (${errorCode(error) ?? 'error'})`
-    throw setupError(
-      `The ${what} file ${file} ${reason}.`,
-      ['Check the path given to --cert / --key.'],
-      error,
-    )
-  }
-}
-
 /** Loads a certificate and key the user brings with --cert/--key, checking that they belong together. */
 export async function loadProvidedTls(
   certFile: string,
   keyFile: string,
   now = new Date(),
 ): Promise<ServerTls> {
-  const pair = {cert: await readUserFile(certFile, 'certificate'), key: await readUserFile(keyFile, 'key')}
+  const pair = {
+    cert: await readUserFile({file: certFile, what: 'certificate', flag: '--cert'}),
+    key: await readUserFile({file: keyFile, what: 'key', flag: '--key', secret: true}),
+  }
   let certificate: X509Certificate
   try {
     certificate = parseCertificate(pair.cert, certFile)

@@ -16,31 +16,40 @@ export function notADirectory(dir: string) {
 }
 
 /**
- * Creates the config directory (0700), or checks an existing one: it must belong to this user and
- * must not be writable by others, who could otherwise swap the certificate links (as ssh checks ~/.ssh).
+ * Refuses a config directory that belongs to another user or that others can write to: they could
+ * swap the certificate links, the CA that fetch-secret trusts or the PID that stop signals (as ssh
+ * checks ~/.ssh). A missing directory passes: there is nothing in it to trust yet.
  */
-export async function ensureConfigDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, {recursive: true, mode: privateDirMode}).catch((error: unknown) => {
-    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectory(dir)
+export async function checkConfigDir(dir: string): Promise<void> {
+  let stats
+  try {
+    stats = await fs.stat(dir)
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return
+    if (errorCode(error) === 'ENOTDIR') throw notADirectory(dir)
     throw error
-  })
-  const stats = await fs.stat(dir)
-  if (!stats.isDirectory()) {
-    throw setupError(`The config directory ${dir} is not a directory.`, [
-      'Pass another one with --config-dir.',
-    ])
   }
+  if (!stats.isDirectory()) throw notADirectory(dir)
   if (process.getuid && stats.uid !== process.getuid()) {
     throw setupError(`The config directory ${dir} belongs to another user (uid ${stats.uid}).`, [
       'Run homeauth as that user, or pass a directory of your own with --config-dir.',
     ])
   }
   if ((stats.mode & 0o022) !== 0) {
-    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0')
-    throw setupError(`The config directory ${dir} can be written by other users (mode ${mode}).`, [
-      `Run: chmod 700 ${dir}`,
-    ])
+    throw setupError(
+      `The config directory ${dir} can be written by other users (mode ${octalMode(stats.mode)}).`,
+      [`Run: chmod 700 ${dir}`],
+    )
   }
+}
+
+/** Creates the config directory (0700), or checks an existing one with `checkConfigDir`. */
+export async function ensureConfigDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, {recursive: true, mode: privateDirMode}).catch((error: unknown) => {
+    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectory(dir)
+    throw error
+  })
+  await checkConfigDir(dir)
 }
 
 export async function exists(file: string): Promise<boolean> {
@@ -53,18 +62,25 @@ export async function exists(file: string): Promise<boolean> {
   }
 }
 
+function octalMode(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0')
+}
+
 /**
- * Reads a file that holds a secret, refusing it when group or others may read it
- * (as ssh refuses a private key with mode 0644): the fix is the chmod we name.
+ * Refuses a file that holds a secret when group or others may read it (as ssh refuses a private
+ * key with mode 0644): the fix is the chmod we name. `name` is how the message names the file.
  */
+export function checkPrivateMode(file: string, mode: number, name = file): void {
+  if ((mode & 0o077) === 0) return
+  throw setupError(
+    `${name} can be read by other users (mode ${octalMode(mode)}); homeauth refuses to use it.`,
+    [`Run: chmod 600 ${file}`],
+  )
+}
+
+/** Reads one of homeauth's own files that holds a secret, refusing it when others may read it. */
 export async function readSecretFile(file: string): Promise<string> {
-  const stats = await fs.stat(file)
-  if ((stats.mode & 0o077) !== 0) {
-    const mode = (stats.mode & 0o777).toString(8).padStart(4, '0')
-    throw setupError(`${file} can be read by other users (mode ${mode}); homeauth refuses to use it.`, [
-      `Run: chmod 600 ${file}`,
-    ])
-  }
+  checkPrivateMode(file, (await fs.stat(file)).mode)
   return fs.readFile(file, 'utf8')
 }
 

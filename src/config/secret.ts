@@ -1,6 +1,5 @@
-import {promises as fs} from 'node:fs'
-
-import {errorCode, setupError, usageError} from '../errors.js'
+import {usageError} from '../errors.js'
+import {readUserFile} from './user-files.js'
 
 export const defaultSecret = 'Hello from homeauth: only you can read this.'
 const maxSecretBytes = 64 * 1024
@@ -20,15 +19,14 @@ export interface SecretInputs {
 export async function resolveSecret(inputs: SecretInputs): Promise<string> {
   let secret = inputs.secret ?? inputs.env.HOMEAUTH_SECRET ?? inputs.stored
   if (inputs.secretFile !== undefined) {
-    const file = inputs.secretFile
-    const stats = await fs.stat(file).catch((error: unknown) => {
-      throw setupError(`The secret file ${file} cannot be read (${errorCode(error) ?? 'error'}).`, [
-        'Check the path given to --secret-file.',
-      ])
+    const text = await readUserFile({
+      file: inputs.secretFile,
+      what: 'secret',
+      flag: '--secret-file',
+      secret: true,
+      maxBytes: maxSecretBytes,
     })
-    if (!stats.isFile()) throw setupError(`The secret file ${file} is not a regular file.`)
-    if (stats.size > maxSecretBytes) throw setupError(`The secret file ${file} is larger than 64 KiB.`)
-    secret = (await fs.readFile(file, 'utf8')).replace(/\r?\n$/, '')
+    secret = text.replace(/\r?\n$/, '')
   }
   if (secret === undefined) return defaultSecret
   if (secret.trim() === '')

@@ -188,7 +188,7 @@ describe('loadProvidedTls', () => {
     const dir = tempDir()
     const {cert, otherKey} = await writePair(dir)
     const wrongKey = path.join(dir, 'wrong.pem')
-    writeFileSync(wrongKey, otherKey)
+    writeFileSync(wrongKey, otherKey, {mode: 0o600})
     await expectSetupError(loadProvidedTls(cert, wrongKey), /does not match the certificate/)
   })
 

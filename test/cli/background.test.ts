@@ -1,5 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
@@ -7,10 +7,11 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
 import {isAlive, writeState} from '../../src/server/state.js'
-import {cleanEnv, runCli, runJs} from '../helpers/cli.js'
+import {runCli, useCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
+const startCli = useCli()
 const user = {username: 'JeffLynne', password: 'Turn to Stone'}
 const started: {configDir: string}[] = []
 const others: ChildProcess[] = []
@@ -45,6 +46,16 @@ async function detach(configDir: string, port = 0) {
 
 function status(configDir: string) {
   return runCli(['status', '--config-dir', configDir, '--json'])
+}
+
+/** state.json naming `pid` (with its real start time), as a server would write it. */
+function writeStateFor(configDir: string, pid: number): Promise<void> {
+  return writeState(configDir, {
+    pid,
+    url: 'https://127.0.0.1:1/',
+    startedAt: new Date().toISOString(),
+    logFile: null,
+  })
 }
 
 function statePid(configDir: string): number {
@@ -149,20 +160,45 @@ describe('serve --detach, status, stop', () => {
     expect(result).toMatchObject({code: 0, stdout: 'homeauth is not running; nothing to stop.\n'})
   })
 
-  it('treats a state file whose process is gone as not running, and removes it', async () => {
+  it('treats a state file whose server has exited as not running, and removes it', async () => {
     const configDir = tempDir()
-    const gone = await otherProcess('0')
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    await writeState(configDir, {
-      pid: gone,
-      url: 'https://127.0.0.1:1/',
-      startedAt: new Date().toISOString(),
-      logFile: null,
-    })
+    // A process that looks like the server (serve on its command line) records state.json, then dies.
+    const server = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'serve'], {stdio: 'ignore'})
+    others.push(server)
+    await new Promise((resolve) => server.once('spawn', resolve))
+    await writeStateFor(configDir, server.pid!)
+    server.kill('SIGKILL')
+    await new Promise((resolve) => server.once('exit', resolve))
+    expect(isAlive(server.pid!)).toBe(false)
     const result = await runCli(['status', '--config-dir', configDir])
     expect(result.code).toBe(ExitCode.notRunning)
     expect(result.stdout).toBe('homeauth is not running.\n')
     expect(existsSync(path.join(configDir, 'state.json'))).toBe(false)
+  })
+
+  it('treats a state file whose PID runs another program as not running, removes it, and leaves the program alone', async () => {
+    const configDir = tempDir()
+    const stranger = await otherProcess()
+    await writeStateFor(configDir, stranger)
+    const result = await runCli(['status', '--config-dir', configDir])
+    expect(result.code).toBe(ExitCode.notRunning)
+    expect(existsSync(path.join(configDir, 'state.json'))).toBe(false)
+    expect(isAlive(stranger)).toBe(true)
+  })
+
+  it('treats a state file whose PID was reused (another start time) as not running, and never signals it', async () => {
+    const configDir = tempDir()
+    // Running serve, but not the process that wrote state.json: that one started at another time.
+    const reused = await otherProcess("process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)", 'serve')
+    await writeStateFor(configDir, reused)
+    const file = path.join(configDir, 'state.json')
+    const state = JSON.parse(readFileSync(file, 'utf8'))
+    expect(state.processStart).toBeGreaterThan(0)
+    writeFileSync(file, JSON.stringify({...state, processStart: state.processStart - 1}))
+    const stopped = await runCli(['stop', '--config-dir', configDir, '--timeout', '1'])
+    expect(stopped.stdout).toContain('nothing to stop')
+    expect(isAlive(reused)).toBe(true)
+    expect(existsSync(file)).toBe(false)
   })
 
   it('never signals a process that is not the server, even when state.json names its PID', async () => {
@@ -199,31 +235,29 @@ describe('serve --detach, status, stop', () => {
 })
 
 describe('homeauth logs', () => {
-  it('shows the last lines, and follows new ones until Ctrl+C', async () => {
+  it('shows the last lines, and follows new ones until Ctrl+C', {timeout: 60_000}, async () => {
     const configDir = tempDir()
     expect((await detach(configDir)).code).toBe(0)
     const lastTwo = await runCli(['logs', '--config-dir', configDir, '-n', '2'])
     expect(lastTwo.code).toBe(0)
     expect(lastTwo.stdout.trimEnd().split('\n')).toHaveLength(2)
 
-    const follow = spawn(
-      process.execPath,
-      [runJs, 'logs', '--config-dir', configDir, '--follow', '-n', '0'],
-      {env: cleanEnv()},
+    const follow = startCli(['logs', '--config-dir', configDir, '--follow', '-n', '0'])
+    // It prints only what is appended after it started: request until a request shows up in its output.
+    const followed = follow.waitFor(/GET \/api\/secret 200/, 30_000)
+    let seen = false
+    void followed.then(
+      () => (seen = true),
+      () => (seen = true),
     )
-    others.push(follow)
-    let output = ''
-    follow.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    await runCli(['fetch-secret', '--config-dir', configDir, '-u', user.username], {
-      env: {HOMEAUTH_PASSWORD: user.password},
-    })
-    for (let waited = 0; !output.includes('GET /api/secret 200') && waited < 5000; waited += 100) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
+    while (!seen) {
+      await runCli(['fetch-secret', '--config-dir', configDir, '-u', user.username], {
+        env: {HOMEAUTH_PASSWORD: user.password},
+      })
     }
-    expect(output).toContain('GET /api/secret 200')
-    follow.kill('SIGINT')
-    expect(await new Promise((resolve) => follow.once('exit', resolve))).toBe(0)
+    await followed
+    follow.child.kill('SIGINT')
+    expect((await follow.exited).code).toBe(0)
   })
 
   it('says there is no log yet when nothing was detached', async () => {

@@ -93,7 +93,7 @@ describe('LoginThrottle', () => {
     const second = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
     let thirdDecided = false
     const third = throttle.admit('a').then((admission) => ((thirdDecided = true), admission))
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await new Promise((resolve) => setImmediate(resolve))
     expect(thirdDecided).toBe(false)
     first.settle('failure')
     second.settle('failure')
