@@ -29,14 +29,14 @@ import {
 /** The server certificate is renewed from the CA when fewer days than this are left. */
 export const renewBeforeDays = 30
 
-export interface ServerTls {
+export interface ServedCertificate {
   key: string
   cert: string
   certificate: CertificateSummary
   /** The local CA, when homeauth manages the certificates (not with --cert/--key). */
   authority?: {file: string; fingerprint: string}
   /** What happened at load: reused, made for the first time, renewed, or given by the user. */
-  origin: 'reused' | 'created' | 'renewed' | 'provided'
+  provenance: 'reused' | 'created' | 'renewed' | 'provided'
   /** Names and addresses the certificate lacked and was reissued to add. */
   addedHosts?: string[]
 }
@@ -117,7 +117,7 @@ function missingHosts(certificate: X509Certificate, wanted: string[]): string[] 
 export async function loadOrCreateServerTls(
   configDir: string,
   options: LoadOptions = {},
-): Promise<ServerTls> {
+): Promise<ServedCertificate> {
   const now = options.now ?? new Date()
   await ensureConfigDir(configDir)
   return withConfigLock(configDir, async ({updateFileSet}) => {
@@ -127,7 +127,7 @@ export async function loadOrCreateServerTls(
     const wanted = [...((await readConfig(configDir))?.sans ?? []), ...(options.extraHosts ?? [])]
     const addedHosts = existing ? missingHosts(existing.certificate, wanted) : []
     let server = existing?.pair
-    let origin: ServerTls['origin'] = stored ? 'reused' : 'created'
+    let provenance: ServedCertificate['provenance'] = stored ? 'reused' : 'created'
     const usable =
       existing &&
       existing.certificate.checkIssued(stored.certificate) &&
@@ -137,14 +137,14 @@ export async function loadOrCreateServerTls(
     if (!server || !usable) {
       server = await issueServerCertificate(authority, certificateHosts(wanted), now)
       await updateFileSet(certificateFiles(authority, server))
-      if (stored) origin = 'renewed'
+      if (stored) provenance = 'renewed'
     }
     const authorityCert = new X509Certificate(authority.cert)
     return {
       ...server,
       certificate: summarize(new X509Certificate(server.cert), now),
       authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
-      origin,
+      provenance,
       ...(addedHosts.length ? {addedHosts} : {}),
     }
   })
@@ -208,7 +208,7 @@ export async function loadProvidedTls(
   certFile: string,
   keyFile: string,
   now = new Date(),
-): Promise<ServerTls> {
+): Promise<ServedCertificate> {
   const pair = {
     cert: await readUserFile({file: certFile, what: 'certificate', flag: '--cert'}),
     key: await readUserFile({file: keyFile, what: 'key', flag: '--key', secret: true}),
@@ -226,5 +226,5 @@ export async function loadProvidedTls(
       error,
     )
   }
-  return {...pair, certificate: summarize(certificate, now), origin: 'provided'}
+  return {...pair, certificate: summarize(certificate, now), provenance: 'provided'}
 }

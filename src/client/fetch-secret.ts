@@ -4,7 +4,7 @@ import {
   checkCredential,
   givenPassword,
   givenUsername,
-  noTerminal,
+  noTerminalError,
   type CredentialInputs,
 } from '../credentials/sources.js'
 import {usageError} from '../errors.js'
@@ -72,7 +72,7 @@ async function clientCredentials(
   const password = (await givenPassword(inputs))?.value
   if (password !== undefined) return {username, password}
   if (!canPrompt(inputs.stdin))
-    throw noTerminal('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
+    throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
   return {
     username,
     password: checkCredential(

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {credentialFlags} from '../flags.js'
 import {requireConfig} from '../config/config.js'
-import {checkCredential, givenPassword, noTerminal} from '../credentials/sources.js'
+import {checkCredential, givenPassword, noTerminalError} from '../credentials/sources.js'
 import {changeCredentials} from '../setup/passwd.js'
 import {askNewPassword, canPrompt, prompts} from '../ui/prompts.js'
 import * as render from '../ui/render.js'
@@ -37,7 +37,7 @@ A running server that checks the stored hash is told to reload it at once; one s
     }
     let password = (await givenPassword(inputs))?.value
     if (password === undefined) {
-      if (!canPrompt()) throw noTerminal('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
+      if (!canPrompt()) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
       password = await askNewPassword(prompts, flags.username ?? config.username)
     }
     const username = flags.username === undefined ? undefined : checkCredential('user name', flags.username)

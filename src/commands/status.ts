@@ -1,9 +1,9 @@
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../errors.js'
-import {serverStatus, type ServerStatus} from '../server/manage.js'
+import {serverStatus, type StatusReport} from '../server/manage.js'
 import * as render from '../ui/render.js'
 
-export type StatusJson = Omit<ServerStatus, 'healthy'>
+export type StatusJson = Omit<StatusReport, 'healthy'>
 
 export default class Status extends BaseCommand<typeof Status> {
   static summary = 'Say whether the server runs, where, since when, and when its certificate expires.'

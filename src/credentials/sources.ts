@@ -123,7 +123,7 @@ function environmentPassword({env}: CredentialInputs): Given | undefined {
   return value ? {value: checkCredential('password', value), source: 'HOMEAUTH_PASSWORD'} : undefined
 }
 
-export function noTerminal(missing: string, suggestion: string) {
+export function noTerminalError(missing: string, suggestion: string) {
   return usageError(`No ${missing} given, and stdin is not a terminal to ask for one.`, [suggestion])
 }
 
@@ -152,18 +152,18 @@ async function askForMissing(
 ): Promise<ResolvedCredentials> {
   if (!canPrompt(inputs.stdin)) {
     if (username) {
-      throw noTerminal(
+      throw noTerminalError(
         'password',
         'Pass --password-stdin with --username (HOMEAUTH_PASSWORD is used only with HOMEAUTH_USERNAME, not with --username).',
       )
     }
     if (password) {
-      throw noTerminal(
+      throw noTerminalError(
         'user name',
         'Pass --username with the password (HOMEAUTH_USERNAME is used only with HOMEAUTH_PASSWORD, not with a password flag).',
       )
     }
-    throw noTerminal(
+    throw noTerminalError(
       'user name',
       'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
     )

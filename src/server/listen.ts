@@ -2,6 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
 import type {AddressInfo, Socket} from 'node:net'
 
+import type {PemPair} from '../certificates/authority.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
 
 export interface Timeouts {
@@ -55,14 +56,9 @@ const ciphers = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':')
 
-export interface TlsPair {
-  key: string
-  cert: string
-}
-
 export interface ListenOptions {
   handler: (req: IncomingMessage, res: ServerResponse) => void
-  tls: TlsPair
+  tls: PemPair
   /** Address to bind; all interfaces (IPv6 and IPv4) when absent. */
   host?: string
   port: number
@@ -71,17 +67,17 @@ export interface ListenOptions {
   maxConnections?: number
 }
 
-export interface RunningServer {
-  server: https.Server
+export interface Listener {
+  httpsServer: https.Server
   host: string
   port: number
   /** Stops accepting, lets in-flight requests finish, then cuts what is left after the grace period. */
   close(): Promise<void>
   /** Swaps the certificate and key for new connections, without a restart. */
-  setTls(tls: TlsPair): void
+  setTls(tls: PemPair): void
 }
 
-function secureContextOptions(tls: TlsPair) {
+function secureContextOptions(tls: PemPair) {
   return {key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2', ciphers, honorCipherOrder: true} as const
 }
 
@@ -157,7 +153,7 @@ function bind(server: https.Server, host: string, port: number): Promise<void> {
 }
 
 /** Starts the HTTPS server; resolves once it listens, or rejects with a HomeauthError that says why not. */
-export async function startServer(options: ListenOptions): Promise<RunningServer> {
+export async function startServer(options: ListenOptions): Promise<Listener> {
   const timeouts = {...defaultTimeouts, ...options.timeouts}
   const inFlight = new Set<ServerResponse>()
   let closing = false
@@ -196,7 +192,7 @@ export async function startServer(options: ListenOptions): Promise<RunningServer
 
   let closed: Promise<void> | undefined
   return {
-    server,
+    httpsServer: server,
     host,
     port: (server.address() as AddressInfo).port,
     setTls: (tls) => server.setSecureContext(secureContextOptions(tls)),

@@ -5,7 +5,7 @@ import {errorCode} from '../errors.js'
 import {probeHealth} from './health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
-export interface ServerStatus {
+export interface StatusReport {
   running: boolean
   /** Running and answering GET /healthz. */
   healthy: boolean
@@ -18,7 +18,7 @@ export interface ServerStatus {
 }
 
 /** Whether a server runs on this config directory, where, since when, and what certificate it serves. */
-export async function serverStatus(configDir: string, now = new Date()): Promise<ServerStatus> {
+export async function serverStatus(configDir: string, now = new Date()): Promise<StatusReport> {
   const state = await findRunningServer(configDir)
   if (!state) {
     return {

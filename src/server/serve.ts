@@ -1,4 +1,4 @@
-import {loadOrCreateServerTls, loadProvidedTls, type ServerTls} from '../certificates/store.js'
+import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
 import {isValidHost, lanAddresses, machineNames} from '../certificates/hosts.js'
 import {requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
@@ -7,7 +7,7 @@ import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
-import {startServer, type RunningServer, type Timeouts} from './listen.js'
+import {startServer, type Listener, type Timeouts} from './listen.js'
 import {clearState, findRunningServer, writeState} from './state.js'
 import {LoginThrottle, type ThrottleOptions} from './throttle.js'
 
@@ -38,8 +38,8 @@ export interface ServeOptions {
 }
 
 export interface HomeauthServer {
-  running: RunningServer
-  tls: ServerTls
+  listener: Listener
+  tls: ServedCertificate
   /** Where to open the page: the bound address, or loopback, the machine's names and LAN addresses. */
   urls: string[]
   /** Reads the stored credentials and the certificate again; new connections and requests use them. */
@@ -93,7 +93,7 @@ async function loadVerifier(options: ServeOptions): Promise<CredentialVerifier> 
   return createHashedVerifier(await requireConfig(options.configDir))
 }
 
-function loadTls(options: ServeOptions): Promise<ServerTls> {
+function loadTls(options: ServeOptions): Promise<ServedCertificate> {
   return options.tlsFiles
     ? loadProvidedTls(options.tlsFiles.cert, options.tlsFiles.key)
     : loadOrCreateServerTls(options.configDir, {extraHosts: options.extraHosts})
@@ -125,14 +125,14 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     onRequest: options.onRequest,
     onError: options.onError,
   })
-  const running = await startServer({
+  const listener = await startServer({
     handler: app,
     tls,
     host: options.host,
     port: options.port,
     timeouts: options.timeouts,
   })
-  const urls = serverUrls(running.host, running.port)
+  const urls = serverUrls(listener.host, listener.port)
   await writeState(options.configDir, {
     pid: process.pid,
     url: urls[0]!,
@@ -144,7 +144,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
   async function reloadTls(): Promise<void> {
     const next = await loadTls(options)
     if (next.certificate.fingerprint !== server.tls.certificate.fingerprint) {
-      running.setTls(next)
+      listener.setTls(next)
       options.onReload?.(
         `now serving certificate ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
       )
@@ -158,7 +158,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
   certificateCheck.unref()
 
   const server: HomeauthServer = {
-    running,
+    listener,
     tls,
     urls,
     async reload() {
@@ -170,7 +170,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     },
     async close() {
       clearInterval(certificateCheck)
-      await running.close()
+      await listener.close()
       await clearState(options.configDir, process.pid)
     },
   }
@@ -190,7 +190,7 @@ export function serveUntilSignal(
   return new Promise((resolve) => {
     let received: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals) => {
-      if (received) return void server.running.server.closeAllConnections()
+      if (received) return void server.listener.httpsServer.closeAllConnections()
       received = signal
       void server.close().then(() => {
         process.off('SIGINT', onSignal)

@@ -11,7 +11,7 @@ import {configPath} from '../paths.js'
 export type CredentialKind = 'stored' | 'startup'
 
 /** What a running server records in state.json, so other commands can find and signal it. */
-export interface ServerState {
+export interface ServerRecord {
   pid: number
   url: string
   startedAt: string
@@ -53,8 +53,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function writeState(configDir: string, state: Omit<ServerState, 'processStart'>): Promise<void> {
-  const full: ServerState = {...state, processStart: processStartTicks(state.pid)}
+export async function writeState(
+  configDir: string,
+  state: Omit<ServerRecord, 'processStart'>,
+): Promise<void> {
+  const full: ServerRecord = {...state, processStart: processStartTicks(state.pid)}
   await writeFileAtomic(configPath(configDir, 'state'), `${JSON.stringify(full, null, 2)}\n`, privateFileMode)
 }
 
@@ -65,9 +68,9 @@ export async function clearState(configDir: string, pid: number): Promise<void> 
   if (state?.pid === pid) await fs.rm(file, {force: true})
 }
 
-async function readStateFile(file: string): Promise<ServerState | undefined> {
+async function readStateFile(file: string): Promise<ServerRecord | undefined> {
   try {
-    const state = JSON.parse(await fs.readFile(file, 'utf8')) as ServerState
+    const state = JSON.parse(await fs.readFile(file, 'utf8')) as ServerRecord
     const valid = Number.isInteger(state.pid) && state.pid > 0 && new URL(state.url).protocol === 'https:'
     return valid ? state : undefined
   } catch {
@@ -79,7 +82,7 @@ async function readStateFile(file: string): Promise<ServerState | undefined> {
  * The server running on this config directory, or undefined. A state file whose process is gone,
  * or whose PID now belongs to another process (a different start time), is stale and removed.
  */
-export async function findRunningServer(configDir: string): Promise<ServerState | undefined> {
+export async function findRunningServer(configDir: string): Promise<ServerRecord | undefined> {
   const file = configPath(configDir, 'state')
   const state = await readStateFile(file)
   if (!state) return undefined
@@ -95,7 +98,7 @@ export async function findRunningServer(configDir: string): Promise<ServerState 
 }
 
 /** Asks the running server, if any, to reload its credentials and certificate (SIGHUP). */
-export async function signalReload(configDir: string): Promise<ServerState | undefined> {
+export async function signalReload(configDir: string): Promise<ServerRecord | undefined> {
   const running = await findRunningServer(configDir)
   if (running) process.kill(running.pid, 'SIGHUP')
   return running

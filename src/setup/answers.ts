@@ -4,7 +4,7 @@ import {certificateHosts, isValidHost} from '../certificates/hosts.js'
 import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
-import {givenPassword, givenUsername, noTerminal, type CredentialInputs} from '../credentials/sources.js'
+import {givenPassword, givenUsername, noTerminalError, type CredentialInputs} from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {configPath} from '../paths.js'
@@ -116,7 +116,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     const defaultUsername = current?.username ?? osUser()
     if (inputs.yes) username = defaultUsername
     else if (!interactive)
-      throw noTerminal('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
+      throw noTerminalError('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
     else {
       const validate = (value: string) => credentialProblem('user name', value) ?? true
       username = (await prompts.input('User name', defaultUsername, validate)).normalize('NFC')
@@ -128,7 +128,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     const keep = current && {storedHash: current.passwordHash}
     if (keep && inputs.yes) password = keep
     else if (!interactive) {
-      throw noTerminal(
+      throw noTerminalError(
         'password',
         `Pass --password-stdin or set HOMEAUTH_PASSWORD.${keep ? ' Or pass --yes to keep the stored password.' : ''}`,
       )
@@ -141,7 +141,10 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
   let secret: string
   if (secretGiven || inputs.yes) secret = await resolveSecret({...inputs, stored: current?.secret})
   else if (!interactive)
-    throw noTerminal('secret message', `Pass --secret-file (or --secret, or set HOMEAUTH_SECRET). ${yesHint}`)
+    throw noTerminalError(
+      'secret message',
+      `Pass --secret-file (or --secret, or set HOMEAUTH_SECRET). ${yesHint}`,
+    )
   else
     secret = await prompts.input(
       'Secret message',
@@ -152,7 +155,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
   let port = inputs.port
   if (port === undefined) {
     if (inputs.yes) port = current?.port ?? defaultPort
-    else if (!interactive) throw noTerminal('port', `Pass --port. ${yesHint}`)
+    else if (!interactive) throw noTerminalError('port', `Pass --port. ${yesHint}`)
     else {
       const validate = (value: string) =>
         parsePort(value) !== undefined || 'A port is a number from 1 to 65535.'
@@ -167,7 +170,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
       throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
   } else if (inputs.yes) extraHosts = current?.sans ?? []
   else if (!interactive)
-    throw noTerminal('host names', `Pass --san for each extra host name or address. ${yesHint}`)
+    throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
   else {
     const machineHosts = certificateHosts()
     const validate = (value: string) => {

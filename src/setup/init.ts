@@ -7,7 +7,7 @@ import {configFile, configVersion, type HomeauthConfig} from '../config/config.j
 import {ensureConfigDir, withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
-import {signalReload, type ServerState} from '../server/state.js'
+import {signalReload, type ServerRecord} from '../server/state.js'
 
 export interface InitAnswers {
   username: string
@@ -31,7 +31,7 @@ export interface InitResult {
   /** Whether an existing CA was kept (devices that trust it need nothing new). */
   caKept: boolean
   /** The running server that was told to reload, if any; only one that checks the stored hash takes new credentials. */
-  signalledServer: Pick<ServerState, 'pid' | 'credentials'> | undefined
+  signalledServer: Pick<ServerRecord, 'pid' | 'credentials'> | undefined
 }
 
 /**

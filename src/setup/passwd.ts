@@ -1,12 +1,12 @@
 import {configFile, requireConfig} from '../config/config.js'
 import {withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
-import {signalReload, type ServerState} from '../server/state.js'
+import {signalReload, type ServerRecord} from '../server/state.js'
 
 export interface PasswdResult {
   username: string
   /** The running server that was told to reload, if any; only one that checks the stored hash takes the change. */
-  signalledServer: Pick<ServerState, 'pid' | 'credentials'> | undefined
+  signalledServer: Pick<ServerRecord, 'pid' | 'credentials'> | undefined
 }
 
 /** Stores a new password hash (and optionally a new user name); certificates stay as they are. */

@@ -1,9 +1,9 @@
 import {Chalk} from 'chalk'
 
 import type {CertificateSummary} from '../certificates/inspect.js'
-import type {ServerTls} from '../certificates/store.js'
+import type {ServedCertificate} from '../certificates/store.js'
 import type {FailedLogin} from '../server/basic-auth.js'
-import type {ServerStatus, StopResult} from '../server/manage.js'
+import type {StatusReport, StopResult} from '../server/manage.js'
 import type {InitResult} from '../setup/init.js'
 import type {PasswdResult} from '../setup/passwd.js'
 import type {AccessLogEntry} from '../server/access-log.js'
@@ -41,13 +41,13 @@ export function escapeControl(text: string): string {
 
 export interface BannerInfo {
   urls: string[]
-  tls: ServerTls
+  tls: ServedCertificate
   username: string
   credentialSource: string
   realm: string
 }
 
-const originNote: Record<ServerTls['origin'], string> = {
+const provenanceNote: Record<ServedCertificate['provenance'], string> = {
   created: 'made now',
   reused: 'reused',
   renewed: 'server certificate renewed now',
@@ -63,11 +63,11 @@ export function banner(info: BannerInfo): void {
   lines.push('Open:', ...info.urls.map((url) => `  ${color.cyan(url)}`))
   const {certificate, authority} = info.tls
   if (authority) {
-    lines.push(`CA certificate: ${authority.file} (${originNote[info.tls.origin]})`)
+    lines.push(`CA certificate: ${authority.file} (${provenanceNote[info.tls.provenance]})`)
     lines.push(`  SHA-256 fingerprint: ${color.bold(authority.fingerprint)}`)
     lines.push('  Trust this CA on your devices to open the page without warnings.')
   } else {
-    lines.push(`Certificate: ${originNote.provided}, SHA-256 fingerprint ${certificate.fingerprint}`)
+    lines.push(`Certificate: ${provenanceNote.provided}, SHA-256 fingerprint ${certificate.fingerprint}`)
   }
   if (info.tls.addedHosts) lines.push(`Server certificate reissued to add ${info.tls.addedHosts.join(', ')}`)
   lines.push(
@@ -259,7 +259,7 @@ function duration(seconds: number): string {
   return shown.length ? shown.map(([value, unit]) => `${value}${unit}`).join(' ') : '0s'
 }
 
-export function status(server: ServerStatus): void {
+export function status(server: StatusReport): void {
   if (!server.running) return out('homeauth is not running.')
   const lines = [
     server.healthy

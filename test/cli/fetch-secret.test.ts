@@ -201,7 +201,7 @@ describe('homeauth fetch-secret, failing', () => {
     const server = await startTestServer(tempDir(), {host: '127.0.0.2'})
     const result = await fetchSecret(
       tempDir(),
-      ['--url', `https://127.0.0.2:${server.running.port}`, '--ca', server.tls.authority!.file, '-u', 'a'],
+      ['--url', `https://127.0.0.2:${server.listener.port}`, '--ca', server.tls.authority!.file, '-u', 'a'],
       {
         env: password,
       },

@@ -15,7 +15,7 @@ describe('fetchSecret', () => {
   it('retries a GET whose connection was reset before any byte came back', async () => {
     const server = await startServer(tempDir())
     let resets = 0
-    server.running.server.prependListener('connection', (socket: Socket) => {
+    server.listener.httpsServer.prependListener('connection', (socket: Socket) => {
       if (resets++ < 2) socket.destroy()
     })
     const message = await fetchSecret({
@@ -30,7 +30,7 @@ describe('fetchSecret', () => {
 
   it('gives up after its bounded retries with exit code 3', async () => {
     const server = await startServer(tempDir())
-    server.running.server.prependListener('connection', (socket: Socket) => socket.destroy())
+    server.listener.httpsServer.prependListener('connection', (socket: Socket) => socket.destroy())
     const error = await fetchSecret({
       url: endpointUrl(server.url),
       ca: server.ca,

@@ -29,6 +29,6 @@ export function useTestServer(): (configDir: string, options?: Partial<ServeOpti
     })
     started.push(server)
     const ca = server.tls.authority ? await readFile(server.tls.authority.file, 'utf8') : server.tls.cert
-    return {...server, url: `https://127.0.0.1:${server.running.port}`, ca}
+    return {...server, url: `https://127.0.0.1:${server.listener.port}`, ca}
   }
 }

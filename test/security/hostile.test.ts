@@ -63,7 +63,7 @@ async function launch(options: LaunchOptions = {}): Promise<{target: Target; dir
     else process.env.NODE_ENV = previousEnv
   }
   const ca = readFileSync(server.tls.authority!.file, 'utf8')
-  const port = server.running.port
+  const port = server.listener.port
   const credentials = serveOptions.credentials ?? user
   return {target: {port, ca, url: `https://127.0.0.1:${port}`, credentials, errors, server}, dir}
 }
@@ -212,7 +212,9 @@ function trickle(socket: net.Socket, text: string | Buffer, everyMs: number): vo
 
 function openConnections(target: Target): Promise<number> {
   return new Promise((resolve, reject) =>
-    target.server.running.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    target.server.listener.httpsServer.getConnections((error, count) =>
+      error ? reject(error) : resolve(count),
+    ),
   )
 }
 

@@ -89,9 +89,9 @@ const nonForwardSecretSuites = ['AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES12
 describe('TLS 1.2 cipher suites with the EC certificate homeauth makes', () => {
   it.each(cbcSuites.ecdsa)('refuses a TLS 1.2 client that offers only the CBC suite %s', async (ciphers) => {
     const server = await startServer(tempDir(), {throttle})
-    await expect(handshake(server.running.port, server.ca, {maxVersion: 'TLSv1.2', ciphers})).rejects.toThrow(
-      /handshake failure/,
-    )
+    await expect(
+      handshake(server.listener.port, server.ca, {maxVersion: 'TLSv1.2', ciphers}),
+    ).rejects.toThrow(/handshake failure/)
   })
 
   it.each(nonForwardSecretSuites)(
@@ -99,14 +99,14 @@ describe('TLS 1.2 cipher suites with the EC certificate homeauth makes', () => {
     async (ciphers) => {
       const server = await startServer(tempDir(), {throttle})
       await expect(
-        handshake(server.running.port, server.ca, {maxVersion: 'TLSv1.2', ciphers}),
+        handshake(server.listener.port, server.ca, {maxVersion: 'TLSv1.2', ciphers}),
       ).rejects.toThrow(/handshake failure/)
     },
   )
 
   it('negotiates an ECDHE suite with an AEAD cipher and an ephemeral ECDH key for a TLS 1.2 client with default suites', async () => {
     const server = await startServer(tempDir(), {throttle})
-    const result = await handshake(server.running.port, server.ca, {maxVersion: 'TLSv1.2'})
+    const result = await handshake(server.listener.port, server.ca, {maxVersion: 'TLSv1.2'})
     expect(result.protocol).toBe('TLSv1.2')
     expect(result.cipher.name).toMatch(/^ECDHE-ECDSA-/)
     expect(result.cipher.name).toMatch(aead)
@@ -116,7 +116,7 @@ describe('TLS 1.2 cipher suites with the EC certificate homeauth makes', () => {
 
   it('picks its own preferred suite over the client’s order (honorCipherOrder)', async () => {
     const server = await startServer(tempDir(), {throttle})
-    const result = await handshake(server.running.port, server.ca, {
+    const result = await handshake(server.listener.port, server.ca, {
       maxVersion: 'TLSv1.2',
       ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256',
     })
@@ -125,7 +125,7 @@ describe('TLS 1.2 cipher suites with the EC certificate homeauth makes', () => {
 
   it('negotiates an AEAD suite for a TLS 1.3 client', async () => {
     const server = await startServer(tempDir(), {throttle})
-    const result = await handshake(server.running.port, server.ca, {minVersion: 'TLSv1.3'})
+    const result = await handshake(server.listener.port, server.ca, {minVersion: 'TLSv1.3'})
     expect(result.protocol).toBe('TLSv1.3')
     expect(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']).toContain(
       result.cipher.name,
@@ -138,7 +138,7 @@ describe('TLS 1.2 cipher suites with the user’s own RSA certificate', () => {
     const server = await startRsaServer()
     for (const ciphers of [...cbcSuites.rsa, ...nonForwardSecretSuites]) {
       await expect(
-        handshake(server.running.port, server.ca, {maxVersion: 'TLSv1.2', ciphers}),
+        handshake(server.listener.port, server.ca, {maxVersion: 'TLSv1.2', ciphers}),
         ciphers,
       ).rejects.toThrow(/handshake failure/)
     }
@@ -146,7 +146,7 @@ describe('TLS 1.2 cipher suites with the user’s own RSA certificate', () => {
 
   it('negotiates ECDHE-RSA with an AEAD cipher for a TLS 1.2 client with default suites', async () => {
     const server = await startRsaServer()
-    const result = await handshake(server.running.port, server.ca, {maxVersion: 'TLSv1.2'})
+    const result = await handshake(server.listener.port, server.ca, {maxVersion: 'TLSv1.2'})
     expect(result.protocol).toBe('TLSv1.2')
     expect(result.cipher.name).toMatch(/^ECDHE-RSA-/)
     expect(result.cipher.name).toMatch(aead)
@@ -158,28 +158,28 @@ describe('the served certificate', () => {
   it('chains to the CA the client trusts, and to nothing else', async () => {
     const server = await startServer(tempDir(), {throttle})
     const ca = new X509Certificate(server.ca)
-    const result = await handshake(server.running.port, server.ca)
+    const result = await handshake(server.listener.port, server.ca)
     expect(result.authorized).toBe(true)
     expect(result.peer.checkIssued(ca)).toBe(true)
     expect(result.peer.verify(ca.publicKey)).toBe(true)
     expect(result.peer.ca).toBe(false)
     const other = await startServer(tempDir(), {throttle})
-    await expect(handshake(server.running.port, other.ca)).rejects.toThrow(/certificate/i)
+    await expect(handshake(server.listener.port, other.ca)).rejects.toThrow(/certificate/i)
   })
 
   it('names localhost and 127.0.0.1 in its subjectAltName, and a client checks the host it used', async () => {
     const server = await startServer(tempDir(), {throttle})
-    const byName = await handshake(server.running.port, server.ca, {servername: 'localhost'})
+    const byName = await handshake(server.listener.port, server.ca, {servername: 'localhost'})
     expect(byName.authorized).toBe(true)
     expect(byName.peer.subjectAltName).toMatch(/(^|, )DNS:localhost(,|$)/)
     expect(byName.peer.subjectAltName).toMatch(/(^|, )IP Address:127\.0\.0\.1(,|$)/)
     expect(byName.peer.checkHost('localhost')).toBe('localhost')
     expect(byName.peer.checkIP('127.0.0.1')).toBe('127.0.0.1')
     // Without a server name, Node checks the certificate against the address it connected to.
-    const byAddress = await handshake(server.running.port, server.ca, {servername: undefined})
+    const byAddress = await handshake(server.listener.port, server.ca, {servername: undefined})
     expect(byAddress.authorized).toBe(true)
     await expect(
-      handshake(server.running.port, server.ca, {servername: 'evil.example'}),
+      handshake(server.listener.port, server.ca, {servername: 'evil.example'}),
     ).rejects.toMatchObject({code: 'ERR_TLS_CERT_ALTNAME_INVALID'})
   })
 })
@@ -201,7 +201,7 @@ function sClient(server: TestServer, ...args: string[]): Promise<ClientRun> {
     const child = spawn('openssl', [
       's_client',
       '-connect',
-      `127.0.0.1:${server.running.port}`,
+      `127.0.0.1:${server.listener.port}`,
       '-servername',
       'localhost',
       '-CAfile',

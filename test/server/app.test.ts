@@ -222,7 +222,7 @@ describe('TLS', () => {
 
   it('accepts TLS 1.2 and 1.3 and refuses 1.0 and 1.1 offered for real', async () => {
     const server = await startServer(tempDir())
-    const port = server.running.port
+    const port = server.listener.port
     expect(await handshake(port, server.ca, {minVersion: 'TLSv1.3'})).toBe('TLSv1.3')
     expect(await handshake(port, server.ca, {maxVersion: 'TLSv1.2'})).toBe('TLSv1.2')
     for (const version of ['TLSv1', 'TLSv1.1'] as const) {
@@ -233,7 +233,7 @@ describe('TLS', () => {
 
   it('presents a certificate that chains to the CA for localhost and 127.0.0.1', async () => {
     const server = await startServer(tempDir())
-    const port = server.running.port
+    const port = server.listener.port
     expect(await handshake(port, server.ca, {servername: 'localhost'})).toMatch(/TLSv1\.[23]/)
     expect((await request(`https://localhost:${port}/healthz`, {ca: server.ca})).status).toBe(200)
   })
@@ -241,7 +241,7 @@ describe('TLS', () => {
   it('swaps the certificate for new connections without a restart', async () => {
     const server = await startServer(tempDir())
     const other = await startServer(tempDir())
-    server.running.setTls(other.tls)
+    server.listener.setTls(other.tls)
     await expect(request(`${server.url}/healthz`, {ca: server.ca})).rejects.toThrow()
     expect((await request(`${server.url}/healthz`, {ca: other.ca})).status).toBe(200)
   })

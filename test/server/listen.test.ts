@@ -5,12 +5,12 @@ import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
-import {startServer, type ListenOptions, type RunningServer} from '../../src/server/listen.js'
+import {startServer, type ListenOptions, type Listener} from '../../src/server/listen.js'
 import {request} from '../helpers/https.js'
 
 let authority: PemPair
 let pair: PemPair
-const running: RunningServer[] = []
+const running: Listener[] = []
 
 beforeAll(async () => {
   authority = await createAuthority('listen test CA')
@@ -21,7 +21,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((server) => server.close()))
 })
 
-async function listen(options: Partial<ListenOptions> = {}): Promise<RunningServer> {
+async function listen(options: Partial<ListenOptions> = {}): Promise<Listener> {
   const server = await startServer({
     handler: (_req, res) => res.end('ok'),
     tls: pair,
@@ -33,9 +33,9 @@ async function listen(options: Partial<ListenOptions> = {}): Promise<RunningServ
   return server
 }
 
-function openConnections(server: RunningServer): Promise<number> {
+function openConnections(server: Listener): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    server.httpsServer.getConnections((error, count) => (error ? reject(error) : resolve(count))),
   )
 }
 
@@ -125,7 +125,7 @@ describe('startServer', () => {
     )
     await until(async () => (await openConnections(server)) === 3, 'three idle connections')
 
-    const dropped = new Promise((resolve) => server.server.once('drop', resolve))
+    const dropped = new Promise((resolve) => server.httpsServer.once('drop', resolve))
     await expect(request(`https://localhost:${server.port}/`, {ca: authority.cert})).rejects.toThrow()
     expect(await dropped).toMatchObject({remoteAddress: '127.0.0.1'})
 

@@ -34,7 +34,7 @@ describe.skipIf(!python)('a strict Python client', () => {
     const server = await startServer(dir)
     const script = path.join(dir, 'client.py')
     writeFileSync(script, client)
-    const url = `https://localhost:${server.running.port}/api/secret`
+    const url = `https://localhost:${server.listener.port}/api/secret`
     // Asynchronously: the server runs in this process and must keep answering.
     const {stdout} = await promisify(execFile)(python!, [
       script,

@@ -10,7 +10,7 @@ import {
   processStartTicks,
   signalReload,
   writeState,
-  type ServerState,
+  type ServerRecord,
 } from '../../src/server/state.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -46,8 +46,8 @@ function deadPid(): number {
   return child.pid
 }
 
-function editState(dir: string, change: (state: ServerState) => ServerState): void {
-  const state = JSON.parse(readFileSync(statePath(dir), 'utf8')) as ServerState
+function editState(dir: string, change: (state: ServerRecord) => ServerRecord): void {
+  const state = JSON.parse(readFileSync(statePath(dir), 'utf8')) as ServerRecord
   writeFileSync(statePath(dir), JSON.stringify(change(state)), {mode: 0o600})
 }
 
