@@ -1,6 +1,6 @@
 import os from 'node:os'
 
-import {certificateHosts, isValidHost} from '../certificates/hosts.js'
+import {certificateHosts, invalidHostProblem, parseExtraHosts} from '../certificates/hosts.js'
 import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
@@ -97,10 +97,6 @@ function parseHosts(text: string): string[] {
     .filter(Boolean)
 }
 
-function badHost(hosts: string[]): string | undefined {
-  return hosts.find((host) => !isValidHost(host))
-}
-
 /**
  * Answers init's questions in the order oclif's own generator uses: flag, then environment, then
  * the default with --yes, then a prompt on a terminal. The defaults are the current configuration's
@@ -163,26 +159,21 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     }
   }
 
-  let extraHosts = inputs.san?.map((host) => host.toLowerCase())
-  if (extraHosts) {
-    const bad = badHost(extraHosts)
-    if (bad !== undefined)
-      throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
-  } else if (inputs.yes) extraHosts = current?.sans ?? []
-  else if (!interactive)
-    throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
-  else {
-    const machineHosts = certificateHosts()
-    const validate = (value: string) => {
-      const bad = badHost(parseHosts(value))
-      return bad === undefined || `${JSON.stringify(bad)} is neither a host name nor an IP address.`
+  let extraHosts = inputs.san && parseExtraHosts(inputs.san)
+  if (extraHosts === undefined) {
+    if (inputs.yes) extraHosts = current?.sans ?? []
+    else if (!interactive)
+      throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
+    else {
+      const machineHosts = certificateHosts()
+      const validate = (value: string) => invalidHostProblem(parseHosts(value)) ?? true
+      const answer = await prompts.input(
+        'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
+        certificateHosts(current?.sans).join(', '),
+        validate,
+      )
+      extraHosts = parseHosts(answer).filter((host) => !machineHosts.includes(host))
     }
-    const answer = await prompts.input(
-      'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
-      certificateHosts(current?.sans).join(', '),
-      validate,
-    )
-    extraHosts = parseHosts(answer).filter((host) => !machineHosts.includes(host))
   }
 
   return {username, password, secret, port, extraHosts, newCa: inputs.newCa ?? false}
