@@ -13,6 +13,7 @@ import {
   withConfigLock,
 } from '../config/files.js'
 import {readUserFile} from '../config/user-files.js'
+import {osUsername} from '../credentials/os-user.js'
 import {setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
@@ -77,14 +78,9 @@ function checkPair(pair: PemPair, certPath: string, keyPath: string, suggestions
   }
 }
 
+/** The CA's common name: whose it is and on which machine, as devices list it among trusted roots. */
 export function authorityName(): string {
-  let user = 'user'
-  try {
-    user = os.userInfo().username
-  } catch {
-    // No passwd entry (a container's arbitrary uid): the generic name serves.
-  }
-  return `homeauth local CA (${user}@${os.hostname()})`
+  return `homeauth local CA (${osUsername()}@${os.hostname()})`
 }
 
 /** The four certificate files, with their modes, ready for `LockedConfigDir.updateFileSet`. */

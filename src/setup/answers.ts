@@ -1,9 +1,8 @@
-import os from 'node:os'
-
 import {certificateHosts, invalidHostProblem, parseExtraHosts} from '../certificates/hosts.js'
 import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
+import {osUsername} from '../credentials/os-user.js'
 import {givenPassword, givenUsername, noTerminalError, type CredentialInputs} from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
@@ -77,14 +76,6 @@ export function describeReplacement(
 
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'
 
-function osUser(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return 'homeauth'
-  }
-}
-
 function parsePort(text: string): number | undefined {
   const port = Number(text.trim())
   return /^\d+$/.test(text.trim()) && port >= 1 && port <= 65535 ? port : undefined
@@ -109,7 +100,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
 
   let username = givenUsername(inputs)?.value
   if (username === undefined) {
-    const defaultUsername = current?.username ?? osUser()
+    const defaultUsername = current?.username ?? osUsername()
     if (inputs.yes) username = defaultUsername
     else if (!interactive)
       throw noTerminalError('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
