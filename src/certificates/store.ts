@@ -63,14 +63,21 @@ async function readPair(
     throw setupError(`${missing} is missing while its pair is present.`, recoverSuggestions[certFile])
   }
   const pair = {cert: await fs.readFile(certPath, 'utf8'), key: await readSecretFile(keyPath)}
-  return {pair, certificate: checkPair(pair, certPath, keyPath, recoverSuggestions[certFile])}
+  return {pair, certificate: checkPair(pair, {cert: certPath, key: keyPath}, recoverSuggestions[certFile])}
 }
 
-function checkPair(pair: PemPair, certPath: string, keyPath: string, suggestions: string[]): X509Certificate {
+/** Where a pair's certificate and key are (or, for --cert/--key, were given as): for messages. */
+interface PairFiles {
+  cert: string
+  key: string
+}
+
+/** The certificate of `pair`, once its key is known to belong to it; else exit code 8 naming both files. */
+function checkPair(pair: PemPair, files: PairFiles, suggestions: string[]): X509Certificate {
   try {
-    const certificate = parseCertificate(pair.cert, certPath)
-    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyPath))) {
-      throw new Error(`${keyPath} does not match the certificate in ${certPath}`)
+    const certificate = parseCertificate(pair.cert, files.cert)
+    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, files.key))) {
+      throw new Error(`The key in ${files.key} does not match the certificate in ${files.cert}`)
     }
     return certificate
   } catch (error) {
@@ -209,18 +216,8 @@ export async function loadProvidedTls(
     cert: await readUserFile({file: certFile, what: 'certificate', flag: '--cert'}),
     key: await readUserFile({file: keyFile, what: 'key', flag: '--key', secret: true}),
   }
-  let certificate: X509Certificate
-  try {
-    certificate = parseCertificate(pair.cert, certFile)
-    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyFile))) {
-      throw new Error(`The key in ${keyFile} does not match the certificate in ${certFile}`)
-    }
-  } catch (error) {
-    throw setupError(
-      `${(error as Error).message}.`,
-      ['Pass the certificate and the key that was made with it.'],
-      error,
-    )
-  }
+  const certificate = checkPair(pair, {cert: certFile, key: keyFile}, [
+    'Pass the certificate and the key that was made with it.',
+  ])
   return {...pair, certificate: summarize(certificate, now), provenance: 'provided'}
 }

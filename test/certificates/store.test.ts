@@ -9,7 +9,8 @@ import {loadOrCreateServerTls, loadProvidedTls} from '../../src/certificates/sto
 import {configFile, configVersion, type HomeauthConfig} from '../../src/config/config.js'
 import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword} from '../../src/credentials/hash.js'
-import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {ExitCode, type HomeauthError} from '../../src/errors.js'
+import {homeauthRejection} from '../helpers/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
@@ -29,14 +30,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 async function expectSetupError(promise: Promise<unknown>, message: RegExp): Promise<HomeauthError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  expect(error).toBeInstanceOf(HomeauthError)
-  expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
-  expect((error as HomeauthError).message).toMatch(message)
-  return error as HomeauthError
+  const error = await homeauthRejection(promise, ExitCode.invalidSetup)
+  expect(error.message).toMatch(message)
+  return error
 }
 
 describe('loadOrCreateServerTls', () => {
@@ -144,8 +140,13 @@ describe('loadOrCreateServerTls', () => {
   it('refuses a server key that does not match its certificate', async () => {
     const dir = tempDir()
     await loadOrCreateServerTls(dir)
-    writeFileSync(path.join(dir, 'server-key.pem'), readFileSync(path.join(dir, 'ca-key.pem')))
-    await expectSetupError(loadOrCreateServerTls(dir), /does not match the certificate/)
+    const key = path.join(dir, 'server-key.pem')
+    writeFileSync(key, readFileSync(path.join(dir, 'ca-key.pem')))
+    const error = await expectSetupError(loadOrCreateServerTls(dir), /does not match the certificate/)
+    expect(error.message).toBe(
+      `The key in ${key} does not match the certificate in ${path.join(dir, 'server.pem')}.`,
+    )
+    expect(error.suggestions).toEqual(['Make a new server certificate from the CA with: homeauth cert renew'])
   })
 
   it('keeps the public names as links through one switchable generation directory', async () => {
