@@ -9,7 +9,7 @@ export const privateFileMode = 0o600
 export const publicFileMode = 0o644
 const privateDirMode = 0o700
 
-export function notADirectory(dir: string) {
+export function notADirectoryError(dir: string) {
   return setupError(`The config directory ${dir} is not a directory.`, [
     'Pass another one with --config-dir.',
   ])
@@ -26,10 +26,10 @@ export async function checkConfigDir(dir: string): Promise<void> {
     stats = await fs.stat(dir)
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return
-    if (errorCode(error) === 'ENOTDIR') throw notADirectory(dir)
+    if (errorCode(error) === 'ENOTDIR') throw notADirectoryError(dir)
     throw error
   }
-  if (!stats.isDirectory()) throw notADirectory(dir)
+  if (!stats.isDirectory()) throw notADirectoryError(dir)
   if (process.getuid && stats.uid !== process.getuid()) {
     throw setupError(`The config directory ${dir} belongs to another user (uid ${stats.uid}).`, [
       'Run homeauth as that user, or pass a directory of your own with --config-dir.',
@@ -46,7 +46,7 @@ export async function checkConfigDir(dir: string): Promise<void> {
 /** Creates the config directory (0700), or checks an existing one with `checkConfigDir`. */
 export async function ensureConfigDir(dir: string): Promise<void> {
   await fs.mkdir(dir, {recursive: true, mode: privateDirMode}).catch((error: unknown) => {
-    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectory(dir)
+    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectoryError(dir)
     throw error
   })
   await checkConfigDir(dir)
@@ -172,7 +172,7 @@ export interface LockedConfigDir {
   updateFileSet(changes: SetFile[]): Promise<void>
 }
 
-function missingConfigDir(dir: string) {
+function missingConfigDirError(dir: string) {
   return setupError(`The config directory ${dir} does not exist.`, [
     'Run: homeauth init, or pass another --config-dir.',
   ])
@@ -188,8 +188,8 @@ export async function withConfigLock<T>(
   change: (locked: LockedConfigDir) => Promise<T>,
 ): Promise<T> {
   const lock = await lockConfigDir(dir).catch((error: unknown) => {
-    if (errorCode(error) === 'ENOENT') throw missingConfigDir(dir)
-    if (errorCode(error) === 'ENOTDIR') throw notADirectory(dir)
+    if (errorCode(error) === 'ENOENT') throw missingConfigDirError(dir)
+    if (errorCode(error) === 'ENOTDIR') throw notADirectoryError(dir)
     throw error
   })
   try {
