@@ -1,15 +1,14 @@
 import {X509Certificate} from 'node:crypto'
-import {promises as fs} from 'node:fs'
 import os from 'node:os'
 
 import {configFile, readConfig} from '../config/config.js'
 import {
   type SetFile,
+  checkPrivateMode,
   ensureConfigDir,
-  exists,
   privateFileMode,
   publicFileMode,
-  readSecretFile,
+  readFileSetSnapshot,
   withConfigLock,
 } from '../config/files.js'
 import {readUserFile} from '../config/user-files.js'
@@ -49,21 +48,25 @@ const recoverSuggestions = {
   serverCert: ['Make a new server certificate from the CA with: homeauth cert renew'],
 }
 
+/**
+ * Reads a stored certificate and its key as one generation wrote them (a writer may switch
+ * generations meanwhile: the reader takes no lock); undefined when neither file exists.
+ */
 async function readPair(
   configDir: string,
   certFile: 'caCert' | 'serverCert',
   keyFile: 'caKey' | 'serverKey',
 ) {
-  const certPath = configPath(configDir, certFile)
-  const keyPath = configPath(configDir, keyFile)
-  const [certPresent, keyPresent] = await Promise.all([exists(certPath), exists(keyPath)])
-  if (!certPresent && !keyPresent) return undefined
-  if (!certPresent || !keyPresent) {
-    const missing = certPresent ? keyPath : certPath
+  const files = {cert: configPath(configDir, certFile), key: configPath(configDir, keyFile)}
+  const [cert, key] = await readFileSetSnapshot(configDir, [configFiles[certFile], configFiles[keyFile]])
+  if (!cert && !key) return undefined
+  if (!cert || !key) {
+    const missing = cert ? files.key : files.cert
     throw setupError(`${missing} is missing while its pair is present.`, recoverSuggestions[certFile])
   }
-  const pair = {cert: await fs.readFile(certPath, 'utf8'), key: await readSecretFile(keyPath)}
-  return {pair, certificate: checkPair(pair, {cert: certPath, key: keyPath}, recoverSuggestions[certFile])}
+  checkPrivateMode(files.key, key.mode)
+  const pair = {cert: cert.text, key: key.text}
+  return {pair, certificate: checkPair(pair, files, recoverSuggestions[certFile])}
 }
 
 /** Where a pair's certificate and key are (or, for --cert/--key, were given as): for messages. */

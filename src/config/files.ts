@@ -142,6 +142,21 @@ async function replaceSymlink(link: string, target: string): Promise<void> {
 /** Name of the set that holds config.json and the certificate files in the config directory. */
 const dataSet = 'data'
 
+/** What the public name of a file in `set` links to: the file in whichever generation `.<set>` points to. */
+function linkTarget(set: string, name: string): string {
+  return path.join(`.${set}`, name)
+}
+
+/** The generation directory `.<set>` points to, relative to `dir`; undefined without the link (an old layout). */
+async function currentGeneration(dir: string, set: string): Promise<string | undefined> {
+  try {
+    return await fs.readlink(path.join(dir, `.${set}`))
+  } catch (error) {
+    if (['ENOENT', 'EINVAL', 'ENOTDIR'].includes(errorCode(error) ?? '')) return undefined
+    throw error
+  }
+}
+
 async function readGeneration(dir: string, set: string): Promise<SetFile[]> {
   const generationDir = path.join(dir, `.${set}`)
   let names: string[]
@@ -219,7 +234,7 @@ async function writeFileSet(dir: string, set: string, changes: SetFile[], lock: 
   }
   for (const file of files) {
     const link = path.join(dir, file.name)
-    const target = path.join(`.${set}`, file.name)
+    const target = linkTarget(set, file.name)
     const existing = await fs.readlink(link).catch(() => undefined)
     if (existing !== target) await replaceSymlink(link, target)
   }
@@ -235,5 +250,58 @@ async function removeUnusedGenerations(dir: string, set: string): Promise<void> 
     if (entry.startsWith(prefix) && entry !== current) {
       await fs.rm(path.join(dir, entry), {recursive: true, force: true})
     }
+  }
+}
+
+/** A file of the config directory as read: its text and its permission bits. */
+export interface StoredFile {
+  text: string
+  mode: number
+}
+
+/** Reads `name` from `generation` when its public name links into the set, else the public name itself; undefined when missing. */
+async function readStoredFile(
+  dir: string,
+  name: string,
+  generation: string | undefined,
+): Promise<StoredFile | undefined> {
+  const publicFile = path.join(dir, name)
+  const linksIntoSet =
+    generation !== undefined &&
+    (await fs.readlink(publicFile).catch(() => undefined)) === linkTarget(dataSet, name)
+  const file = linksIntoSet ? path.join(path.resolve(dir, generation), name) : publicFile
+  let handle: fs.FileHandle
+  try {
+    handle = await fs.open(file, 'r')
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return undefined
+    throw error
+  }
+  try {
+    const stats = await handle.stat()
+    return {text: await handle.readFile('utf8'), mode: stats.mode & 0o777}
+  } finally {
+    await handle.close()
+  }
+}
+
+/** How often a snapshot is read again when its generation was deleted under it. */
+const snapshotAttempts = 3
+
+/**
+ * Reads files that must match (a certificate and its key) as one generation wrote them, without
+ * the lock. Through the public names, a writer switching `.data` between two reads would pair one
+ * generation's certificate with the next one's key; so `.data` is resolved once and every file is
+ * read from that generation. A file missing there while `.data` has moved on was in a generation
+ * deleted after a switch: all are read again from the new one. A public name that is not a link
+ * into the set (an older layout, or a file put in its place) is read as it is; a file that does not
+ * exist is undefined.
+ */
+export async function readFileSetSnapshot(dir: string, names: string[]): Promise<(StoredFile | undefined)[]> {
+  for (let attempt = 1; ; attempt++) {
+    const generation = await currentGeneration(dir, dataSet)
+    const files = await Promise.all(names.map((name) => readStoredFile(dir, name, generation)))
+    if (generation === undefined || !files.includes(undefined) || attempt === snapshotAttempts) return files
+    if ((await currentGeneration(dir, dataSet)) === generation) return files
   }
 }
