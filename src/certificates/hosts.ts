@@ -1,6 +1,8 @@
 import {isIP} from 'node:net'
 import os from 'node:os'
 
+import {usageError} from '../errors.js'
+
 /** Link-local addresses change with every network and cannot be reached by name: never put them in a certificate. */
 function isLinkLocal(address: string): boolean {
   return address.startsWith('169.254.') || /^fe[89ab][0-9a-f]:/i.test(address)
@@ -37,4 +39,20 @@ const dnsName =
 /** Whether `host` can stand in a certificate's subjectAltName as a DNS name or an IP address. */
 export function isValidHost(host: string): boolean {
   return isIP(host) !== 0 || dnsName.test(host)
+}
+
+/** Why `hosts` cannot all stand in a certificate, naming the first that cannot; undefined when they all can. */
+export function invalidHostProblem(hosts: string[]): string | undefined {
+  const bad = hosts.find((host) => !isValidHost(host))
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is neither a host name nor an IP address.`
+}
+
+/** --san's values (serve, init, cert renew) in lower case; a usage error naming the first that cannot stand in a certificate. */
+export function parseExtraHosts(hosts: string[]): string[] {
+  const lowered = hosts.map((host) => host.toLowerCase())
+  const problem = invalidHostProblem(lowered)
+  if (problem !== undefined) {
+    throw usageError(`--san ${problem}`, ['Pass names like pi.home.arpa or addresses like 192.168.1.20.'])
+  }
+  return lowered
 }

@@ -1,18 +1,18 @@
 import {X509Certificate} from 'node:crypto'
-import {promises as fs} from 'node:fs'
 import os from 'node:os'
 
 import {configFile, readConfig} from '../config/config.js'
 import {
   type SetFile,
+  checkPrivateMode,
   ensureConfigDir,
-  exists,
   privateFileMode,
   publicFileMode,
-  readSecretFile,
+  readFileSetSnapshot,
   withConfigLock,
 } from '../config/files.js'
 import {readUserFile} from '../config/user-files.js'
+import {osUsername} from '../credentials/os-user.js'
 import {setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
@@ -48,28 +48,39 @@ const recoverSuggestions = {
   serverCert: ['Make a new server certificate from the CA with: homeauth cert renew'],
 }
 
+/**
+ * Reads a stored certificate and its key as one generation wrote them (a writer may switch
+ * generations meanwhile: the reader takes no lock); undefined when neither file exists.
+ */
 async function readPair(
   configDir: string,
   certFile: 'caCert' | 'serverCert',
   keyFile: 'caKey' | 'serverKey',
 ) {
-  const certPath = configPath(configDir, certFile)
-  const keyPath = configPath(configDir, keyFile)
-  const [certPresent, keyPresent] = await Promise.all([exists(certPath), exists(keyPath)])
-  if (!certPresent && !keyPresent) return undefined
-  if (!certPresent || !keyPresent) {
-    const missing = certPresent ? keyPath : certPath
+  const files = {cert: configPath(configDir, certFile), key: configPath(configDir, keyFile)}
+  const [cert, key] = await readFileSetSnapshot(configDir, [configFiles[certFile], configFiles[keyFile]])
+  if (!cert && !key) return undefined
+  if (!cert || !key) {
+    const missing = cert ? files.key : files.cert
     throw setupError(`${missing} is missing while its pair is present.`, recoverSuggestions[certFile])
   }
-  const pair = {cert: await fs.readFile(certPath, 'utf8'), key: await readSecretFile(keyPath)}
-  return {pair, certificate: checkPair(pair, certPath, keyPath, recoverSuggestions[certFile])}
+  checkPrivateMode(files.key, key.mode)
+  const pair = {cert: cert.text, key: key.text}
+  return {pair, certificate: checkPair(pair, files, recoverSuggestions[certFile])}
 }
 
-function checkPair(pair: PemPair, certPath: string, keyPath: string, suggestions: string[]): X509Certificate {
+/** Where a pair's certificate and key are (or, for --cert/--key, were given as): for messages. */
+interface PairFiles {
+  cert: string
+  key: string
+}
+
+/** The certificate of `pair`, once its key is known to belong to it; else exit code 8 naming both files. */
+function checkPair(pair: PemPair, files: PairFiles, suggestions: string[]): X509Certificate {
   try {
-    const certificate = parseCertificate(pair.cert, certPath)
-    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyPath))) {
-      throw new Error(`${keyPath} does not match the certificate in ${certPath}`)
+    const certificate = parseCertificate(pair.cert, files.cert)
+    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, files.key))) {
+      throw new Error(`The key in ${files.key} does not match the certificate in ${files.cert}`)
     }
     return certificate
   } catch (error) {
@@ -77,14 +88,9 @@ function checkPair(pair: PemPair, certPath: string, keyPath: string, suggestions
   }
 }
 
+/** The CA's common name: whose it is and on which machine, as devices list it among trusted roots. */
 export function authorityName(): string {
-  let user = 'user'
-  try {
-    user = os.userInfo().username
-  } catch {
-    // No passwd entry (a container's arbitrary uid): the generic name serves.
-  }
-  return `homeauth local CA (${user}@${os.hostname()})`
+  return `homeauth local CA (${osUsername()}@${os.hostname()})`
 }
 
 /** The four certificate files, with their modes, ready for `LockedConfigDir.updateFileSet`. */
@@ -213,18 +219,8 @@ export async function loadProvidedTls(
     cert: await readUserFile({file: certFile, what: 'certificate', flag: '--cert'}),
     key: await readUserFile({file: keyFile, what: 'key', flag: '--key', secret: true}),
   }
-  let certificate: X509Certificate
-  try {
-    certificate = parseCertificate(pair.cert, certFile)
-    if (!certificate.checkPrivateKey(parsePrivateKey(pair.key, keyFile))) {
-      throw new Error(`The key in ${keyFile} does not match the certificate in ${certFile}`)
-    }
-  } catch (error) {
-    throw setupError(
-      `${(error as Error).message}.`,
-      ['Pass the certificate and the key that was made with it.'],
-      error,
-    )
-  }
+  const certificate = checkPair(pair, {cert: certFile, key: keyFile}, [
+    'Pass the certificate and the key that was made with it.',
+  ])
   return {...pair, certificate: summarize(certificate, now), provenance: 'provided'}
 }

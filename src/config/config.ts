@@ -5,7 +5,7 @@ import {credentialProblem} from '../credentials/credentials.js'
 import {parsePasswordHash} from '../credentials/hash.js'
 import {errorCode, setupError} from '../errors.js'
 import {configFiles, configPath} from '../paths.js'
-import {notADirectory, privateFileMode, readSecretFile, type SetFile} from './files.js'
+import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from './files.js'
 
 export const configVersion = 1
 export const defaultPort = 8443
@@ -90,7 +90,7 @@ export async function readConfig(configDir: string): Promise<HomeauthConfig | un
     json = await readSecretFile(file)
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined
-    if (errorCode(error) === 'ENOTDIR') throw notADirectory(configDir)
+    if (errorCode(error) === 'ENOTDIR') throw notADirectoryError(configDir)
     throw error
   }
   return parseConfig(json, file)

@@ -9,7 +9,7 @@ export const privateFileMode = 0o600
 export const publicFileMode = 0o644
 const privateDirMode = 0o700
 
-export function notADirectory(dir: string) {
+export function notADirectoryError(dir: string) {
   return setupError(`The config directory ${dir} is not a directory.`, [
     'Pass another one with --config-dir.',
   ])
@@ -26,10 +26,10 @@ export async function checkConfigDir(dir: string): Promise<void> {
     stats = await fs.stat(dir)
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return
-    if (errorCode(error) === 'ENOTDIR') throw notADirectory(dir)
+    if (errorCode(error) === 'ENOTDIR') throw notADirectoryError(dir)
     throw error
   }
-  if (!stats.isDirectory()) throw notADirectory(dir)
+  if (!stats.isDirectory()) throw notADirectoryError(dir)
   if (process.getuid && stats.uid !== process.getuid()) {
     throw setupError(`The config directory ${dir} belongs to another user (uid ${stats.uid}).`, [
       'Run homeauth as that user, or pass a directory of your own with --config-dir.',
@@ -46,7 +46,7 @@ export async function checkConfigDir(dir: string): Promise<void> {
 /** Creates the config directory (0700), or checks an existing one with `checkConfigDir`. */
 export async function ensureConfigDir(dir: string): Promise<void> {
   await fs.mkdir(dir, {recursive: true, mode: privateDirMode}).catch((error: unknown) => {
-    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectory(dir)
+    if (['EEXIST', 'ENOTDIR'].includes(errorCode(error) ?? '')) throw notADirectoryError(dir)
     throw error
   })
   await checkConfigDir(dir)
@@ -142,6 +142,21 @@ async function replaceSymlink(link: string, target: string): Promise<void> {
 /** Name of the set that holds config.json and the certificate files in the config directory. */
 const dataSet = 'data'
 
+/** What the public name of a file in `set` links to: the file in whichever generation `.<set>` points to. */
+function linkTarget(set: string, name: string): string {
+  return path.join(`.${set}`, name)
+}
+
+/** The generation directory `.<set>` points to, relative to `dir`; undefined without the link (an old layout). */
+async function currentGeneration(dir: string, set: string): Promise<string | undefined> {
+  try {
+    return await fs.readlink(path.join(dir, `.${set}`))
+  } catch (error) {
+    if (['ENOENT', 'EINVAL', 'ENOTDIR'].includes(errorCode(error) ?? '')) return undefined
+    throw error
+  }
+}
+
 async function readGeneration(dir: string, set: string): Promise<SetFile[]> {
   const generationDir = path.join(dir, `.${set}`)
   let names: string[]
@@ -172,7 +187,7 @@ export interface LockedConfigDir {
   updateFileSet(changes: SetFile[]): Promise<void>
 }
 
-function missingConfigDir(dir: string) {
+function missingConfigDirError(dir: string) {
   return setupError(`The config directory ${dir} does not exist.`, [
     'Run: homeauth init, or pass another --config-dir.',
   ])
@@ -188,8 +203,8 @@ export async function withConfigLock<T>(
   change: (locked: LockedConfigDir) => Promise<T>,
 ): Promise<T> {
   const lock = await lockConfigDir(dir).catch((error: unknown) => {
-    if (errorCode(error) === 'ENOENT') throw missingConfigDir(dir)
-    if (errorCode(error) === 'ENOTDIR') throw notADirectory(dir)
+    if (errorCode(error) === 'ENOENT') throw missingConfigDirError(dir)
+    if (errorCode(error) === 'ENOTDIR') throw notADirectoryError(dir)
     throw error
   })
   try {
@@ -219,7 +234,7 @@ async function writeFileSet(dir: string, set: string, changes: SetFile[], lock: 
   }
   for (const file of files) {
     const link = path.join(dir, file.name)
-    const target = path.join(`.${set}`, file.name)
+    const target = linkTarget(set, file.name)
     const existing = await fs.readlink(link).catch(() => undefined)
     if (existing !== target) await replaceSymlink(link, target)
   }
@@ -235,5 +250,58 @@ async function removeUnusedGenerations(dir: string, set: string): Promise<void> 
     if (entry.startsWith(prefix) && entry !== current) {
       await fs.rm(path.join(dir, entry), {recursive: true, force: true})
     }
+  }
+}
+
+/** A file of the config directory as read: its text and its permission bits. */
+export interface StoredFile {
+  text: string
+  mode: number
+}
+
+/** Reads `name` from `generation` when its public name links into the set, else the public name itself; undefined when missing. */
+async function readStoredFile(
+  dir: string,
+  name: string,
+  generation: string | undefined,
+): Promise<StoredFile | undefined> {
+  const publicFile = path.join(dir, name)
+  const linksIntoSet =
+    generation !== undefined &&
+    (await fs.readlink(publicFile).catch(() => undefined)) === linkTarget(dataSet, name)
+  const file = linksIntoSet ? path.join(path.resolve(dir, generation), name) : publicFile
+  let handle: fs.FileHandle
+  try {
+    handle = await fs.open(file, 'r')
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return undefined
+    throw error
+  }
+  try {
+    const stats = await handle.stat()
+    return {text: await handle.readFile('utf8'), mode: stats.mode & 0o777}
+  } finally {
+    await handle.close()
+  }
+}
+
+/** How often a snapshot is read again when its generation was deleted under it. */
+const snapshotAttempts = 3
+
+/**
+ * Reads files that must match (a certificate and its key) as one generation wrote them, without
+ * the lock. Through the public names, a writer switching `.data` between two reads would pair one
+ * generation's certificate with the next one's key; so `.data` is resolved once and every file is
+ * read from that generation. A file missing there while `.data` has moved on was in a generation
+ * deleted after a switch: all are read again from the new one. A public name that is not a link
+ * into the set (an older layout, or a file put in its place) is read as it is; a file that does not
+ * exist is undefined.
+ */
+export async function readFileSetSnapshot(dir: string, names: string[]): Promise<(StoredFile | undefined)[]> {
+  for (let attempt = 1; ; attempt++) {
+    const generation = await currentGeneration(dir, dataSet)
+    const files = await Promise.all(names.map((name) => readStoredFile(dir, name, generation)))
+    if (generation === undefined || !files.includes(undefined) || attempt === snapshotAttempts) return files
+    if ((await currentGeneration(dir, dataSet)) === generation) return files
   }
 }

@@ -10,6 +10,8 @@ export interface UserFile {
   what: string
   /** The flag that named it, for the suggestion. */
   flag: string
+  /** What to do when it cannot be used; "Check the path given to <flag>." unless given. */
+  suggestion?: string
   /** It holds a secret (a key, the secret message): refused when group or others may read it. */
   secret?: boolean
   /** Refused when larger than this. */
@@ -20,9 +22,16 @@ export interface UserFile {
  * Reads a file the user named with a flag (--key, --secret-file, --ca …). A missing, unreadable,
  * irregular, too large or (for a secret) too open file is one sentence naming it and the flag.
  */
-export async function readUserFile({file, what, flag, secret, maxBytes}: UserFile): Promise<string> {
+export async function readUserFile({
+  file,
+  what,
+  flag,
+  suggestion,
+  secret,
+  maxBytes,
+}: UserFile): Promise<string> {
   const name = `The ${what} file ${file}`
-  const checkPath = [`Check the path given to ${flag}.`]
+  const checkPath = [suggestion ?? `Check the path given to ${flag}.`]
   let handle: fs.FileHandle
   try {
     // O_NONBLOCK: a FIFO opens at once (and is refused below as not a regular file) instead of hanging.

@@ -1,9 +1,9 @@
-import os from 'node:os'
 import type {Readable} from 'node:stream'
 
 import {usageError} from '../errors.js'
 import {canPrompt, type Prompts} from '../ui/prompts.js'
 import {credentialProblem, normalizeCredentials, type Credentials} from './credentials.js'
+import {osUsername} from './os-user.js'
 
 export interface CredentialInputs {
   /** -u / --username */
@@ -169,7 +169,7 @@ async function askForMissing(
     )
   }
   username ??= {
-    value: checkCredential('user name', await inputs.prompts.input('User name', os.userInfo().username)),
+    value: checkCredential('user name', await inputs.prompts.input('User name', osUsername())),
     source: 'the prompt',
   }
   password ??= {

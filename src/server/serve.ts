@@ -1,5 +1,5 @@
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
-import {isValidHost, lanAddresses, machineNames} from '../certificates/hosts.js'
+import {lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
 import {requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
@@ -74,12 +74,7 @@ const frameSource = /^(https?:\/\/[a-z0-9.*-]+(:\d{1,5})?|'self')$/i
 function checkOptions(options: ServeOptions): void {
   const realm = realmProblem(options.realm ?? defaultRealm)
   if (realm) throw usageError(realm, ['Pass another --realm.'])
-  const badHost = options.extraHosts?.find((host) => !isValidHost(host))
-  if (badHost !== undefined) {
-    throw usageError(`--san ${JSON.stringify(badHost)} is neither a host name nor an IP address.`, [
-      'Pass names like pi.home.arpa or addresses like 192.168.1.20.',
-    ])
-  }
+  parseExtraHosts(options.extraHosts ?? [])
   const badSource = options.frameAncestors?.find((source) => !frameSource.test(source))
   if (badSource !== undefined) {
     throw usageError(`--frame-ancestors ${JSON.stringify(badSource)} is not an origin.`, [

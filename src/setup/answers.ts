@@ -1,9 +1,8 @@
-import os from 'node:os'
-
-import {certificateHosts, isValidHost} from '../certificates/hosts.js'
+import {certificateHosts, invalidHostProblem, parseExtraHosts} from '../certificates/hosts.js'
 import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
+import {osUsername} from '../credentials/os-user.js'
 import {givenPassword, givenUsername, noTerminalError, type CredentialInputs} from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
@@ -77,14 +76,6 @@ export function describeReplacement(
 
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'
 
-function osUser(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return 'homeauth'
-  }
-}
-
 function parsePort(text: string): number | undefined {
   const port = Number(text.trim())
   return /^\d+$/.test(text.trim()) && port >= 1 && port <= 65535 ? port : undefined
@@ -95,10 +86,6 @@ function parseHosts(text: string): string[] {
     .split(/[\s,]+/)
     .map((host) => host.toLowerCase())
     .filter(Boolean)
-}
-
-function badHost(hosts: string[]): string | undefined {
-  return hosts.find((host) => !isValidHost(host))
 }
 
 /**
@@ -113,7 +100,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
 
   let username = givenUsername(inputs)?.value
   if (username === undefined) {
-    const defaultUsername = current?.username ?? osUser()
+    const defaultUsername = current?.username ?? osUsername()
     if (inputs.yes) username = defaultUsername
     else if (!interactive)
       throw noTerminalError('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
@@ -163,26 +150,21 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     }
   }
 
-  let extraHosts = inputs.san?.map((host) => host.toLowerCase())
-  if (extraHosts) {
-    const bad = badHost(extraHosts)
-    if (bad !== undefined)
-      throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
-  } else if (inputs.yes) extraHosts = current?.sans ?? []
-  else if (!interactive)
-    throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
-  else {
-    const machineHosts = certificateHosts()
-    const validate = (value: string) => {
-      const bad = badHost(parseHosts(value))
-      return bad === undefined || `${JSON.stringify(bad)} is neither a host name nor an IP address.`
+  let extraHosts = inputs.san && parseExtraHosts(inputs.san)
+  if (extraHosts === undefined) {
+    if (inputs.yes) extraHosts = current?.sans ?? []
+    else if (!interactive)
+      throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
+    else {
+      const machineHosts = certificateHosts()
+      const validate = (value: string) => invalidHostProblem(parseHosts(value)) ?? true
+      const answer = await prompts.input(
+        'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
+        certificateHosts(current?.sans).join(', '),
+        validate,
+      )
+      extraHosts = parseHosts(answer).filter((host) => !machineHosts.includes(host))
     }
-    const answer = await prompts.input(
-      'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
-      certificateHosts(current?.sans).join(', '),
-      validate,
-    )
-    extraHosts = parseHosts(answer).filter((host) => !machineHosts.includes(host))
   }
 
   return {username, password, secret, port, extraHosts, newCa: inputs.newCa ?? false}

@@ -5,12 +5,19 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
-import {loadOrCreateServerTls, loadProvidedTls} from '../../src/certificates/store.js'
+import {
+  certificateFiles,
+  describeStoredCertificates,
+  loadOrCreateServerTls,
+  loadProvidedTls,
+} from '../../src/certificates/store.js'
 import {configFile, configVersion, type HomeauthConfig} from '../../src/config/config.js'
 import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword} from '../../src/credentials/hash.js'
-import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {ExitCode, type HomeauthError} from '../../src/errors.js'
+import {homeauthRejection} from '../helpers/errors.js'
 import {useTempDir} from '../helpers/temp.js'
+import {runWriter, writePairsFile} from '../helpers/writers.js'
 
 const tempDir = useTempDir()
 const day = 24 * 60 * 60 * 1000
@@ -29,14 +36,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 async function expectSetupError(promise: Promise<unknown>, message: RegExp): Promise<HomeauthError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  expect(error).toBeInstanceOf(HomeauthError)
-  expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
-  expect((error as HomeauthError).message).toMatch(message)
-  return error as HomeauthError
+  const error = await homeauthRejection(promise, ExitCode.invalidSetup)
+  expect(error.message).toMatch(message)
+  return error
 }
 
 describe('loadOrCreateServerTls', () => {
@@ -144,8 +146,13 @@ describe('loadOrCreateServerTls', () => {
   it('refuses a server key that does not match its certificate', async () => {
     const dir = tempDir()
     await loadOrCreateServerTls(dir)
-    writeFileSync(path.join(dir, 'server-key.pem'), readFileSync(path.join(dir, 'ca-key.pem')))
-    await expectSetupError(loadOrCreateServerTls(dir), /does not match the certificate/)
+    const key = path.join(dir, 'server-key.pem')
+    writeFileSync(key, readFileSync(path.join(dir, 'ca-key.pem')))
+    const error = await expectSetupError(loadOrCreateServerTls(dir), /does not match the certificate/)
+    expect(error.message).toBe(
+      `The key in ${key} does not match the certificate in ${path.join(dir, 'server.pem')}.`,
+    )
+    expect(error.suggestions).toEqual(['Make a new server certificate from the CA with: homeauth cert renew'])
   })
 
   it('keeps the public names as links through one switchable generation directory', async () => {
@@ -153,6 +160,28 @@ describe('loadOrCreateServerTls', () => {
     await loadOrCreateServerTls(dir)
     expect(lstatSync(path.join(dir, 'server.pem')).isSymbolicLink()).toBe(true)
     expect(lstatSync(path.join(dir, '.data')).isSymbolicLink()).toBe(true)
+  })
+})
+
+describe('describeStoredCertificates while another process switches the certificates', () => {
+  it('never pairs the certificate of one generation with the key of another', async () => {
+    const dir = tempDir()
+    const pairsFile = path.join(tempDir(), 'pairs.json')
+    const {authority, pairs} = await writePairsFile(pairsFile)
+    await withConfigLock(dir, ({updateFileSet}) =>
+      updateFileSet([
+        ...certificateFiles(authority, pairs[0]!),
+        {name: 'counts.json', data: '{"a":0}', mode: 0o600},
+      ]),
+    )
+    let writing = true
+    const writer = runWriter({dir, who: 'a', rounds: 80, pairsFile}).finally(() => (writing = false))
+    const failures = new Set<string>()
+    while (writing) {
+      await describeStoredCertificates(dir).catch((error: Error) => failures.add(error.message))
+    }
+    expect(await writer).toEqual({code: 0, stderr: ''})
+    expect([...failures]).toEqual([])
   })
 })
 

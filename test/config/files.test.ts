@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process'
 import {X509Certificate, createPrivateKey} from 'node:crypto'
 import {
   chmodSync,
@@ -11,15 +10,19 @@ import {
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
-import {pathToFileURL} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
-import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
-import {ensureConfigDir, withConfigLock, writeFileAtomic, type SetFile} from '../../src/config/files.js'
+import {
+  ensureConfigDir,
+  readFileSetSnapshot,
+  withConfigLock,
+  writeFileAtomic,
+  type SetFile,
+} from '../../src/config/files.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
-import {projectDir} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
+import {runWriter, writePairsFile} from '../helpers/writers.js'
 
 const tempDir = useTempDir()
 
@@ -81,6 +84,32 @@ describe('withConfigLock and updateFileSet', () => {
   })
 })
 
+describe('readFileSetSnapshot', () => {
+  it('reads the files of the current generation with their modes, and a missing one as undefined', async () => {
+    const dir = tempDir()
+    const pair = [
+      {name: 'server.pem', data: 'certificate', mode: 0o644},
+      {name: 'server-key.pem', data: 'key', mode: 0o600},
+    ]
+    await updateFileSet(dir, pair)
+    expect(await readFileSetSnapshot(dir, ['server.pem', 'server-key.pem', 'ca.pem'])).toEqual([
+      ...pair.map(({data, mode}) => ({text: data, mode})),
+      undefined,
+    ])
+  })
+
+  it('reads plain files where there is no generation link (an older layout) or where one replaced its link', async () => {
+    const dir = tempDir()
+    writeFileSync(path.join(dir, 'a.pem'), 'plain a', {mode: 0o600})
+    expect(await readFileSetSnapshot(dir, ['a.pem'])).toEqual([{text: 'plain a', mode: 0o600}])
+    await updateFileSet(dir, [{name: 'b.pem', data: 'b1', mode: 0o600}])
+    expect(await readFileSetSnapshot(dir, ['a.pem', 'b.pem'])).toEqual([
+      {text: 'plain a', mode: 0o600},
+      {text: 'b1', mode: 0o600},
+    ])
+  })
+})
+
 describe('writeFileAtomic', () => {
   it('writes the file with its mode and leaves no temporary file behind', async () => {
     const dir = tempDir()
@@ -112,51 +141,15 @@ describe('ensureConfigDir', () => {
   })
 })
 
-/** A writer in its own process: `rounds` times, under the lock, counts one more for `who` and stores one of `pairs`. */
-const writerScript = `
-const [filesModule, dir, who, rounds, pairsFile] = process.argv.slice(1)
-const {readFile} = await import('node:fs/promises')
-const {withConfigLock} = await import(filesModule)
-const pairs = JSON.parse(await readFile(pairsFile, 'utf8'))
-for (let round = 0; round < Number(rounds); round++) {
-  const pair = pairs[round % pairs.length]
-  await withConfigLock(dir, async ({updateFileSet}) => {
-    const counts = JSON.parse(await readFile(dir + '/counts.json', 'utf8'))
-    counts[who] += 1
-    await updateFileSet([
-      {name: 'counts.json', data: JSON.stringify(counts), mode: 0o600},
-      {name: 'server.pem', data: pair.cert, mode: 0o644},
-      {name: 'server-key.pem', data: pair.key, mode: 0o600},
-    ])
-  })
-}
-`
-
 describe('two processes writing the config directory at once', () => {
   it('lose no update, and every file reads back with the key matching its certificate', async () => {
     const dir = tempDir()
-    const authority = await createAuthority('test')
-    const pairs = await Promise.all(
-      ['a.home.arpa', 'b.home.arpa', 'c.home.arpa'].map((host) => issueServerCertificate(authority, [host])),
-    )
     const pairsFile = path.join(tempDir(), 'pairs.json')
-    writeFileSync(pairsFile, JSON.stringify(pairs))
+    await writePairsFile(pairsFile)
     await updateFileSet(dir, [{name: 'counts.json', data: '{"a":0,"b":0}', mode: 0o600}])
 
     const rounds = 40
-    const filesModule = pathToFileURL(path.join(projectDir, 'dist', 'config', 'files.js')).href
-    const writers = ['a', 'b'].map((who) => {
-      const child = spawn(
-        process.execPath,
-        ['--input-type=module', '-e', writerScript, filesModule, dir, who, String(rounds), pairsFile],
-        {stdio: ['ignore', 'inherit', 'pipe']},
-      )
-      let stderr = ''
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-      return new Promise<{code: number | null; stderr: string}>((resolve) =>
-        child.on('close', (code) => resolve({code, stderr})),
-      )
-    })
+    const writers = ['a', 'b'].map((who) => runWriter({dir, who, rounds, pairsFile}))
     expect(await Promise.all(writers)).toEqual([
       {code: 0, stderr: ''},
       {code: 0, stderr: ''},

@@ -5,20 +5,13 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {readUserFile} from '../../src/config/user-files.js'
-import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {ExitCode} from '../../src/errors.js'
+import {homeauthRejection} from '../helpers/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 
-async function refusal(reading: Promise<string>): Promise<HomeauthError> {
-  const error = await reading.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  expect(error).toBeInstanceOf(HomeauthError)
-  expect((error as HomeauthError).exitCode).toBe(ExitCode.invalidSetup)
-  return error as HomeauthError
-}
+const refusal = (reading: Promise<string>) => homeauthRejection(reading, ExitCode.invalidSetup)
 
 describe('readUserFile', () => {
   const key = {what: 'key', flag: '--key', secret: true}

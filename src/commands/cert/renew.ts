@@ -1,7 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
 import {sanFlag} from '../../flags.js'
-import {usageError} from '../../errors.js'
-import {isValidHost} from '../../certificates/hosts.js'
+import {parseExtraHosts} from '../../certificates/hosts.js'
 import {signalReload} from '../../server/state.js'
 import * as render from '../../ui/render.js'
 
@@ -19,10 +18,7 @@ export default class CertRenew extends BaseCommand<typeof CertRenew> {
   }
 
   public async run(): Promise<void> {
-    const added = (this.flags.san ?? []).map((host) => host.toLowerCase())
-    const bad = added.find((host) => !isValidHost(host))
-    if (bad !== undefined)
-      throw usageError(`--san ${JSON.stringify(bad)} is neither a host name nor an IP address.`)
+    const added = parseExtraHosts(this.flags.san ?? [])
     const {renewServerCertificate} = await import('../../certificates/store.js')
     const certificate = await renewServerCertificate(this.configDir, added)
     const running = await signalReload(this.configDir)
