@@ -3,7 +3,7 @@ import {sanFlag} from '../../flags.js'
 import {usageError} from '../../errors.js'
 import {isValidHost} from '../../certificates/hosts.js'
 import {signalReload} from '../../server/state.js'
-import * as render from '../../ui/render.js'
+import {printRenewed} from '../../ui/certificates.js'
 
 export default class CertRenew extends BaseCommand<typeof CertRenew> {
   static summary = 'Make a new server certificate from the same CA.'
@@ -26,6 +26,6 @@ export default class CertRenew extends BaseCommand<typeof CertRenew> {
     const {renewServerCertificate} = await import('../../certificates/store.js')
     const certificate = await renewServerCertificate(this.configDir, added)
     const running = await signalReload(this.configDir)
-    render.renewed(certificate, running?.pid)
+    printRenewed(this.output, certificate, running?.pid)
   }
 }
