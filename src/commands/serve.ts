@@ -6,8 +6,8 @@ import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../server/basic-auth.js'
-import type {ServeSettings} from '../server/detach.js'
 import {RotatingLog} from '../server/log-file.js'
+import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
 import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 import {createLogFileOutput, type Output} from '../ui/output.js'
@@ -128,15 +128,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       return printDetached(output, await startDetached(settings, {credentials, env: process.env}))
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
-    const server = await startHomeauth({
-      ...settings,
-      credentials,
-      secret,
-      host: settings.host ?? config?.host ?? undefined,
-      port: settings.port ?? config?.port ?? defaultPort,
-      extraHosts: [...(config?.sans ?? []), ...settings.extraHosts],
-      ...serverLogEvents(output),
-    })
+    const server = await startHomeauth({...settings, credentials, secret, ...serverLogEvents(output)})
     printBanner(output, {...server, username, credentialSource: source, realm: flags.realm})
     printStopped(output, await serveUntilSignal(server, (error) => printReloadFailed(output, error)))
   }
