@@ -5,7 +5,8 @@ import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import {checkConfigDir} from './config/files.js'
 import {ExitCode, HomeauthError} from './errors.js'
 import {isPromptCancelled} from './ui/prompts.js'
-import {failure} from './ui/render.js'
+import {printFailure} from './ui/messages.js'
+import {createTerminalOutput, type Output} from './ui/output.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -25,6 +26,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected flags!: CommandFlags<T>
+  private terminalOutput?: Output
 
   public override async init(): Promise<void> {
     await super.init()
@@ -42,6 +44,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** --config-dir, else HOMEAUTH_CONFIG_DIR, else oclif's config directory (XDG: ~/.config/homeauth). */
   protected get configDir(): string {
     return this.flags['config-dir'] ?? this.config.configDir
+  }
+
+  /** Where the command writes: stdout and stderr, each coloured only when it is a terminal. */
+  protected get output(): Output {
+    return (this.terminalOutput ??= createTerminalOutput(process.stdout, process.stderr))
   }
 
   /**
@@ -73,7 +80,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     code: number,
     message: string,
     suggestions: string[],
-    printText = () => failure(message, suggestions),
+    printText = () => printFailure(this.output, message, suggestions),
   ): never {
     if (this.jsonEnabled()) this.logJson({error: {code, message, suggestions}})
     else printText()

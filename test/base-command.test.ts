@@ -20,13 +20,17 @@ async function exitCodeOf(
   failure: Error,
 ): Promise<{exit: number | undefined; stderr: string; stdout: string}> {
   Failing.failure = failure
+  // oclif writes through the global console, the command's own output straight to process.stderr.
   const stderr = vi.spyOn(console, 'error').mockImplementation(() => {})
+  const stderrWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
   const stdout = vi.spyOn(console, 'log').mockImplementation(() => {})
   try {
     await Failing.run(argv, await Config.load(projectDir))
     return {exit: 0, stderr: '', stdout: ''}
   } catch (error) {
-    const written = stderr.mock.calls.map((call) => String(call[0])).join('\n')
+    const written = [...stderrWrite.mock.calls, ...stderr.mock.calls]
+      .map((call) => String(call[0]))
+      .join('\n')
     return {
       exit: (error as {oclif?: {exit?: number}}).oclif?.exit,
       stderr: written,

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {credentialFlags} from '../flags.js'
 import {prompts} from '../ui/prompts.js'
-import * as render from '../ui/render.js'
+import {printSecret, printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 
 export default class FetchSecret extends BaseCommand<typeof FetchSecret> {
   static summary = 'Read the secret from a homeauth server, as curl -u would.'
@@ -34,9 +34,10 @@ Exit codes: 0 success, 2 bad flags, 3 server not running or not reachable, 4 cre
 
   public async run(): Promise<{message: string}> {
     const {flags} = this
-    render.visibleSecretWarnings(flags)
+    printVisibleSecretWarnings(this.output, flags)
     if (flags.insecure)
-      render.warning(
+      printWarning(
+        this.output,
         '--insecure: the server certificate is NOT verified; anyone on the network could pose as the server.',
       )
     const {fetchSecretFor} = await import('../client/fetch-secret.js')
@@ -53,7 +54,7 @@ Exit codes: 0 success, 2 bad flags, 3 server not running or not reachable, 4 cre
       stdin: process.stdin,
       prompts,
     })
-    if (!this.jsonEnabled()) render.secret(message)
+    if (!this.jsonEnabled()) printSecret(this.output, message)
     return {message}
   }
 }

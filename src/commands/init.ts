@@ -5,7 +5,8 @@ import {credentialFlags, sanFlag, secretFlags} from '../flags.js'
 import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
 import type {InitResult} from '../setup/init.js'
 import {canPrompt, prompts} from '../ui/prompts.js'
-import * as render from '../ui/render.js'
+import {printVisibleSecretWarnings} from '../ui/messages.js'
+import {printInitSummary} from '../ui/setup-summary.js'
 
 export type InitJson = Omit<InitResult, 'caKept' | 'signalledServer'>
 
@@ -40,7 +41,7 @@ On a re-run the current values are the defaults, and an empty password keeps the
 
   public async run(): Promise<InitJson> {
     const {flags} = this
-    render.visibleSecretWarnings(flags)
+    printVisibleSecretWarnings(this.output, flags)
     const existing = await readExistingSetup(this.configDir)
     const replacement = describeReplacement(this.configDir, existing, flags['new-ca'])
     if (replacement && !flags.force) {
@@ -62,7 +63,7 @@ On a re-run the current values are the defaults, and an empty password keeps the
     })
     const {initialize} = await import('../setup/init.js')
     const result = await initialize(this.configDir, answers)
-    if (!this.jsonEnabled()) render.initSummary(result)
+    if (!this.jsonEnabled()) printInitSummary(this.output, result)
     const {configDir, caFile, caFingerprint, username, port, hosts} = result
     return {configDir, caFile, caFingerprint, username, port, hosts}
   }

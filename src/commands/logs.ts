@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {configPath} from '../paths.js'
 import {followFile, tailLines} from '../server/manage.js'
-import * as render from '../ui/render.js'
+import {printLogLines, printNoLog} from '../ui/daemon.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static summary = 'Show the log of the background server.'
@@ -23,13 +23,13 @@ export default class Logs extends BaseCommand<typeof Logs> {
   public async run(): Promise<void> {
     const file = configPath(this.configDir, 'log')
     const lines = await tailLines(file, this.flags.lines)
-    if (lines === undefined && !this.flags.follow) return render.noLog(file)
-    render.logLines(lines ?? [])
+    if (lines === undefined && !this.flags.follow) return printNoLog(this.output, file)
+    printLogLines(this.output, lines ?? [])
     if (this.flags.follow) {
       const stop = new AbortController()
       process.once('SIGINT', () => stop.abort())
       process.once('SIGTERM', () => stop.abort())
-      await followFile(file, render.logText, stop.signal)
+      await followFile(file, this.output.out.write, stop.signal)
     }
   }
 }

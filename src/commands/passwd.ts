@@ -6,7 +6,8 @@ import {requireConfig} from '../config/config.js'
 import {checkCredential, givenPassword, noTerminalError} from '../credentials/sources.js'
 import {changeCredentials} from '../setup/passwd.js'
 import {askNewPassword, canPrompt, prompts} from '../ui/prompts.js'
-import * as render from '../ui/render.js'
+import {printVisibleSecretWarnings} from '../ui/messages.js'
+import {printPasswordChanged} from '../ui/setup-summary.js'
 
 export default class Passwd extends BaseCommand<typeof Passwd> {
   static summary = 'Change the stored password (and optionally the user name).'
@@ -26,7 +27,7 @@ A running server that checks the stored hash is told to reload it at once; one s
 
   public async run(): Promise<void> {
     const {flags} = this
-    render.visibleSecretWarnings(flags)
+    printVisibleSecretWarnings(this.output, flags)
     const config = await requireConfig(this.configDir)
     const inputs = {
       password: flags.password,
@@ -41,6 +42,6 @@ A running server that checks the stored hash is told to reload it at once; one s
       password = await askNewPassword(prompts, flags.username ?? config.username)
     }
     const username = flags.username === undefined ? undefined : checkCredential('user name', flags.username)
-    render.passwordChanged(await changeCredentials(this.configDir, {username, password}))
+    printPasswordChanged(this.output, await changeCredentials(this.configDir, {username, password}))
   }
 }

@@ -6,10 +6,13 @@ import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../server/basic-auth.js'
-import type {ServeSettings} from '../server/detach.js'
 import {RotatingLog} from '../server/log-file.js'
+import type {ServeSettings} from '../server/serve.js'
+import {printDetached} from '../ui/daemon.js'
+import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
+import {createLogFileOutput, type Output} from '../ui/output.js'
 import {prompts} from '../ui/prompts.js'
-import * as render from '../ui/render.js'
+import {printBanner, printReloadFailed, printStopped, serverLogEvents} from '../ui/server-log.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Start the protected HTTPS server.'
@@ -73,10 +76,18 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     }),
   }
 
+  /** Set when --log-file is given: everything, failures included, then goes to that file. */
+  private logFileOutput?: Output
+
+  protected override get output(): Output {
+    return this.logFileOutput ?? super.output
+  }
+
   public async run(): Promise<void> {
     const {flags} = this
-    if (flags['log-file']) render.logTo(logWriter(flags['log-file']))
-    render.visibleSecretWarnings(flags)
+    if (flags['log-file']) this.logFileOutput = createLogFileOutput(new RotatingLog(flags['log-file']))
+    const {output} = this
+    printVisibleSecretWarnings(output, flags)
     const settings: ServeSettings = {
       configDir: this.configDir,
       port: flags.port,
@@ -104,7 +115,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       stdin: process.stdin,
       prompts,
       storedUsername: config?.username,
-      warn: render.warning,
+      warn: (message) => printWarning(output, message),
     })
     const secret = await resolveSecret({
       secret: settings.secret,
@@ -114,27 +125,11 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     })
     if (flags.detach) {
       const {startDetached} = await import('../server/detach.js')
-      return render.detached(await startDetached(settings, {credentials, env: process.env}))
+      return printDetached(output, await startDetached(settings, {credentials, env: process.env}))
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
-    const server = await startHomeauth({
-      ...settings,
-      credentials,
-      secret,
-      host: settings.host ?? config?.host ?? undefined,
-      port: settings.port ?? config?.port ?? defaultPort,
-      extraHosts: [...(config?.sans ?? []), ...settings.extraHosts],
-      onRequest: render.accessLine,
-      onError: render.serverError,
-      onReload: render.reloaded,
-      onFailedLogin: render.failedLogin,
-    })
-    render.banner({...server, username, credentialSource: source, realm: flags.realm})
-    render.stopped(await serveUntilSignal(server, render.reloadFailed))
+    const server = await startHomeauth({...settings, credentials, secret, ...serverLogEvents(output)})
+    printBanner(output, {...server, username, credentialSource: source, realm: flags.realm})
+    printStopped(output, await serveUntilSignal(server, (error) => printReloadFailed(output, error)))
   }
-}
-
-function logWriter(file: string): (line: string) => void {
-  const log = new RotatingLog(file)
-  return (line) => log.write(line)
 }

@@ -1,7 +1,7 @@
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../errors.js'
 import {serverStatus, type StatusReport} from '../server/manage.js'
-import * as render from '../ui/render.js'
+import {printStatus} from '../ui/daemon.js'
 
 export type StatusJson = Omit<StatusReport, 'healthy'>
 
@@ -14,7 +14,7 @@ export default class Status extends BaseCommand<typeof Status> {
 
   public async run(): Promise<StatusJson> {
     const {healthy, ...status} = await serverStatus(this.configDir)
-    if (!this.jsonEnabled()) render.status({healthy, ...status})
+    if (!this.jsonEnabled()) printStatus(this.output, {healthy, ...status})
     if (!healthy) process.exitCode = ExitCode.notRunning
     return status
   }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {stopServer} from '../server/manage.js'
-import * as render from '../ui/render.js'
+import {printStopResult} from '../ui/daemon.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {
   static summary = 'Stop the running server gracefully.'
@@ -22,6 +22,6 @@ export default class Stop extends BaseCommand<typeof Stop> {
   }
 
   public async run(): Promise<void> {
-    render.stopResult(await stopServer(this.configDir, this.flags.timeout * 1000))
+    printStopResult(this.output, await stopServer(this.configDir, this.flags.timeout * 1000))
   }
 }

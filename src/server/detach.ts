@@ -7,32 +7,8 @@ import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {configPath} from '../paths.js'
 import {probeHealth} from './health.js'
+import type {ServeSettings} from './serve.js'
 import {findRunningServer} from './state.js'
-
-/**
- * What `serve` was asked for on its command line, in the server's terms: the foreground server
- * runs from these settings (the config filling what they leave out), and a detached one is
- * started with a command line and environment derived from them.
- */
-export interface ServeSettings {
-  configDir: string
-  port?: number
-  host?: string
-  /** --cert/--key: the user's own certificate and key. */
-  tlsFiles?: {cert: string; key: string}
-  /** --san: added to the config's extra host names. */
-  extraHosts: string[]
-  /** --secret */
-  secret?: string
-  /** --secret-file */
-  secretFile?: string
-  realm: string
-  frameAncestors?: string[]
-  throttle: {maxFailures: number; windowMs: number; lockoutMs: number}
-  trustProxy: boolean
-  /** --log-file: where a detached server writes its log. */
-  logFile?: string
-}
 
 export interface DetachOptions {
   /** Given at start-up (flags, environment or prompt); undefined means the stored hash. */

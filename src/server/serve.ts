@@ -1,6 +1,6 @@
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
 import {lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
-import {requireConfig} from '../config/config.js'
+import {defaultPort, readConfig, requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
@@ -11,17 +11,45 @@ import {startServer, type Listener, type Timeouts} from './listen.js'
 import {clearState, findRunningServer, writeState} from './state.js'
 import {LoginThrottle, type ThrottleOptions} from './throttle.js'
 
+/**
+ * What `serve` was asked for on its command line, in the server's terms: the foreground server
+ * runs from these settings (the config filling what they leave out), and a detached one is
+ * started with a command line and environment derived from them.
+ */
+export interface ServeSettings {
+  configDir: string
+  port?: number
+  host?: string
+  /** --cert/--key: the user's own certificate and key. */
+  tlsFiles?: {cert: string; key: string}
+  /** --san: added to the config's extra host names. */
+  extraHosts: string[]
+  /** --secret */
+  secret?: string
+  /** --secret-file */
+  secretFile?: string
+  realm: string
+  frameAncestors?: string[]
+  throttle: {maxFailures: number; windowMs: number; lockoutMs: number}
+  trustProxy: boolean
+  /** --log-file: where a detached server writes its log. */
+  logFile?: string
+}
+
+/** What the server runs with: the settings, resolved credentials and secret, and where it reports. */
 export interface ServeOptions {
   configDir: string
   /** Credentials given at start-up; without them, the hash stored by `init` in config.json is used. */
   credentials?: Credentials
   secret: string
   realm?: string
+  /** Address to listen on; the config's when left out, else all interfaces. */
   host?: string
-  port: number
+  /** The config's when left out, else 8443. */
+  port?: number
   /** The user's own certificate and key (--cert/--key) instead of the local CA's. */
   tlsFiles?: {cert: string; key: string}
-  /** Host names and addresses added to a certificate homeauth makes (config's sans and --san). */
+  /** Host names and addresses (--san) for a certificate homeauth makes, beside config.json's `sans`. */
   extraHosts?: string[]
   frameAncestors?: string[]
   timeouts?: Partial<Timeouts>
@@ -94,8 +122,19 @@ function loadTls(options: ServeOptions): Promise<ServedCertificate> {
     : loadOrCreateServerTls(options.configDir, {extraHosts: options.extraHosts})
 }
 
+/** The options with config.json's host and port where none are given (the certificate store adds its `sans`). */
+async function withConfigDefaults(options: ServeOptions): Promise<ServeOptions & {port: number}> {
+  const config = await readConfig(options.configDir)
+  return {
+    ...options,
+    host: options.host ?? config?.host ?? undefined,
+    port: options.port ?? config?.port ?? defaultPort,
+  }
+}
+
 /** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
-export async function startHomeauth(options: ServeOptions): Promise<HomeauthServer> {
+export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer> {
+  const options = await withConfigDefaults(given)
   checkOptions(options)
   const other = await findRunningServer(options.configDir)
   if (other) {

@@ -2,7 +2,8 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {backgroundCommand, type ServeSettings} from '../../src/server/detach.js'
+import {backgroundCommand} from '../../src/server/detach.js'
+import type {ServeSettings} from '../../src/server/serve.js'
 
 const user = {username: 'JeffLynne', password: 'Turn to Stone'}
 

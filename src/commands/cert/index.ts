@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
-import * as render from '../../ui/render.js'
+import {printCertificates} from '../../ui/certificates.js'
 
 export interface CertificateJson {
   file: string
@@ -25,7 +25,7 @@ export default class Cert extends BaseCommand<typeof Cert> {
   public async run(): Promise<CertJson> {
     const {describeStoredCertificates} = await import('../../certificates/store.js')
     const {authority, server} = await describeStoredCertificates(this.configDir)
-    if (!this.jsonEnabled()) render.certificates(authority, server)
+    if (!this.jsonEnabled()) printCertificates(this.output, authority, server)
     const json = (summary: typeof authority) => ({...summary, notAfter: summary.notAfter.toISOString()})
     return {authority: json(authority), server: server ? json(server) : null}
   }

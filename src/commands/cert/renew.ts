@@ -2,7 +2,7 @@ import {BaseCommand} from '../../base-command.js'
 import {sanFlag} from '../../flags.js'
 import {parseExtraHosts} from '../../certificates/hosts.js'
 import {signalReload} from '../../server/state.js'
-import * as render from '../../ui/render.js'
+import {printRenewed} from '../../ui/certificates.js'
 
 export default class CertRenew extends BaseCommand<typeof CertRenew> {
   static summary = 'Make a new server certificate from the same CA.'
@@ -22,6 +22,6 @@ export default class CertRenew extends BaseCommand<typeof CertRenew> {
     const {renewServerCertificate} = await import('../../certificates/store.js')
     const certificate = await renewServerCertificate(this.configDir, added)
     const running = await signalReload(this.configDir)
-    render.renewed(certificate, running?.pid)
+    printRenewed(this.output, certificate, running?.pid)
   }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {escapeControl} from '../../src/ui/render.js'
+import {escapeControl} from '../../src/ui/escape.js'
 
 /** Characters a terminal or log viewer acts on or hides: controls, format characters, line and paragraph separators. */
 const invisible = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u

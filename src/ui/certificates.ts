@@ -1,0 +1,49 @@
+import type {CertificateSummary} from '../certificates/inspect.js'
+import {reloadNote} from './daemon.js'
+import type {Output} from './output.js'
+
+type StoredCertificate = CertificateSummary & {file: string}
+
+function certificateLines(output: Output, title: string, summary: StoredCertificate): string[] {
+  const {color} = output.out
+  const expiry =
+    summary.daysLeft < 30 ? color.yellow(`${summary.daysLeft} days left`) : `${summary.daysLeft} days left`
+  return [
+    color.bold(title),
+    `  file:        ${summary.file}`,
+    `  subject:     ${summary.subject}`,
+    ...(summary.hosts.length ? [`  hosts:       ${summary.hosts.join(', ')}`] : []),
+    `  fingerprint: ${summary.fingerprint}`,
+    `  not after:   ${summary.notAfter.toISOString()} (${expiry})`,
+  ]
+}
+
+/** `homeauth cert`: the CA and the server certificate, if there is one yet. */
+export function printCertificates(
+  output: Output,
+  authority: StoredCertificate,
+  server: StoredCertificate | undefined,
+): void {
+  const lines = certificateLines(output, 'CA certificate', authority)
+  lines.push(
+    ...(server
+      ? certificateLines(output, 'Server certificate', server)
+      : ['Server certificate: none yet (homeauth serve or cert renew makes one)']),
+  )
+  output.out.line(lines.join('\n'))
+}
+
+export function printRenewed(
+  output: Output,
+  summary: CertificateSummary,
+  reloadedPid: number | undefined,
+): void {
+  output.out.line(
+    [
+      `New server certificate, valid until ${summary.notAfter.toISOString().slice(0, 10)} (${summary.daysLeft} days)`,
+      `  hosts:       ${summary.hosts.join(', ')}`,
+      `  fingerprint: ${summary.fingerprint}`,
+    ].join('\n'),
+  )
+  output.err.line(`The CA is unchanged. ${reloadNote(reloadedPid)}`)
+}

@@ -1,0 +1,69 @@
+import type {DetachedServer} from '../server/detach.js'
+import type {StatusReport, StopResult} from '../server/manage.js'
+import {printWarning} from './messages.js'
+import type {Output} from './output.js'
+
+/** What a command that changed the config says about the running server it told to reload, if any. */
+export function reloadNote(pid: number | undefined): string {
+  return pid === undefined
+    ? 'No server is running; the next homeauth serve uses it.'
+    : `The running server (PID ${pid}) was told to reload.`
+}
+
+export function printDetached(output: Output, server: DetachedServer): void {
+  const {color} = output.out
+  output.out.line(
+    [
+      color.bold.green(`homeauth is serving in the background (PID ${server.pid})`),
+      `  ${color.cyan(server.url)}`,
+      `  log: ${server.logFile}`,
+    ].join('\n'),
+  )
+  output.err.line('Check it with: homeauth status; stop it with: homeauth stop')
+}
+
+function duration(seconds: number): string {
+  const parts: [number, string][] = [
+    [Math.floor(seconds / 86400), 'd'],
+    [Math.floor((seconds % 86400) / 3600), 'h'],
+    [Math.floor((seconds % 3600) / 60), 'm'],
+    [seconds % 60, 's'],
+  ]
+  const shown = parts.filter(([value]) => value > 0).slice(0, 2)
+  return shown.length ? shown.map(([value, unit]) => `${value}${unit}`).join(' ') : '0s'
+}
+
+export function printStatus(output: Output, server: StatusReport): void {
+  const {color} = output.out
+  if (!server.running) return output.out.line('homeauth is not running.')
+  const lines = [
+    server.healthy
+      ? color.bold.green(`homeauth is running (PID ${server.pid})`)
+      : color.bold.red(`homeauth (PID ${server.pid}) is running but does not answer /healthz`),
+    `  url:         ${server.url}`,
+    `  since:       ${server.startedAt} (up ${duration(server.uptimeSeconds ?? 0)})`,
+    `  log:         ${server.logFile ?? 'none (running in the foreground)'}`,
+  ]
+  if (server.certificate) {
+    const days = `${server.certificate.daysLeft} days left`
+    lines.push(
+      `  certificate: valid until ${server.certificate.notAfter} (${server.certificate.daysLeft < 30 ? color.yellow(days) : days})`,
+    )
+    lines.push(`  fingerprint: ${server.certificate.fingerprint}`)
+  }
+  output.out.line(lines.join('\n'))
+}
+
+export function printStopResult(output: Output, result: StopResult): void {
+  if (result.pid === undefined) return output.out.line('homeauth is not running; nothing to stop.')
+  if (result.killed) printWarning(output, `PID ${result.pid} did not stop in time and was killed (SIGKILL).`)
+  output.out.line(`homeauth (PID ${result.pid}) stopped.`)
+}
+
+export function printNoLog(output: Output, file: string): void {
+  output.err.line(`No log yet: ${file} is written by homeauth serve --detach.`)
+}
+
+export function printLogLines(output: Output, lines: string[]): void {
+  if (lines.length) output.out.line(lines.join('\n'))
+}

@@ -1,0 +1,109 @@
+import type {ServedCertificate} from '../certificates/store.js'
+import type {AccessLogEntry} from '../server/access-log.js'
+import type {FailedLogin} from '../server/basic-auth.js'
+import type {ServeOptions} from '../server/serve.js'
+import {escapeControl} from './escape.js'
+import {printWarning} from './messages.js'
+import type {Output} from './output.js'
+
+export interface BannerInfo {
+  urls: string[]
+  tls: ServedCertificate
+  username: string
+  credentialSource: string
+  realm: string
+}
+
+const provenanceNote: Record<ServedCertificate['provenance'], string> = {
+  created: 'made now',
+  reused: 'reused',
+  renewed: 'server certificate renewed now',
+  provided: 'given with --cert/--key',
+}
+
+/** The start-up banner: where to open the page, what to trust, where the credentials came from. */
+export function printBanner(output: Output, info: BannerInfo): void {
+  const {color} = output.out
+  const [firstUrl = ''] = info.urls
+  const lines = [
+    color.bold.green('homeauth is serving over HTTPS with Basic auth') + ` (realm "${info.realm}")`,
+  ]
+  lines.push('Open:', ...info.urls.map((url) => `  ${color.cyan(url)}`))
+  const {certificate, authority} = info.tls
+  if (authority) {
+    lines.push(`CA certificate: ${authority.file} (${provenanceNote[info.tls.provenance]})`)
+    lines.push(`  SHA-256 fingerprint: ${color.bold(authority.fingerprint)}`)
+    lines.push('  Trust this CA on your devices to open the page without warnings.')
+  } else {
+    lines.push(`Certificate: ${provenanceNote.provided}, SHA-256 fingerprint ${certificate.fingerprint}`)
+  }
+  if (info.tls.addedHosts) lines.push(`Server certificate reissued to add ${info.tls.addedHosts.join(', ')}`)
+  lines.push(
+    `Server certificate valid until ${certificate.notAfter.toISOString().slice(0, 10)} (${certificate.daysLeft} days)`,
+  )
+  lines.push(`Credentials: user "${info.username}", from ${info.credentialSource}`)
+  const caOption = authority ? `--cacert ${authority.file} ` : ''
+  lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
+  lines.push(color.dim('Press Ctrl+C to stop.'))
+  output.out.line(lines.join('\n'))
+}
+
+/** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-". */
+function printAccessLine(output: Output, entry: AccessLogEntry): void {
+  const {color} = output.out
+  const status = entry.status >= 500 ? color.red : entry.status >= 400 ? color.yellow : color.green
+  const user = entry.user === undefined ? '-' : escapeControl(entry.user)
+  output.out.line(
+    `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}`,
+  )
+}
+
+function printServerError(output: Output, error: Error): void {
+  output.err.line(
+    output.err.color.red(
+      `Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`,
+    ),
+  )
+}
+
+/** A failed login, on stderr so an attack shows in the log: address and user name (escaped), never the password. */
+function printFailedLogin(output: Output, login: FailedLogin): void {
+  const user =
+    login.user === undefined ? 'an unreadable Authorization header' : `user "${escapeControl(login.user)}"`
+  const outcome =
+    login.lockedForSeconds === undefined
+      ? `${login.failures} failure(s) in the window`
+      : `locked out for ${login.lockedForSeconds} s`
+  output.err.line(
+    output.err.color.yellow(
+      `${new Date().toISOString()} failed login from ${escapeControl(login.address)} as ${user}: ${outcome}`,
+    ),
+  )
+}
+
+function printReloaded(output: Output, message: string): void {
+  output.out.line(`${new Date().toISOString()} reload: ${message}`)
+}
+
+type ServerEvents = Required<Pick<ServeOptions, 'onRequest' | 'onError' | 'onReload' | 'onFailedLogin'>>
+
+/** What a running server reports, as log lines: requests, errors, reloads and failed logins. */
+export function serverLogEvents(output: Output): ServerEvents {
+  return {
+    onRequest: (entry) => printAccessLine(output, entry),
+    onError: (error) => printServerError(output, error),
+    onReload: (message) => printReloaded(output, message),
+    onFailedLogin: (login) => printFailedLogin(output, login),
+  }
+}
+
+export function printReloadFailed(output: Output, error: Error): void {
+  printWarning(
+    output,
+    `reload failed, still serving the previous credentials and certificate: ${error.message}`,
+  )
+}
+
+export function printStopped(output: Output, signal: string): void {
+  output.out.line(`Received ${signal}: homeauth stopped.`)
+}

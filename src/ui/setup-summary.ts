@@ -1,0 +1,49 @@
+import type {InitResult} from '../setup/init.js'
+import type {PasswdResult} from '../setup/passwd.js'
+import {reloadNote} from './daemon.js'
+import type {Output} from './output.js'
+
+/**
+ * What to say about a running server that does not read the stored credentials again on SIGHUP (one
+ * started with its own), or may not; undefined when none runs or it checks the stored hash.
+ */
+function keptCredentialsNote(server: PasswdResult['signalledServer']): string | undefined {
+  if (server === undefined || server.credentials === 'stored') return undefined
+  return server.credentials === 'startup'
+    ? `The running server (PID ${server.pid}) was started with credentials given on its command line, in its environment or at a prompt, and keeps them; restart it to use the stored password.`
+    : `The running server (PID ${server.pid}) was told to reload; if it was started with credentials of its own, it keeps them until restarted.`
+}
+
+/** A reload brings the stored credentials and certificate, not a new secret message or port. */
+function initReloadNote(server: InitResult['signalledServer']): string {
+  if (server?.credentials !== 'stored') return keptCredentialsNote(server) ?? reloadNote(undefined)
+  return `The running server (PID ${server.pid}) was told to reload the stored credentials and the certificate; restart it to serve a changed secret message or port.`
+}
+
+/** After init: where everything is, what to trust, and what to type next. */
+export function printInitSummary(output: Output, result: InitResult): void {
+  const {color} = output.out
+  output.out.line(
+    [
+      color.bold.green(`homeauth is set up in ${result.configDir}`),
+      `  user:           ${result.username} (password stored as a scrypt hash only)`,
+      `  port:           ${result.port}`,
+      `  CA certificate: ${result.caFile} (${result.caKept ? 'kept: devices that trust it need nothing new' : 'new: trust it on your devices'})`,
+      `  fingerprint:    ${color.bold(result.caFingerprint)}`,
+      `  certificate for: ${result.hosts.join(', ')}`,
+    ].join('\n'),
+  )
+  output.err.line(
+    [
+      initReloadNote(result.signalledServer),
+      'Next:',
+      `  homeauth serve`,
+      `  curl --cacert ${result.caFile} -u ${result.username} https://localhost:${result.port}/api/secret`,
+    ].join('\n'),
+  )
+}
+
+export function printPasswordChanged(output: Output, result: PasswdResult): void {
+  output.out.line(`Password for ${result.username} changed (stored as a scrypt hash only).`)
+  output.err.line(keptCredentialsNote(result.signalledServer) ?? reloadNote(result.signalledServer?.pid))
+}

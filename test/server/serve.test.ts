@@ -1,0 +1,33 @@
+import {describe, expect, it} from 'vitest'
+
+import {configFile, configVersion, type HomeauthConfig} from '../../src/config/config.js'
+import {withConfigLock} from '../../src/config/files.js'
+import {hashPassword} from '../../src/credentials/hash.js'
+import {startHomeauth} from '../../src/server/serve.js'
+import {user} from '../helpers/server.js'
+import {useTempDir} from '../helpers/temp.js'
+
+describe('startHomeauth', () => {
+  const tempDir = useTempDir()
+
+  it('listens on the host stored in config.json when the options name none', async () => {
+    const configDir = tempDir()
+    const config: HomeauthConfig = {
+      version: configVersion,
+      username: user.username,
+      passwordHash: await hashPassword(user.password),
+      secret: 'Mr Blue Sky',
+      port: 8443,
+      host: '127.0.0.1',
+      sans: [],
+    }
+    await withConfigLock(configDir, ({updateFileSet}) => updateFileSet([configFile(config)]))
+    const server = await startHomeauth({configDir, credentials: user, secret: config.secret, port: 0})
+    try {
+      expect(server.listener.host).toBe('127.0.0.1')
+      expect(server.urls).toEqual([`https://127.0.0.1:${server.listener.port}/`])
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -1,0 +1,57 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {RotatingLog} from '../../src/server/log-file.js'
+import {createLogFileOutput} from '../../src/ui/output.js'
+import {printReloadFailed, printStopped, serverLogEvents} from '../../src/ui/server-log.js'
+import {useTempDir} from '../helpers/temp.js'
+
+const time = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`
+
+describe('server log lines', () => {
+  const tempDir = useTempDir()
+
+  it('writes requests, failed logins, reloads and the stop to the log, user names escaped', () => {
+    const file = path.join(tempDir(), 'serve.log')
+    const output = createLogFileOutput(new RotatingLog(file))
+    const events = serverLogEvents(output)
+    events.onRequest({method: 'GET', path: '/api/secret', status: 200, ms: 3.25, user: 'JeffLynne'})
+    events.onRequest({method: 'GET', path: '/\u001b[2J', status: 401, ms: 0.5, user: undefined})
+    events.onFailedLogin({
+      address: '192.0.2.7',
+      user: 'admin\u202e',
+      failures: 2,
+      lockedForSeconds: undefined,
+    })
+    events.onFailedLogin({address: '192.0.2.7', user: undefined, failures: 5, lockedForSeconds: 60})
+    events.onReload('credentials read again from config.json')
+    events.onError(new Error('socket hang up'))
+    printReloadFailed(output, new Error('config.json is not JSON'))
+    printStopped(output, 'SIGTERM')
+    const lines = readFileSync(file, 'utf8').split('\n')
+    expect(lines).toHaveLength(9)
+    expect(lines.slice(0, 5)).toEqual([
+      expect.stringMatching(new RegExp(`^${time} GET /api/secret 200 3\\.3ms JeffLynne$`)),
+      expect.stringMatching(new RegExp(`^${time} GET /\\\\x1b\\[2J 401 0\\.5ms -$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${time} failed login from 192\\.0\\.2\\.7 as user "admin\\\\u\\{202e\\}": 2 failure\\(s\\) in the window$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^${time} failed login from 192\\.0\\.2\\.7 as an unreadable Authorization header: locked out for 60 s$`,
+        ),
+      ),
+      expect.stringMatching(new RegExp(`^${time} reload: credentials read again from config\\.json$`)),
+    ])
+    expect(lines.slice(5)).toEqual([
+      'Error while answering a request: socket hang up',
+      'Warning: reload failed, still serving the previous credentials and certificate: config.json is not JSON',
+      'Received SIGTERM: homeauth stopped.',
+      '',
+    ])
+  })
+})
