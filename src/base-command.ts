@@ -4,7 +4,8 @@ import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 
 import {checkConfigDir} from './config/files.js'
 import {ExitCode, HomeauthError} from './errors.js'
-import {isPromptCancelled} from './ui/prompts.js'
+import type {CredentialInputs} from './credentials/sources.js'
+import {isPromptCancelled, prompts} from './ui/prompts.js'
 import {printFailure} from './ui/messages.js'
 import {createTerminalOutput, type Output} from './ui/output.js'
 
@@ -49,6 +50,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Where the command writes: stdout and stderr, each coloured only when it is a terminal. */
   protected get output(): Output {
     return (this.terminalOutput ??= createTerminalOutput(process.stdout, process.stderr))
+  }
+
+  /** The -u/-p/--password-stdin flags with this process's environment, stdin and prompts. */
+  protected credentialInputs(flags: {
+    username?: string
+    password?: string
+    'password-stdin'?: boolean
+  }): CredentialInputs {
+    return {
+      username: flags.username,
+      password: flags.password,
+      passwordStdin: flags['password-stdin'],
+      env: process.env,
+      stdin: process.stdin,
+      prompts,
+    }
   }
 
   /**

@@ -2,7 +2,6 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {credentialFlags} from '../flags.js'
-import {prompts} from '../ui/prompts.js'
 import {printSecret, printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 
 export default class FetchSecret extends BaseCommand<typeof FetchSecret> {
@@ -47,12 +46,7 @@ Exit codes: 0 success, 2 bad flags, 3 server not running or not reachable, 4 cre
       ca: flags.ca,
       insecure: flags.insecure,
       timeout: flags.timeout,
-      username: flags.username,
-      password: flags.password,
-      passwordStdin: flags['password-stdin'],
-      env: process.env,
-      stdin: process.stdin,
-      prompts,
+      ...this.credentialInputs(flags),
     })
     if (!this.jsonEnabled()) printSecret(this.output, message)
     return {message}

@@ -53,12 +53,9 @@ On a re-run the current values are the defaults, and an empty password keeps the
     }
     const answers = await resolveInitAnswers({
       ...flags,
-      passwordStdin: flags['password-stdin'],
+      ...this.credentialInputs(flags),
       secretFile: flags['secret-file'],
       newCa: flags['new-ca'],
-      env: process.env,
-      stdin: process.stdin,
-      prompts,
       current: existing.config,
     })
     const {initialize} = await import('../setup/init.js')

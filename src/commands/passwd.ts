@@ -29,14 +29,7 @@ A running server that checks the stored hash is told to reload it at once; one s
     const {flags} = this
     printVisibleSecretWarnings(this.output, flags)
     const config = await requireConfig(this.configDir)
-    const inputs = {
-      password: flags.password,
-      passwordStdin: flags['password-stdin'],
-      env: process.env,
-      stdin: process.stdin,
-      prompts,
-    }
-    let password = (await givenPassword(inputs))?.value
+    let password = (await givenPassword(this.credentialInputs(flags)))?.value
     if (password === undefined) {
       if (!canPrompt()) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
       password = await askNewPassword(prompts, flags.username ?? config.username)

@@ -11,7 +11,6 @@ import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
 import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 import {createLogFileOutput, type Output} from '../ui/output.js'
-import {prompts} from '../ui/prompts.js'
 import {printBanner, printReloadFailed, printStopped, serverLogEvents} from '../ui/server-log.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
@@ -108,12 +107,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     }
     const config = await readConfig(this.configDir)
     const {credentials, username, source} = await resolveCredentials({
-      username: flags.username,
-      password: flags.password,
-      passwordStdin: flags['password-stdin'],
-      env: process.env,
-      stdin: process.stdin,
-      prompts,
+      ...this.credentialInputs(flags),
       storedUsername: config?.username,
       warn: (message) => printWarning(output, message),
     })
