@@ -34,7 +34,11 @@ export interface ServedCertificate {
   cert: string
   certificate: CertificateSummary
   /** The local CA, when homeauth manages the certificates (not with --cert/--key). */
-  authority?: {file: string; fingerprint: string}
+  authority?: {
+    file: string
+    fingerprint: string
+    /** The CA certificate (PEM): public, what devices install. */ cert: string
+  }
   /** What happened at load: reused, made for the first time, renewed, or given by the user. */
   provenance: 'reused' | 'created' | 'renewed' | 'provided'
   /** Names and addresses the certificate lacked and was reissued to add. */
@@ -149,7 +153,11 @@ export async function loadOrCreateServerTls(
     return {
       ...server,
       certificate: summarize(new X509Certificate(server.cert), now),
-      authority: {file: configPath(configDir, 'caCert'), fingerprint: authorityCert.fingerprint256},
+      authority: {
+        file: configPath(configDir, 'caCert'),
+        fingerprint: authorityCert.fingerprint256,
+        cert: authority.cert,
+      },
       provenance,
       ...(addedHosts.length ? {addedHosts} : {}),
     }
