@@ -37,7 +37,8 @@ export interface ServedCertificate {
   authority?: {
     file: string
     fingerprint: string
-    /** The CA certificate (PEM): public, what devices install. */ cert: string
+    /** The CA certificate (PEM): public, what devices install. */
+    cert: string
   }
   /** What happened at load: reused, made for the first time, renewed, or given by the user. */
   provenance: 'reused' | 'created' | 'renewed' | 'provided'
