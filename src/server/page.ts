@@ -20,11 +20,15 @@ export function renderIndexPage(
   const escaped = escapeHtml(message)
   // A replacer function, not a string: a replacement string would expand `$&`, `$'` and the like.
   const html = template.replaceAll('{{message}}', () => escaped)
-  const styleHashes = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
+  return {html, styleHashes: inlineStyleHashes(html)}
+}
+
+/** CSP hash sources ('sha256-…') of the inline <style> blocks in `html`. */
+export function inlineStyleHashes(html: string): string[] {
+  return [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
     ([, css]) =>
       `sha256-${createHash('sha256')
         .update(css ?? '')
         .digest('base64')}`,
   )
-  return {html, styleHashes}
 }

@@ -1,0 +1,150 @@
+import {readFileSync} from 'node:fs'
+import {isIPv6} from 'node:net'
+import path from 'node:path'
+
+import escapeHtml from 'escape-html'
+import {Router, type Request, type Response} from 'express'
+
+import {exportAuthority} from '../certificates/export.js'
+import {isValidHost} from '../certificates/hosts.js'
+import {
+  caDownloads,
+  detectPlatform,
+  guidesFor,
+  type CaFormat,
+  type PlatformGuide,
+} from '../certificates/platforms.js'
+import {templatesDir} from '../paths.js'
+import {inlineStyleHashes} from './page.js'
+
+/** The local CA as the onboarding routes hand it out: its certificate (PEM) and SHA-256 fingerprint. */
+export interface OnboardingAuthority {
+  cert: string
+  fingerprint: string
+}
+
+export interface OnboardingOptions {
+  /** Where the onboarding page answers; `/trust` unless given (plain HTTP adds `/`). */
+  pagePaths?: string[]
+  /** The page's template; templates/trust.html unless given. */
+  template?: string
+}
+
+/**
+ * `https://<host>[:port]` for a Host header that names a host name, an IPv4 address or a bracketed
+ * IPv6 address, with an optional port; undefined for anything else. The header comes from the
+ * client: nothing else of it may reach a link or a redirect.
+ */
+export function httpsOrigin(hostHeader: string | undefined): string | undefined {
+  const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hostHeader ?? '')
+  if (!match) return undefined
+  const [, host = '', port] = match
+  const validHost = host.startsWith('[')
+    ? isIPv6(host.slice(1, -1))
+    : isValidHost(host) && !host.includes('*')
+  const validPort = port === undefined || (Number(port) >= 1 && Number(port) <= 65_535)
+  return validHost && validPort
+    ? `https://${host.toLowerCase()}${port === undefined ? '' : `:${port}`}`
+    : undefined
+}
+
+/** The fingerprint in groups of four bytes, one per line where the screen is narrow. */
+function fingerprintGroups(fingerprint: string): string {
+  const bytes = fingerprint.split(':')
+  const groups: string[] = []
+  for (let start = 0; start < bytes.length; start += 4) groups.push(bytes.slice(start, start + 4).join(':'))
+  return groups.map((group) => `<span>${escapeHtml(group)}</span>`).join(' ')
+}
+
+function guideHtml(guide: PlatformGuide): string {
+  const download = caDownloads[guide.format]
+  return [
+    `<a class="button" href="${escapeHtml(download.path)}">Download ${escapeHtml(download.label)}</a>`,
+    `<ol>${guide.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>`,
+  ].join('\n')
+}
+
+/** The detected platform open at the top, every other one folded in a <details> (no script needed). */
+function platformsHtml(userAgent: string | undefined): string {
+  const detected = detectPlatform(userAgent)
+  const guides = guidesFor(userAgent)
+  const folded = (detected ? guides.slice(1) : guides)
+    .map((guide) => `<details><summary>${escapeHtml(guide.name)}</summary>\n${guideHtml(guide)}</details>`)
+    .join('\n')
+  const others = `<section><h2>${detected ? 'Other devices' : 'Pick your device'}</h2>\n${folded}</section>`
+  if (!detected) return others
+  const first = guides[0]!
+  return `<section><h2>${escapeHtml(first.name)}</h2>\n${guideHtml(first)}</section>\n${others}`
+}
+
+function continueHtml(hostHeader: string | undefined): string {
+  const origin = httpsOrigin(hostHeader)
+  if (origin === undefined) {
+    return '<p>Once the CA is trusted, open this server’s address with https:// in front.</p>'
+  }
+  return `<a class="button primary" href="${escapeHtml(`${origin}/`)}">Open the secret page over HTTPS</a>`
+}
+
+const allowed = 'GET, HEAD'
+
+function methodNotAllowed(_req: Request, res: Response): void {
+  res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
+}
+
+/**
+ * The routes that get a device to trust the local CA: the onboarding page and the CA as PEM, DER and
+ * Apple profile. They are public (the CA certificate is; its key never leaves the config directory),
+ * so they are mounted before authentication, and on the plain-HTTP side too.
+ */
+export function onboardingRoutes(authority: OnboardingAuthority, options: OnboardingOptions = {}): Router {
+  const template = options.template ?? readFileSync(path.join(templatesDir, 'trust.html'), 'utf8')
+  // The page's own policy, whichever app mounts it: its styles are inline, hashed; it loads nothing else.
+  const policy = [
+    "default-src 'none'",
+    `style-src ${inlineStyleHashes(template)
+      .map((hash) => `'${hash}'`)
+      .join(' ')}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ')
+  const fingerprint = fingerprintGroups(authority.fingerprint)
+  const router = Router()
+
+  router
+    .route(options.pagePaths ?? ['/trust'])
+    .get((req, res) => {
+      // Replacer functions, not strings: a replacement string would expand `$&` and the like.
+      const html = template
+        .replace('{{platforms}}', () => platformsHtml(req.get('user-agent')))
+        .replace('{{fingerprint}}', () => fingerprint)
+        .replace('{{continue}}', () => continueHtml(req.get('host')))
+      res
+        .set({
+          'Content-Security-Policy': policy,
+          'Cache-Control': 'no-store',
+          'X-Content-Type-Options': 'nosniff',
+        })
+        .type('html')
+        .send(html)
+    })
+    .all(methodNotAllowed)
+
+  for (const format of Object.keys(caDownloads) as CaFormat[]) {
+    const {path: downloadPath, contentType} = caDownloads[format]
+    const body = exportAuthority(authority.cert, format)
+    const headers = {
+      'Content-Type': contentType,
+      'Content-Disposition': `attachment; filename="${path.posix.basename(downloadPath)}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    }
+    router
+      .route(downloadPath)
+      .get((_req, res) => {
+        res.set(headers).send(body)
+      })
+      .all(methodNotAllowed)
+  }
+  return router
+}
