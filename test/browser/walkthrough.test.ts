@@ -21,6 +21,14 @@ const user = {username: 'JeffLynne', password: 'Mr. Blue Sky'}
 /** Markup and replacement patterns: the page must show them as text and run nothing. */
 const secret = `<img src=x onerror=alert(1)> $& $' $1`
 
+const androidPhone = {
+  viewport: {width: 360, height: 740},
+  isMobile: true,
+  hasTouch: true,
+  userAgent:
+    'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36',
+}
+
 interface TrustJson {
   urls: string[]
   localUrl: string
@@ -154,9 +162,10 @@ describe.skipIf((!existsSync(executablePath) || !existsSync(certutil)) && !proce
       const onboardingHost = new URL(onboardingUrl).host
       const httpsUrl = `https://localhost:${port}/`
 
-      // 1. A browser with no certificate exception: HTTPS warns, the plain-HTTP onboarding page does not.
+      // 1. A phone's browser with no certificate exception: HTTPS warns, the plain-HTTP onboarding page
+      // does not, and puts Android's download (ca.crt) first.
       const untrusting = await launch()
-      const onboarding = await untrusting.newContext({acceptDownloads: true})
+      const onboarding = await untrusting.newContext({...androidPhone, acceptDownloads: true})
       onboarding.setDefaultTimeout(browserTimeoutMs)
       const page = await onboarding.newPage()
       await expect(page.goto(httpsUrl)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/)
@@ -166,6 +175,7 @@ describe.skipIf((!existsSync(executablePath) || !existsSync(certutil)) && !proce
       expect(hexOf(onboardingText)).toContain(hexOf(trust.fingerprint))
       expect(onboardingText).toMatch(/compare it with the one your terminal shows/i)
       expect(await page.locator(`a[href="https://${onboardingHost}/"]`).count()).toBeGreaterThan(0)
+      expect(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')).toBe(true)
 
       const [download] = await Promise.all([
         page.waitForEvent('download'),
