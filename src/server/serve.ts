@@ -158,6 +158,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     onFailedLogin: options.onFailedLogin,
     onRequest: options.onRequest,
     onError: options.onError,
+    authority: tls.authority,
   })
   const listener = await startServer({
     handler: app,
