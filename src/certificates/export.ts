@@ -2,7 +2,10 @@ import {createHash, X509Certificate} from 'node:crypto'
 
 import {build} from 'plist'
 
+import {exists, publicFileMode, writeFileAtomic} from '../config/files.js'
+import {errorCode, usageError} from '../errors.js'
 import type {CaFormat} from './platforms.js'
+import {readAuthorityCertificate} from './store.js'
 
 /**
  * A stable UUID for one part of the profile of the CA with `fingerprint`: the same CA always gives
@@ -60,4 +63,35 @@ export function exportAuthority(caPem: string, format: CaFormat): Buffer {
   if (format === 'pem') return Buffer.from(caPem)
   const certificate = new X509Certificate(caPem)
   return format === 'der' ? certificate.raw : Buffer.from(mobileconfig(certificate))
+}
+
+export interface AuthorityExport {
+  data: Buffer
+  /** The CA's SHA-256 fingerprint, for the user to compare on the device. */
+  fingerprint: string
+}
+
+/** The stored CA in `format`; exit code 8 when there is no CA yet. */
+export async function exportStoredAuthority(configDir: string, format: CaFormat): Promise<AuthorityExport> {
+  const pem = await readAuthorityCertificate(configDir)
+  return {data: exportAuthority(pem, format), fingerprint: new X509Certificate(pem).fingerprint256}
+}
+
+/**
+ * Writes an export to `file` as a whole or not at all, mode 0644 (the CA certificate is public), and
+ * never over an existing file unless `force`.
+ */
+export async function saveAuthorityExport(file: string, data: Buffer, force: boolean): Promise<void> {
+  if (!force && (await exists(file))) {
+    throw usageError(`${file} already exists.`, ['Pass --force to replace it, or another --out.'])
+  }
+  try {
+    await writeFileAtomic(file, data, publicFileMode)
+  } catch (error) {
+    const reason =
+      errorCode(error) === 'ENOENT'
+        ? 'is in a directory that does not exist'
+        : `cannot be written (${errorCode(error) ?? 'error'})`
+    throw usageError(`${file} ${reason}.`, ['Check the path given to --out.'])
+  }
 }

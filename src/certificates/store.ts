@@ -176,6 +176,18 @@ function missingCertificates(configDir: string) {
   ])
 }
 
+/** The stored CA certificate (PEM), without its key; exit code 8 when there is no CA or it is not a certificate. */
+export async function readAuthorityCertificate(configDir: string): Promise<string> {
+  const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert])
+  if (!stored) throw missingCertificates(configDir)
+  try {
+    parseCertificate(stored.text, configPath(configDir, 'caCert'))
+  } catch (error) {
+    throw setupError(`${(error as Error).message}.`, recoverSuggestions.caCert, error)
+  }
+  return stored.text
+}
+
 export interface StoredCertificates {
   authority: CertificateSummary & {file: string}
   server: (CertificateSummary & {file: string}) | undefined

@@ -93,7 +93,7 @@ async function fsyncPath(target: string): Promise<void> {
   }
 }
 
-async function writeDurably(file: string, data: string, mode: number): Promise<void> {
+async function writeDurably(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const handle = await fs.open(file, 'wx', mode)
   try {
     await handle.writeFile(data)
@@ -109,7 +109,7 @@ function temporaryName(dir: string, base: string): string {
 }
 
 /** Replaces one file atomically: write a temporary file, fsync, rename over the old one, fsync the directory. */
-export async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = path.dirname(file)
   const temporary = temporaryName(dir, path.basename(file))
   try {

@@ -4,6 +4,7 @@ import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
+import {onboardingRoutes, type OnboardingAuthority} from './onboarding.js'
 import {renderIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
@@ -21,6 +22,8 @@ export interface AppOptions {
   onFailedLogin?: (failure: FailedLogin) => void
   /** Called with errors that are bugs (answered 500), for the server's error output. */
   onError?: (error: Error) => void
+  /** The local CA, served on the public onboarding routes; absent with the user's own certificate. */
+  authority?: OnboardingAuthority
 }
 
 const allowed = 'GET, HEAD'
@@ -43,6 +46,8 @@ export function createApp(options: AppOptions): express.Express {
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({status: 'ok'})
   })
+  // Public too, before authentication: a device must fetch the CA before it can trust this server.
+  if (options.authority) app.use(onboardingRoutes(options.authority))
   app.use(
     basicAuth({
       realm: options.realm ?? defaultRealm,

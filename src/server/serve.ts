@@ -161,6 +161,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     onFailedLogin: options.onFailedLogin,
     onRequest: options.onRequest,
     onError: options.onError,
+    authority: tls.authority,
   })
   const plainApp = createPlainApp({
     authority: tls.authority,

@@ -1,4 +1,5 @@
 import type {CertificateSummary} from '../certificates/inspect.js'
+import type {CaFormat} from '../certificates/platforms.js'
 import {reloadNote} from './daemon.js'
 import type {Output} from './output.js'
 
@@ -46,4 +47,19 @@ export function printRenewed(
     ].join('\n'),
   )
   output.err.line(`The CA is unchanged. ${reloadNote(reloadedPid)}`)
+}
+
+const formatNames: Record<CaFormat, string> = {
+  pem: 'PEM',
+  der: 'DER',
+  mobileconfig: 'an Apple configuration profile',
+}
+
+/** `homeauth cert export --out FILE`: where the CA went, and the fingerprint a device will show for it. */
+export function printExported(output: Output, file: string, format: CaFormat, fingerprint: string): void {
+  output.out.line(
+    [`Wrote ${file}: the CA certificate as ${formatNames[format]}`, `  CA fingerprint: ${fingerprint}`].join(
+      '\n',
+    ),
+  )
 }

@@ -7,8 +7,8 @@ import {Chalk, type ChalkInstance} from 'chalk'
 export interface Channel {
   /** Writes `text` and a line break. */
   line(text: string): void
-  /** Writes `text` as it comes (a log file still ends it with a line break). */
-  write(text: string): void
+  /** Writes `text` (or bytes, such as a DER certificate) as it comes (a log file still ends it with a line break). */
+  write(text: string | Uint8Array): void
   color: ChalkInstance
 }
 
@@ -56,7 +56,7 @@ export function createTerminalOutput(
 export function createLogFileOutput(log: {write(line: string): void}): Output {
   const channel: Channel = {
     line: (text) => log.write(`${text}\n`),
-    write: (text) => log.write(text),
+    write: (text) => log.write(typeof text === 'string' ? text : new TextDecoder().decode(text)),
     color: new Chalk({level: 0}),
   }
   return {out: channel, err: channel}
