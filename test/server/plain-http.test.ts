@@ -47,12 +47,15 @@ function expectPlainSecurityHeaders(response: Response): void {
 }
 
 describe('plain HTTP on the HTTPS port', () => {
-  it('serves the onboarding page at / and /trust, with the CA fingerprint and no HSTS', async () => {
+  it('serves the onboarding page at / and /trust, with the CA fingerprint, the HTTPS page’s CSP and no HSTS', async () => {
     const server = await startServer(tempDir())
     const fingerprint = server.tls.authority!.fingerprint
+    const overHttps = await request(`${server.url}/trust`, {ca: server.ca})
+    expect(overHttps.status).toBe(200)
     for (const target of ['/', '/trust']) {
       const response = await request(plainUrl(server, target))
       expect(response.status, target).toBe(200)
+      expect(response.headers['content-security-policy']).toBe(overHttps.headers['content-security-policy'])
       expect(response.headers['content-type']).toMatch(/^text\/html/)
       expect(response.body).toContain('Trust homeauth on this device')
       expect(response.body).toContain(fingerprint.split(':').slice(0, 4).join(':'))
