@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Writes the README's screenshots into docs/: the onboarding page (plain HTTP, what a phone opens
 // first) and the secret page (HTTPS, signed in), each on a phone (360×740) and a desktop
-// (1280×800), in the light and the dark colour scheme.
-// It starts the real server from dist/ on 127.0.0.1, port 0, with a temporary config directory, and
-// lets Chromium reach it as pi.home.arpa, so the pages show a host name a home network would use.
+// (1280×800), in the light and the dark colour scheme, each of the whole page.
+// It starts the real server from dist/ on 127.0.0.1, port 0, with a temporary config directory.
 // Usage: npm run screenshots (builds first; needs Debian's chromium at /usr/bin/chromium)
 import {createHash, X509Certificate} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
@@ -16,7 +15,6 @@ import {chromium} from 'playwright-core'
 import {startHomeauth} from '../dist/server/serve.js'
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url))
-const hostName = 'pi.home.arpa'
 const credentials = {username: 'JeffLynne', password: 'Mr. Blue Sky'}
 const secret = 'The garage door code is 4711.'
 const devices = {
@@ -44,14 +42,13 @@ const server = await startHomeauth({
   secret,
   host: '127.0.0.1',
   port: 0,
-  extraHosts: [hostName],
 })
 const {port} = server.listener
 const pages = {
-  onboarding: {url: `http://${hostName}:${port}/`},
+  onboarding: {url: `http://127.0.0.1:${port}/`},
   secret: {
-    url: `https://${hostName}:${port}/`,
-    httpCredentials: {...credentials, origin: `https://${hostName}:${port}`},
+    url: `https://127.0.0.1:${port}/`,
+    httpCredentials: {...credentials, origin: `https://127.0.0.1:${port}`},
   },
 }
 const browser = await chromium.launch({
@@ -62,7 +59,6 @@ const browser = await chromium.launch({
     '--no-sandbox',
     '--disable-gpu',
     '--no-first-run',
-    `--host-resolver-rules=MAP ${hostName} 127.0.0.1`,
     `--ignore-certificate-errors-spki-list=${spkiHash(server.tls.cert)}`,
   ],
 })
@@ -77,7 +73,7 @@ try {
         const response = await page.goto(url)
         if (response?.status() !== 200) throw new Error(`${url} answered ${response?.status()}`)
         const file = path.join(docsDir, `${pageName}-${deviceName}-${colorScheme}.png`)
-        await page.screenshot({path: file})
+        await page.screenshot({path: file, fullPage: true})
         console.log(path.relative(process.cwd(), file))
         await context.close()
       }

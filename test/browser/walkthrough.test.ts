@@ -167,8 +167,11 @@ describe.skipIf((!existsSync(executablePath) || !existsSync(certutil)) && !proce
       const untrusting = await launch()
       const onboarding = await untrusting.newContext({...androidPhone, acceptDownloads: true})
       onboarding.setDefaultTimeout(browserTimeoutMs)
+      const warned = await onboarding.newPage()
+      await expect(warned.goto(httpsUrl)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/)
+      // A fresh page: one left on Chromium's error page interrupts the next navigation.
+      await warned.close()
       const page = await onboarding.newPage()
-      await expect(page.goto(httpsUrl)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/)
       const response = await page.goto(onboardingUrl)
       expect(response?.status()).toBe(200)
       const onboardingText = await page.locator('body').innerText()
