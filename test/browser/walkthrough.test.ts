@@ -257,8 +257,8 @@ describe.skipIf((!existsSync(executablePath) || !existsSync(certutil)) && !proce
     }, 120_000)
 
     it('refuses plain HTTP that carries an Authorization header with 400, never 200 or 401', async () => {
-      const {configDir} = await setUpAndServe()
-      const {localUrl} = await trustJson(configDir)
+      const {port} = await setUpAndServe()
+      const localUrl = `http://localhost:${port}/`
       const right = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`
       const wrong = `Basic ${Buffer.from(`${user.username}:wrong`).toString('base64')}`
       for (const authorization of [right, wrong, 'Bearer token']) {
