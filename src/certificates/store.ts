@@ -176,6 +176,19 @@ function missingCertificates(configDir: string) {
   ])
 }
 
+/** The stored CA as devices get it: its file, SHA-256 fingerprint and PEM; exit code 8 when there is none yet. */
+export async function requireAuthority(
+  configDir: string,
+): Promise<NonNullable<ServedCertificate['authority']>> {
+  const authority = await readAuthority(configDir)
+  if (!authority) throw missingCertificates(configDir)
+  return {
+    file: configPath(configDir, 'caCert'),
+    fingerprint: new X509Certificate(authority.cert).fingerprint256,
+    cert: authority.cert,
+  }
+}
+
 export interface StoredCertificates {
   authority: CertificateSummary & {file: string}
   server: (CertificateSummary & {file: string}) | undefined
