@@ -1,5 +1,5 @@
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
-import {lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
+import {isWildcardHost, lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
 import {defaultPort, readConfig, requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
@@ -76,7 +76,6 @@ export interface HomeauthServer {
   close(): Promise<void>
 }
 
-const wildcardHosts = new Set(['::', '0.0.0.0'])
 /** A long-running server checks its certificate this often, renewing it when fewer than 30 days are left. */
 const certificateCheckMs = 12 * 60 * 60 * 1000
 
@@ -86,7 +85,7 @@ function urlFor(host: string, port: number): string {
 
 /** The URLs to show for a server bound to `host`, most useful first. */
 export function serverUrls(host: string, port: number): string[] {
-  const hosts = wildcardHosts.has(host)
+  const hosts = isWildcardHost(host)
     ? [
         'localhost',
         ...machineNames().slice(1),
@@ -171,6 +170,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   await writeState(options.configDir, {
     pid: process.pid,
     url: urls[0]!,
+    host: listener.host,
     startedAt: new Date().toISOString(),
     logFile: options.logFile ?? null,
     credentials: options.credentials ? 'startup' : 'stored',
