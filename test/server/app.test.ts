@@ -184,6 +184,70 @@ describe('routes', () => {
   })
 })
 
+describe('the secret page', () => {
+  const pageWith = async (options: Parameters<typeof startServer>[1], credentials = user) => {
+    const server = await startServer(tempDir(), {...options, credentials})
+    const before = Date.now()
+    const response = await request(`${server.url}/`, {ca: server.ca, auth: credentials})
+    return {response, before, after: Date.now()}
+  }
+
+  it('shows who is signed in, with the user name escaped', async () => {
+    const credentials = {username: '<b>Zoë</b> & $& {{message}}', password: 'ELO'}
+    const {response} = await pageWith({}, credentials)
+    expect(response.status).toBe(200)
+    expect(response.body).toContain(
+      'Signed in as <strong id="user">&lt;b&gt;Zoë&lt;/b&gt; &amp; $&amp; {{message}}</strong>',
+    )
+    expect(response.body).not.toContain('<b>Zoë</b>')
+  })
+
+  it('shows the time it was served, rendered for each request', async () => {
+    const first = await pageWith({})
+    const servedAt = /<time id="served-at" datetime="([^"]+)">([^<]+)<\/time>/.exec(first.response.body)
+    expect(servedAt).not.toBeNull()
+    const served = Date.parse(servedAt![1]!)
+    expect(served).toBeGreaterThanOrEqual(first.before - 1000)
+    expect(served).toBeLessThanOrEqual(first.after + 1000)
+    expect(servedAt![2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[+-]\d\d:\d\d$/)
+  })
+
+  it('inserts a secret that looks like a placeholder or a replacement pattern literally', async () => {
+    const secret = "{{user}} {{servedAt}} $& $' $` $1 $$ <img src=x onerror=alert(1)>"
+    const {response} = await pageWith({secret})
+    expect(response.body).toContain(
+      '<p id="message">{{user}} {{servedAt}} $&amp; $&#39; $` $1 $$ &lt;img src=x onerror=alert(1)&gt;</p>',
+    )
+  })
+
+  it('has a copy button hidden until its script runs, and no inline script', async () => {
+    const {response} = await pageWith({})
+    expect(response.body).toMatch(/<button type="button" id="copy"[^>]* hidden>/)
+    expect(response.body).toContain('<script src="/app.js" defer></script>')
+    expect(response.body).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|\son\w+=/)
+  })
+
+  it('serves /app.js as JavaScript behind auth, and a CSP that allows it without unsafe-inline', async () => {
+    const server = await startServer(tempDir())
+    expect((await request(`${server.url}/app.js`, {ca: server.ca})).status).toBe(401)
+    const script = await request(`${server.url}/app.js`, {ca: server.ca, auth: user})
+    expect(script.status).toBe(200)
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(script.body).toContain('navigator.clipboard.writeText')
+    expect(script.body).not.toContain('42')
+    const head = await request(`${server.url}/app.js`, {ca: server.ca, auth: user, method: 'HEAD'})
+    expect(head.headers['content-length']).toBe(script.headers['content-length'])
+    expect((await request(`${server.url}/app.js`, {ca: server.ca, auth: user, method: 'POST'})).status).toBe(
+      405,
+    )
+    const page = await request(`${server.url}/`, {ca: server.ca, auth: user})
+    const csp = page.headers['content-security-policy'] ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(csp).toMatch(/style-src 'sha256-[A-Za-z0-9+/]+=*'/)
+  })
+})
+
 describe('security headers', () => {
   it('sends HSTS without includeSubDomains, nosniff, a CSP without external sources, frame denial and no-store', async () => {
     const server = await startServer(tempDir())
