@@ -11,9 +11,21 @@ export const defaultRealm = 'homeauth'
 /** The recipe's 401 body, kept byte for byte so its clients keep working. */
 export const authenticateBody = {message: 'Authenticate.'}
 
-const unauthorizedPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in required</title></head>
-<body><h1>Sign in required</h1><p>This page is protected by homeauth. Reload it to enter the user name and password.</p></body></html>
+// Browsers get this page with a 401. No styles (the CSP would need their hashes): the viewport and
+// color-scheme tags make it readable on a phone and follow its light or dark theme.
+const pageHead = (title: string): string =>
+  `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark"><title>${title}</title></head>
+<body><h1>${title}</h1>`
+
+const unauthorizedPage = `${pageHead('Sign in required')}
+<p>This page is protected by homeauth. Reload it and sign in with the user name and password set with
+<code>homeauth init</code> (or given to <code>homeauth serve</code>) on the server.</p>
+<p>Forgot the password? Set a new one with <code>homeauth passwd</code> on the server.</p>
+<p>Does this device warn that the connection is not private? It does not trust homeauth's certificate
+authority yet: <a href="/trust">install it first</a>.</p>
+</body></html>
 `
 
 /**

@@ -27,7 +27,7 @@ describe('authentication', () => {
     expect(response.headers['www-authenticate']).toBe('Basic realm="Main", charset="UTF-8"')
   })
 
-  it('gives browsers a short HTML page with the 401', async () => {
+  it('gives browsers a 401 page that says how to sign in, how to reset the password and where to trust the CA', async () => {
     const server = await startServer(tempDir())
     const response = await request(`${server.url}/`, {
       ca: server.ca,
@@ -36,6 +36,11 @@ describe('authentication', () => {
     expect(response.status).toBe(401)
     expect(response.headers['content-type']).toMatch(/^text\/html/)
     expect(response.body).toContain('Sign in required')
+    expect(response.body).toContain('homeauth init')
+    expect(response.body).toContain('homeauth passwd')
+    expect(response.body).toContain('<a href="/trust">')
+    const json = await request(`${server.url}/`, {ca: server.ca, headers: {accept: 'application/json'}})
+    expect(json.body).toBe('{"message":"Authenticate."}')
   })
 
   it('serves the secret as JSON and the page as HTML with the right credentials', async () => {
