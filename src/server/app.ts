@@ -2,7 +2,7 @@ import express, {type NextFunction, type Request, type Response} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
-import {basicAuth, defaultRealm, type FailedLogin} from './basic-auth.js'
+import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
@@ -39,6 +39,8 @@ export function createApp(options: AppOptions): express.Express {
   if (options.onRequest) app.use(accessLog(options.onRequest))
   app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
 
+  // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
+  app.get('/logout', signOut(options.realm ?? defaultRealm))
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({status: 'ok'})
   })
@@ -69,6 +71,7 @@ export function createApp(options: AppOptions): express.Express {
       res.type('text/javascript').send(page.script)
     })
     .all(methodNotAllowed)
+  app.all('/logout', methodNotAllowed)
   app
     .route('/api/secret')
     .get((_req, res) => {

@@ -153,6 +153,32 @@ describe.skipIf(!existsSync(executablePath) && !process.env.CI)(
       await context.close()
     })
 
+    it('signs out through the page’s link: 401 with the challenge and a page that says what happened', async () => {
+      const {url, context} = await open()
+      const page = await context.newPage()
+      await page.goto(`${url}/`)
+      const signOut = page.waitForResponse(`${url}/logout`)
+      await page.click('text=Sign out')
+      const response = await signOut
+      expect(response.status()).toBe(401)
+      expect(await response.headerValue('www-authenticate')).toBe('Basic realm="homeauth", charset="UTF-8"')
+      expect(await page.textContent('h1')).toBe('Signed out')
+      await context.close()
+    })
+
+    it('answers /logout with 401 and the challenge to a browser that sends no credentials', async () => {
+      const server = await startServer(configDir, {secret})
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      const answer = page.waitForResponse(`${server.url}/logout`)
+      // Without credentials to offer, Chromium reports the challenge as a failed navigation.
+      await page.goto(`${server.url}/logout`).catch(() => undefined)
+      const response = await answer
+      expect(response.status()).toBe(401)
+      expect(await response.headerValue('www-authenticate')).toBe('Basic realm="homeauth", charset="UTF-8"')
+      await context.close()
+    })
+
     it('reads /api/secret as JSON with the same credentials', async () => {
       const {url, context} = await open()
       const page = await context.newPage()

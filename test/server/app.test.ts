@@ -3,6 +3,7 @@ import tls from 'node:tls'
 import {describe, expect, it} from 'vitest'
 
 import type {AccessLogEntry} from '../../src/server/access-log.js'
+import type {FailedLogin} from '../../src/server/basic-auth.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -225,9 +226,10 @@ describe('the secret page', () => {
     )
   })
 
-  it('has a copy button hidden until its script runs, and no inline script', async () => {
+  it('has a copy button hidden until its script runs, a sign-out link, and no inline script', async () => {
     const {response} = await pageWith({})
     expect(response.body).toMatch(/<button type="button" id="copy"[^>]* hidden>/)
+    expect(response.body).toContain('<a href="/logout">Sign out</a>')
     expect(response.body).toContain('<script src="/app.js" defer></script>')
     expect(response.body).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|\son\w+=/)
   })
@@ -250,6 +252,52 @@ describe('the secret page', () => {
     expect(csp).toContain("script-src 'self'")
     expect(csp).not.toContain('unsafe-inline')
     expect(csp).toMatch(/style-src 'sha256-[A-Za-z0-9+/]+=*'/)
+  })
+})
+
+describe('sign out', () => {
+  it('answers /logout with 401, the same challenge and a page that says what it does', async () => {
+    const server = await startServer(tempDir(), {realm: 'Main'})
+    for (const auth of [undefined, user]) {
+      const response = await request(`${server.url}/logout`, {ca: server.ca, auth})
+      expect(response.status).toBe(401)
+      expect(response.headers['www-authenticate']).toBe('Basic realm="Main", charset="UTF-8"')
+      expect(response.headers['content-type']).toMatch(/^text\/html/)
+      expect(response.headers['cache-control']).toBe('no-store')
+      expect(response.body).toContain('forget')
+      expect(response.body).toContain('until they are closed')
+      expect(response.body).not.toContain('42')
+    }
+  })
+
+  it('never counts /logout as a failed login, whatever Authorization it carries', async () => {
+    const failures: FailedLogin[] = []
+    const server = await startServer(tempDir(), {
+      throttle: {maxFailures: 2},
+      onFailedLogin: (failure) => failures.push(failure),
+    })
+    const wrong = [
+      basicHeader('JeffLynne', 'wrong'),
+      basicHeader('mallory', 'guess'),
+      'Basic !!!',
+      'Bearer token',
+    ]
+    for (let round = 0; round < 5; round++) {
+      for (const authorization of wrong) {
+        const response = await request(`${server.url}/logout`, {ca: server.ca, headers: {authorization}})
+        expect(response.status).toBe(401)
+      }
+    }
+    expect(failures).toEqual([])
+    expect((await request(`${server.url}/api/secret`, {ca: server.ca, auth: user})).status).toBe(200)
+  })
+
+  it('answers other methods on /logout with 405 after authentication', async () => {
+    const server = await startServer(tempDir())
+    expect((await request(`${server.url}/logout`, {ca: server.ca, method: 'POST'})).status).toBe(401)
+    const response = await request(`${server.url}/logout`, {ca: server.ca, method: 'POST', auth: user})
+    expect(response.status).toBe(405)
+    expect(response.headers.allow).toBe('GET, HEAD')
   })
 })
 
