@@ -7,6 +7,8 @@ export interface AccessLogEntry {
   ms: number
   /** The user name the client presented, or undefined. */
   user: string | undefined
+  /** Set for a request that came as plain HTTP rather than over TLS. */
+  plainHttp?: true
 }
 
 /** Calls `write` once per request, when its response has been sent or the client has gone. */

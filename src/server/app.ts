@@ -1,8 +1,9 @@
-import express, {type NextFunction, type Request, type Response} from 'express'
+import express, {type Request, type Response} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
+import {answerErrors} from './error-handler.js'
 import {onboardingRoutes, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
@@ -92,20 +93,6 @@ export function createApp(options: AppOptions): express.Express {
   app.use((_req, res) => {
     res.status(404).json({message: 'Not found.'})
   })
-  // Never express's default handler: it prints stack traces into responses outside production.
-  app.use(
-    (
-      error: Error & {status?: number; statusCode?: number},
-      _req: Request,
-      res: Response,
-      _next: NextFunction,
-    ) => {
-      const status = error.status ?? error.statusCode ?? 500
-      const clientError = status >= 400 && status < 500
-      if (!clientError) options.onError?.(error)
-      if (res.headersSent) return void res.destroy()
-      res.status(clientError ? status : 500).json({message: clientError ? 'Bad request.' : 'Internal error.'})
-    },
-  )
+  app.use(answerErrors(options.onError))
   return app
 }

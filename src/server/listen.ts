@@ -1,12 +1,13 @@
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import http, {STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse} from 'node:http'
 import https from 'node:https'
-import type {AddressInfo, Socket} from 'node:net'
+import net, {type AddressInfo, type Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 
 import type {PemPair} from '../certificates/authority.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
 
 export interface Timeouts {
-  /** A TLS handshake must complete within this (Node's default is 120 s). */
+  /** A connection's first byte must arrive within this, and then its TLS handshake complete (Node's default is 120 s). */
   handshakeMs: number
   /** The request headers must arrive within this (Node's default is 60 s). */
   headersMs: number
@@ -33,7 +34,7 @@ export const defaultTimeouts: Timeouts = {
 export const maxHeaderBytes = 8192
 
 /*
- * Node accepts connections without limit, so a flood of idle TLS connections could use up the
+ * Node accepts connections without limit, so a flood of idle connections could use up the
  * process's file descriptors and a Raspberry Pi's memory. 256 is some forty browsers at six
  * connections each, more than a home has, and well below the descriptor limit. Connections beyond it
  * are closed at once; the idle ones holding it are cut by the handshake and header timeouts.
@@ -57,7 +58,10 @@ const ciphers = [
 ].join(':')
 
 export interface ListenOptions {
-  handler: (req: IncomingMessage, res: ServerResponse) => void
+  /** Answers the requests that arrive over TLS. */
+  handler: RequestListener
+  /** Answers the requests that arrive as plain HTTP on the same port. */
+  plainHandler: RequestListener
   tls: PemPair
   /** Address to bind; all interfaces (IPv6 and IPv4) when absent. */
   host?: string
@@ -68,11 +72,18 @@ export interface ListenOptions {
 }
 
 export interface Listener {
+  /** Accepts every connection on the port (maxConnections counts here) and hands it on by its first byte. */
+  tcpServer: net.Server
+  /** Serves the connections that start a TLS handshake. */
   httpsServer: https.Server
+  /** Serves the connections that start with a plain HTTP request. */
+  httpServer: http.Server
   host: string
   port: number
   /** Stops accepting, lets in-flight requests finish, then cuts what is left after the grace period. */
   close(): Promise<void>
+  /** Cuts every open connection at once. */
+  closeAllConnections(): void
   /** Swaps the certificate and key for new connections, without a restart. */
   setTls(tls: PemPair): void
 }
@@ -113,9 +124,14 @@ function listenError(error: unknown, host: string, port: number): Error {
  * Node 20 checks headersTimeout in a list that other connections' requests can leave out of order,
  * so a client sending its headers a byte at a time can outlive the timeout while others are served.
  * Each connection therefore also gets its own deadline: headers must be complete within headersMs of
- * the handshake, and within keepAliveMs + headersMs of the previous response.
+ * the connection reaching `server` (after the TLS handshake, or on the first plain byte), and within
+ * keepAliveMs + headersMs of the previous response.
  */
-function enforceHeaderDeadlines(server: https.Server, timeouts: Timeouts): void {
+function enforceHeaderDeadlines(
+  server: http.Server,
+  connectionEvent: 'connection' | 'secureConnection',
+  timeouts: Timeouts,
+): void {
   const deadlines = new WeakMap<Socket, NodeJS.Timeout>()
   const pending = new WeakMap<Socket, number>()
   const arm = (socket: Socket, ms: number) => {
@@ -125,7 +141,7 @@ function enforceHeaderDeadlines(server: https.Server, timeouts: Timeouts): void 
       setTimeout(() => socket.destroy(), ms),
     )
   }
-  server.on('secureConnection', (socket: Socket) => {
+  server.on(connectionEvent, (socket: Socket) => {
     arm(socket, timeouts.headersMs)
     socket.once('close', () => clearTimeout(deadlines.get(socket)))
   })
@@ -141,7 +157,84 @@ function enforceHeaderDeadlines(server: https.Server, timeouts: Timeouts): void 
   })
 }
 
-function bind(server: https.Server, host: string, port: number): Promise<void> {
+/** The answers Node gives a request it cannot parse; 400 for every other parser error. */
+const unparsableStatus: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+}
+
+/**
+ * Node answers a request it cannot parse (400, 408, 413, 431) by writing the answer and destroying
+ * the socket in the same tick. Over TLS the answer can still wait behind the previous record (the
+ * session ticket, when the request arrives right after the handshake) and is then lost: the client
+ * sees the connection close without a word. The same answer here, and the socket closed once it is
+ * flushed (or after cutAfterMs, for a client that does not read it). As Node does, no answer is
+ * written into a response already under way.
+ */
+function answerUnparsableRequests(
+  server: http.Server,
+  responding: (socket: Duplex) => boolean,
+  cutAfterMs: number,
+): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && !responding(socket)) {
+      const status = unparsableStatus[error.code ?? ''] ?? 400
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+    }
+    socket.destroySoon()
+    const cut = setTimeout(() => socket.destroy(), cutAfterMs)
+    socket.once('close', () => clearTimeout(cut))
+  })
+}
+
+type Protocol = 'tls' | 'http'
+
+/** What a connection speaks, from its first byte; undefined for anything else. */
+function protocolOf(firstByte: number | undefined): Protocol | undefined {
+  // A ClientHello travels in a TLS record of content type 22, handshake (RFC 8446 §5.1).
+  if (firstByte === 0x16) return 'tls'
+  // An HTTP/1 request starts with its method, and every method Node's parser knows starts with an
+  // upper-case letter (methods are case-sensitive, RFC 9110 §9.1); an empty line before the request
+  // line is to be ignored (RFC 9112 §2.2), and Node's parser does.
+  if (firstByte === undefined) return undefined
+  if ((firstByte >= 0x41 && firstByte <= 0x5a) || firstByte === 0x0d || firstByte === 0x0a) return 'http'
+  return undefined
+}
+
+const ignoreError = () => {}
+
+/**
+ * Waits for a connection's first byte, puts it back, and hands the connection to the server of its
+ * protocol; anything else (junk, SSLv2, HTTP/2 in clear) is closed without a word. A connection that
+ * sends nothing is cut after `firstByteMs`, like one that never finishes its TLS handshake.
+ *
+ * These few lines on `net` rather than httpolyglot: it also serves HTTP/2 in clear text, sniffs again
+ * inside TLS connections without ALPN, hands unknown bytes to the HTTP parser for a 400 reply, and
+ * waits for a first byte forever.
+ */
+function dispatchByFirstByte(
+  socket: Socket,
+  firstByteMs: number,
+  handOver: (socket: Socket, protocol: Protocol) => void,
+): void {
+  socket.on('error', ignoreError)
+  const deadline = setTimeout(() => socket.destroy(), firstByteMs)
+  socket.once('close', () => clearTimeout(deadline))
+  const onReadable = () => {
+    const data = socket.read() as Buffer | null
+    if (data === null) return void socket.once('readable', onReadable)
+    clearTimeout(deadline)
+    const protocol = protocolOf(data[0])
+    if (!protocol) return void socket.destroy()
+    socket.off('error', ignoreError)
+    socket.unshift(data)
+    handOver(socket, protocol)
+  }
+  socket.once('readable', onReadable)
+}
+
+function bind(server: net.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error)
     server.once('error', onError)
@@ -152,60 +245,105 @@ function bind(server: https.Server, host: string, port: number): Promise<void> {
   })
 }
 
-/** Starts the HTTPS server; resolves once it listens, or rejects with a HomeauthError that says why not. */
+/**
+ * Starts the server: HTTPS, and plain HTTP on the same port; resolves once it listens, or rejects
+ * with a HomeauthError that says why not.
+ */
 export async function startServer(options: ListenOptions): Promise<Listener> {
   const timeouts = {...defaultTimeouts, ...options.timeouts}
   const inFlight = new Set<ServerResponse>()
   let closing = false
-  const server = https.createServer(
-    {
-      ...secureContextOptions(options.tls),
-      handshakeTimeout: timeouts.handshakeMs,
-      maxHeaderSize: maxHeaderBytes,
-      requestTimeout: timeouts.requestMs,
-      headersTimeout: timeouts.headersMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      connectionsCheckingInterval: timeouts.checkIntervalMs,
-    },
+  const tracked =
+    (handler: RequestListener): RequestListener =>
     (req, res) => {
       if (closing) res.setHeader('Connection', 'close')
       inFlight.add(res)
       res.once('close', () => inFlight.delete(res))
-      options.handler(req, res)
-    },
+      handler(req, res)
+    }
+  const httpOptions = {
+    maxHeaderSize: maxHeaderBytes,
+    requestTimeout: timeouts.requestMs,
+    headersTimeout: timeouts.headersMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionsCheckingInterval: timeouts.checkIntervalMs,
+  }
+  const httpsServer = https.createServer(
+    {...secureContextOptions(options.tls), handshakeTimeout: timeouts.handshakeMs, ...httpOptions},
+    tracked(options.handler),
   )
-  server.maxConnections = options.maxConnections ?? defaultMaxConnections
-  server.on('tlsClientError', (_error, socket) => socket.destroy())
-  enforceHeaderDeadlines(server, timeouts)
+  httpsServer.on('tlsClientError', (_error, socket) => socket.destroy())
+  const httpServer = http.createServer(httpOptions, tracked(options.plainHandler))
+  enforceHeaderDeadlines(httpsServer, 'secureConnection', timeouts)
+  enforceHeaderDeadlines(httpServer, 'connection', timeouts)
+  const responding = (socket: Duplex) => [...inFlight].some((res) => res.socket === socket && res.headersSent)
+  answerUnparsableRequests(httpsServer, responding, timeouts.headersMs)
+  answerUnparsableRequests(httpServer, responding, timeouts.headersMs)
+
+  const connections = new Set<Socket>()
+  const undecided = new Set<Socket>()
+  // Half-open as each server would have accepted it: TLS closes on the client's FIN, HTTP answers first.
+  const handOver = (socket: Socket, protocol: Protocol) => {
+    undecided.delete(socket)
+    socket.allowHalfOpen = protocol === 'http'
+    ;(protocol === 'tls' ? httpsServer : httpServer).emit('connection', socket)
+  }
+  const tcpServer = net.createServer({noDelay: true}, (socket) => {
+    connections.add(socket)
+    undecided.add(socket)
+    socket.once('close', () => {
+      connections.delete(socket)
+      undecided.delete(socket)
+    })
+    dispatchByFirstByte(socket, timeouts.handshakeMs, handOver)
+  })
+  tcpServer.maxConnections = options.maxConnections ?? defaultMaxConnections
 
   let host = options.host ?? '::'
   try {
-    await bind(server, host, options.port)
+    await bind(tcpServer, host, options.port)
   } catch (error) {
     const noIPv6 = ['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes(errorCode(error) ?? '')
     if (options.host !== undefined || !noIPv6) throw listenError(error, host, options.port)
     host = '0.0.0.0'
-    await bind(server, host, options.port).catch((fallbackError) => {
+    await bind(tcpServer, host, options.port).catch((fallbackError) => {
       throw listenError(fallbackError, host, options.port)
     })
   }
 
+  for (const server of [httpsServer, httpServer]) {
+    // Neither server listens itself, and Node starts the checks of headersTimeout and requestTimeout
+    // (and the connection list closeIdleConnections walks) only when a server emits 'listening'.
+    server.emit('listening')
+  }
+
+  const closeAllConnections = () => {
+    for (const socket of connections) socket.destroy()
+  }
   let closed: Promise<void> | undefined
   return {
-    httpsServer: server,
+    tcpServer,
+    httpsServer,
+    httpServer,
     host,
-    port: (server.address() as AddressInfo).port,
-    setTls: (tls) => server.setSecureContext(secureContextOptions(tls)),
+    port: (tcpServer.address() as AddressInfo).port,
+    setTls: (tls) => httpsServer.setSecureContext(secureContextOptions(tls)),
+    closeAllConnections,
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing = true
         for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
-        const force = setTimeout(() => server.closeAllConnections(), timeouts.shutdownGraceMs)
-        server.close(() => {
+        const force = setTimeout(closeAllConnections, timeouts.shutdownGraceMs)
+        tcpServer.close(() => {
           clearTimeout(force)
+          // Stops their timeout checks; they hold no connection any more.
+          httpsServer.close()
+          httpServer.close()
           resolve()
         })
-        server.closeIdleConnections()
+        for (const socket of undecided) socket.destroy()
+        httpsServer.closeIdleConnections()
+        httpServer.closeIdleConnections()
       })
       return closed
     },

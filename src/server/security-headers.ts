@@ -6,6 +6,8 @@ export interface SecurityHeaderOptions {
   styleHashes: string[]
   /** Origins allowed to embed the page (dashboards); none by default. */
   frameAncestors?: string[]
+  /** False on plain HTTP: HSTS must only come over a secure transport (RFC 6797 §7.2). */
+  hsts?: boolean
 }
 
 /** A one-hour HSTS: long enough to protect a session, short enough not to lock out other http apps on this host. */
@@ -32,7 +34,8 @@ export function securityHeaders(options: SecurityHeaderOptions): RequestHandler 
         frameAncestors,
       },
     },
-    strictTransportSecurity: {maxAge: hstsMaxAgeSeconds, includeSubDomains: false},
+    strictTransportSecurity:
+      options.hsts === false ? false : {maxAge: hstsMaxAgeSeconds, includeSubDomains: false},
     // X-Frame-Options cannot name origins: leave framing to CSP when the user allows some.
     xFrameOptions: options.frameAncestors?.length ? false : {action: 'deny'},
   })

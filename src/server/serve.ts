@@ -8,6 +8,7 @@ import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
 import {startServer, type Listener, type Timeouts} from './listen.js'
+import {createPlainApp, type UnencryptedCredentials} from './plain-http.js'
 import {clearState, findRunningServer, writeState} from './state.js'
 import {LoginThrottle, type ThrottleOptions} from './throttle.js'
 
@@ -61,6 +62,8 @@ export interface ServeOptions {
   throttle?: Partial<ThrottleOptions>
   trustProxy?: boolean
   onFailedLogin?: (failure: FailedLogin) => void
+  /** A plain-HTTP request carried credentials (refused unread): its password has been exposed. */
+  onUnencryptedCredentials?: (request: UnencryptedCredentials) => void
   /** Where a detached server logs, recorded in state.json for status and logs. */
   logFile?: string
 }
@@ -159,8 +162,15 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     onError: options.onError,
     authority: tls.authority,
   })
+  const plainApp = createPlainApp({
+    authority: tls.authority,
+    onRequest: options.onRequest,
+    onUnencryptedCredentials: options.onUnencryptedCredentials,
+    onError: options.onError,
+  })
   const listener = await startServer({
     handler: app,
+    plainHandler: plainApp,
     tls,
     host: options.host,
     port: options.port,
@@ -225,7 +235,7 @@ export function serveUntilSignal(
   return new Promise((resolve) => {
     let received: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals) => {
-      if (received) return void server.listener.httpsServer.closeAllConnections()
+      if (received) return void server.listener.closeAllConnections()
       received = signal
       void server.close().then(() => {
         process.off('SIGINT', onSignal)

@@ -2,6 +2,7 @@ import type {ServedCertificate} from '../certificates/store.js'
 import type {AccessLogEntry} from '../server/access-log.js'
 import type {FailedLogin} from '../server/basic-auth.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
+import type {UnencryptedCredentials} from '../server/plain-http.js'
 import type {ServeOptions} from '../server/serve.js'
 import {escapeControl} from './escape.js'
 import {printWarning} from './messages.js'
@@ -61,13 +62,13 @@ function printServerCode(output: Output, onboarding: OnboardingUrls, hasAuthorit
   }
 }
 
-/** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-". */
+/** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-", and "(plain HTTP)" when it was. */
 function printAccessLine(output: Output, entry: AccessLogEntry): void {
   const {color} = output.out
   const status = entry.status >= 500 ? color.red : entry.status >= 400 ? color.yellow : color.green
   const user = entry.user === undefined ? '-' : escapeControl(entry.user)
   output.out.line(
-    `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}`,
+    `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}${entry.plainHttp ? ' (plain HTTP)' : ''}`,
   )
 }
 
@@ -94,19 +95,31 @@ function printFailedLogin(output: Output, login: FailedLogin): void {
   )
 }
 
+/** Credentials sent over plain HTTP, on stderr: where from (escaped) and what to do, never the credentials. */
+function printUnencryptedCredentials(output: Output, request: UnencryptedCredentials): void {
+  output.err.line(
+    output.err.color.yellow(
+      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with homeauth passwd`,
+    ),
+  )
+}
+
 function printReloaded(output: Output, message: string): void {
   output.out.line(`${new Date().toISOString()} reload: ${message}`)
 }
 
-type ServerEvents = Required<Pick<ServeOptions, 'onRequest' | 'onError' | 'onReload' | 'onFailedLogin'>>
+type ServerEvents = Required<
+  Pick<ServeOptions, 'onRequest' | 'onError' | 'onReload' | 'onFailedLogin' | 'onUnencryptedCredentials'>
+>
 
-/** What a running server reports, as log lines: requests, errors, reloads and failed logins. */
+/** What a running server reports, as log lines: requests, errors, reloads, failed logins and credentials sent in clear. */
 export function serverLogEvents(output: Output): ServerEvents {
   return {
     onRequest: (entry) => printAccessLine(output, entry),
     onError: (error) => printServerError(output, error),
     onReload: (message) => printReloaded(output, message),
     onFailedLogin: (login) => printFailedLogin(output, login),
+    onUnencryptedCredentials: (request) => printUnencryptedCredentials(output, request),
   }
 }
 

@@ -151,6 +151,7 @@ describe('homeauth fetch-secret, failing', () => {
         res
           .writeHead(429, {'Retry-After': '120', 'Content-Type': 'application/json'})
           .end('{"message":"Too many attempts."}'),
+      plainHandler: (_req, res) => res.writeHead(404).end(),
       tls,
       host: '127.0.0.1',
       port: 0,

@@ -1,5 +1,5 @@
+import http, {type IncomingHttpHeaders} from 'node:http'
 import https from 'node:https'
-import type {IncomingHttpHeaders} from 'node:http'
 
 export interface Response {
   status: number
@@ -24,12 +24,16 @@ export function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`
 }
 
-/** One HTTPS request that trusts only `ca` (never the system store, never verification off). */
+/**
+ * One HTTPS request that trusts only `ca` (never the system store, never verification off), or one
+ * plain HTTP request for an `http:` URL.
+ */
 export function request(url: string, options: RequestOptions = {}): Promise<Response> {
   const headers = {...options.headers}
   if (options.auth) headers.authorization = basicHeader(options.auth.username, options.auth.password)
+  const client = url.startsWith('http:') ? http : https
   return new Promise((resolve, reject) => {
-    const req = https.request(
+    const req = client.request(
       url,
       {
         method: options.method ?? 'GET',

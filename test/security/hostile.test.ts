@@ -9,6 +9,8 @@ import vm from 'node:vm'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Credentials} from '../../src/credentials/credentials.js'
+import type {FailedLogin} from '../../src/server/basic-auth.js'
+import type {UnencryptedCredentials} from '../../src/server/plain-http.js'
 import {startHomeauth, type HomeauthServer, type ServeOptions} from '../../src/server/serve.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {user} from '../helpers/server.js'
@@ -150,6 +152,26 @@ function exchange(target: Target, bytes: string | Buffer, timeoutMs = 10_000): P
   })
 }
 
+/**
+ * Writes `bytes` (a string is sent as latin1) on a fresh plain TCP connection and resolves with
+ * everything the server sent once it closes; rejects if it neither answers nor closes in time.
+ */
+function plainExchange(target: Target, bytes: string | Buffer, timeoutMs = 10_000): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const socket = net.connect(target.port, '127.0.0.1', () =>
+      socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes),
+    )
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('error', () => {})
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy()
+      reject(new Error(`the server neither answered nor closed within ${timeoutMs} ms`))
+    })
+    socket.on('close', () => resolve(parseExchange(Buffer.concat(chunks).toString('latin1'))))
+  })
+}
+
 /** A request in raw bytes: the request line, Host, the given header lines and Connection: close. */
 function http(requestLine: string, ...headers: string[]): string {
   return [requestLine, 'Host: localhost', ...headers, 'Connection: close', '', ''].join('\r\n')
@@ -212,7 +234,7 @@ function trickle(socket: net.Socket, text: string | Buffer, everyMs: number): vo
 
 function openConnections(target: Target): Promise<number> {
   return new Promise((resolve, reject) =>
-    target.server.listener.httpsServer.getConnections((error, count) =>
+    target.server.listener.tcpServer.getConnections((error, count) =>
       error ? reject(error) : resolve(count),
     ),
   )
@@ -860,29 +882,169 @@ describe('protected paths in another letter case or with a trailing slash', () =
   itKeepsServing(target)
 })
 
-describe('plain HTTP and garbage on the TLS port', () => {
-  const target = useBlockServer()
+describe('plain HTTP and garbage on the same port', () => {
+  const warnings: UnencryptedCredentials[] = []
+  const failures: FailedLogin[] = []
+  const target = useBlockServer({
+    onUnencryptedCredentials: (warning) => warnings.push(warning),
+    onFailedLogin: (failure) => failures.push(failure),
+  })
+  const auth = () => authorization(target().credentials)
 
-  function sendPlain(bytes: string | Buffer): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = []
-      const socket = net.connect(target().port, '127.0.0.1', () => socket.write(bytes))
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-      socket.on('error', () => {})
-      socket.setTimeout(10_000, () => {
-        socket.destroy()
-        reject(new Error('the server kept a plain-text connection open'))
-      })
-      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
-    })
+  /** What plain HTTP answers, and nothing else: the onboarding page and the CA files. */
+  const served = [
+    '/',
+    '/trust',
+    '/ca.pem',
+    '/ca.crt',
+    '/homeauth.mobileconfig',
+    '/?q=1',
+    '/trust?x=../../etc',
+  ]
+  /** Everything else, traversals and the server's own files included: a redirect to the same path over HTTPS. */
+  const redirected = [
+    '/api/secret',
+    '/api/secret?file=../../../etc/passwd',
+    '/healthz',
+    '/favicon.ico',
+    '/auth',
+    '/logout',
+    '/app.js',
+    '/index.html',
+    '/ca-key.pem',
+    '/server-key.pem',
+    '/server.pem',
+    '/config.json',
+    '/state.json',
+    '/serve.log',
+    '/.env',
+    '/etc/passwd',
+    '/../ca-key.pem',
+    '/trust/../ca-key.pem',
+    '/ca.pem/../ca-key.pem',
+    '/%2e%2e/ca-key.pem',
+    '/trust%2f..%2fca-key.pem',
+    '/ca.pem%00',
+    '/ca.pem%00.txt',
+    '/ca.pem.bak',
+    '/ca%2epem',
+    '/..%5cca-key.pem',
+    '//evil.example/',
+    '/%ZZ',
+  ]
+
+  function expectNoKeyOrSecret(response: Exchange): void {
+    expectNothingLeaked(response)
+    expect(response.raw).not.toContain('PRIVATE KEY')
   }
 
-  const attempts: {name: string; bytes: () => string | Buffer}[] = [
-    {name: 'GET / HTTP/1.1', bytes: () => 'GET / HTTP/1.1\r\n\r\n'},
-    {
-      name: 'GET /api/secret with the right credentials in plain text',
-      bytes: () => http('GET /api/secret HTTP/1.1', authorization(target().credentials)),
+  it.each(served.map((requestTarget) => ({requestTarget})))(
+    'answers GET $requestTarget with 200',
+    async ({requestTarget}) => {
+      const response = await plainExchange(target(), http(`GET ${requestTarget} HTTP/1.1`))
+      expect(response.status).toBe(200)
+      expect(response.headers['strict-transport-security']).toBeUndefined()
+      expectNoKeyOrSecret(response)
     },
+  )
+
+  it.each(redirected.map((requestTarget) => ({requestTarget})))(
+    'answers GET $requestTarget with 308 to the same path over HTTPS, nothing more',
+    async ({requestTarget}) => {
+      const response = await plainExchange(target(), http(`GET ${requestTarget} HTTP/1.1`))
+      expect(response.status).toBe(308)
+      expect(response.headers.location).toBe(`https://localhost${requestTarget.replaceAll('%ZZ', '%25ZZ')}`)
+      expect(response.body).not.toMatch(/-----BEGIN|\{"message"/)
+      expectNoKeyOrSecret(response)
+    },
+  )
+
+  it('redirects every method but GET and HEAD, on the onboarding paths too', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE']) {
+      for (const path of ['/', '/trust', '/ca.pem', '/api/secret']) {
+        const response = await plainExchange(
+          target(),
+          http(`${method} ${path} HTTP/1.1`, 'Content-Length: 0'),
+        )
+        expect(response.status, `${method} ${path}`).toBe(308)
+        expect(response.headers.location).toBe(`https://localhost${path}`)
+        expectNoKeyOrSecret(response)
+      }
+    }
+  })
+
+  const credentialHeaders: {name: string; headers: () => string[]}[] = [
+    {name: 'the right credentials', headers: () => [auth()]},
+    {name: 'wrong credentials', headers: () => [authorization({username: 'JeffLynne', password: 'guess'})]},
+    {name: 'a malformed Basic token', headers: () => ['Authorization: Basic !!!']},
+    {name: 'an empty Authorization header', headers: () => ['Authorization: ']},
+    {name: 'a Bearer token', headers: () => ['Authorization: Bearer abc.def.ghi']},
+    {
+      name: 'the header name in lower case',
+      headers: () => [auth().replace('Authorization', 'authorization')],
+    },
+    {name: 'two Authorization headers', headers: () => [auth(), auth()]},
+  ]
+
+  it.each(credentialHeaders)(
+    'answers $name with 400 on every path and method, unchecked, and warns',
+    async ({headers}) => {
+      const before = warnings.length
+      let requests = 0
+      for (const method of ['GET', 'HEAD', 'POST']) {
+        for (const path of ['/', '/trust', '/ca.pem', '/api/secret', '/nowhere?q=1']) {
+          const response = await plainExchange(
+            target(),
+            http(`${method} ${path} HTTP/1.1`, ...headers(), 'Content-Length: 0', 'Accept: text/html'),
+          )
+          requests++
+          expect(response.status, `${method} ${path}`).toBe(400)
+          expect(response.headers.location).toBeUndefined()
+          expect(response.headers['www-authenticate']).toBeUndefined()
+          if (method !== 'HEAD') expect(response.body).toContain('homeauth passwd')
+          expectNoKeyOrSecret(response)
+        }
+      }
+      expect(warnings.length - before).toBe(requests)
+      expect(failures).toEqual([])
+    },
+  )
+
+  it('answers 400 to a Host header that is not a host, and to a target that is not a path', async () => {
+    const get = (requestTarget: string, host: string) =>
+      plainExchange(target(), `GET ${requestTarget} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
+    for (const host of [
+      'evil.example/x',
+      'evil.example@localhost',
+      'a b',
+      '[::1',
+      'localhost:99999',
+      '<script>',
+    ]) {
+      const response = await get('/api/secret', host)
+      expect(response.status, host).toBe(400)
+      expect(response.headers.location).toBeUndefined()
+      expectNoKeyOrSecret(response)
+    }
+    for (const requestTarget of ['http://evil.example/api/secret', 'https://localhost/ca-key.pem', '*']) {
+      const response = await get(requestTarget, 'localhost')
+      expect(response.status, requestTarget).toBe(400)
+      expect(response.headers.location).toBeUndefined()
+    }
+  })
+
+  it('answers HEAD like GET without a body, on what it serves and what it redirects', async () => {
+    for (const path of ['/', '/ca.crt', '/api/secret']) {
+      const get = await plainExchange(target(), http(`GET ${path} HTTP/1.1`))
+      const head = await plainExchange(target(), http(`HEAD ${path} HTTP/1.1`))
+      expect(head.status, path).toBe(get.status)
+      expect(head.body).toBe('')
+      expect(head.headers['content-type']).toBe(get.headers['content-type'])
+      expect(head.headers.location).toBe(get.headers.location)
+    }
+  })
+
+  const garbage: {name: string; bytes: () => string | Buffer}[] = [
     {
       name: '4 KiB of pseudo-random bytes',
       bytes: () => Buffer.from(Array.from({length: 4096}, (_, i) => (i * 7919) % 256)),
@@ -896,13 +1058,23 @@ describe('plain HTTP and garbage on the TLS port', () => {
           'hex',
         ),
     },
+    {
+      name: 'a TLS handshake record full of junk',
+      bytes: () => Buffer.concat([Buffer.from('1603010100', 'hex'), Buffer.alloc(256, 0xab)]),
+    },
+    {
+      name: 'a TLS record header followed by a plain request',
+      bytes: () => '\x16\x03\x01' + http('GET / HTTP/1.1'),
+    },
+    {name: 'a lower-case request line', bytes: () => http('get / HTTP/1.1')},
+    {name: 'a NUL byte', bytes: () => '\0'},
+    {name: 'the HTTP/2 preface without TLS', bytes: () => 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'},
   ]
 
-  it.each(attempts)('closes the connection on $name without an HTTP answer', async ({bytes}) => {
-    const reply = await sendPlain(bytes())
-    expect(reply).not.toMatch(/HTTP\/1\.[01] \d{3}/)
-    expect(reply).not.toContain(secret)
-    expect(reply).not.toMatch(stackTrace)
+  it.each(garbage)('closes the connection on $name without a 2xx or 3xx answer', async ({bytes}) => {
+    const response = await plainExchange(target(), bytes())
+    expect(['closed', 400]).toContain(response.status)
+    expectNoKeyOrSecret(response)
   })
 
   itKeepsServing(target)
@@ -920,7 +1092,7 @@ describe('slow and silent clients', () => {
     expect(response.status).toBe(200)
   }
 
-  it('drops a client that connects and never starts TLS after the handshake timeout, while serving others', async () => {
+  it('drops a client that connects and never sends a byte after the handshake timeout, while serving others', async () => {
     const socket = net.connect(target().port, '127.0.0.1')
     socket.on('error', () => {})
     const closed = waitForClose(socket)
@@ -1002,16 +1174,69 @@ describe('slow and silent clients', () => {
     expect(received).toMatch(/^HTTP\/1\.1 200 /)
   })
 
+  it('drops a plain HTTP client that sends its headers a byte at a time after the header timeout, while serving others', async () => {
+    const socket = net.connect(target().port, '127.0.0.1')
+    socket.on('error', () => {})
+    let received = ''
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+    const closed = waitForClose(socket)
+    socket.on('connect', () => trickle(socket, http('GET /trust HTTP/1.1', 'X-Slow: yes'), 10))
+    await expectServedMeanwhile()
+    await expectServedMeanwhile()
+    const ms = await closed
+    expect(ms).toBeGreaterThanOrEqual(timeouts.headersMs - 100)
+    expect([undefined, '408']).toContain(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1])
+  })
+
+  it('drops a plain HTTP client that sends one byte and then nothing after the header timeout', async () => {
+    const socket = net.connect(target().port, '127.0.0.1', () => socket.write('G'))
+    socket.on('error', () => {})
+    // Read what comes (a 408, perhaps): a socket closes only once what it received has been read.
+    socket.resume()
+    const closed = waitForClose(socket)
+    await expectServedMeanwhile()
+    const ms = await closed
+    expect(ms).toBeGreaterThanOrEqual(timeouts.headersMs - 100)
+  })
+
+  it('closes a plain HTTP connection whose request body trickles in, within the request timeout', async () => {
+    const socket = net.connect(target().port, '127.0.0.1', () => {
+      socket.write(['POST /trust HTTP/1.1', 'Host: localhost', 'Content-Length: 1000', '', ''].join('\r\n'))
+      trickle(socket, 'a'.repeat(1000), 20)
+    })
+    socket.on('error', () => {})
+    socket.resume()
+    const closed = waitForClose(socket)
+    await expectServedMeanwhile()
+    await closed
+  })
+
+  it('closes an idle plain HTTP keep-alive connection after its answer within the keep-alive plus header timeouts', async () => {
+    const socket = net.connect(target().port, '127.0.0.1', () =>
+      socket.write('GET /trust HTTP/1.1\r\nHost: localhost\r\n\r\n'),
+    )
+    socket.on('error', () => {})
+    let received = ''
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+    await waitForClose(socket)
+    expect(received).toMatch(/^HTTP\/1\.1 200 /)
+  })
+
   it('drops all of these at once while serving others', async () => {
     const sockets: net.Socket[] = [
       net.connect(target().port, '127.0.0.1'),
       tlsConnect(target()),
       tlsConnect(target()),
       tlsConnect(target()),
+      net.connect(target().port, '127.0.0.1'),
+      net.connect(target().port, '127.0.0.1'),
     ]
     for (const socket of sockets) socket.on('error', () => {})
     sockets[2]!.on('secureConnect', () => trickle(sockets[2]!, http('GET / HTTP/1.1'), 10))
     sockets[3]!.on('secureConnect', () => trickle(sockets[3]!, http('GET / HTTP/1.1'), 200))
+    sockets[4]!.on('connect', () => trickle(sockets[4]!, http('GET / HTTP/1.1'), 10))
+    sockets[5]!.on('connect', () => trickle(sockets[5]!, http('GET / HTTP/1.1'), 200))
+    for (const socket of sockets.slice(4)) socket.resume()
     const closed = Promise.all(sockets.map((socket) => waitForClose(socket)))
     await Promise.all([expectServedMeanwhile(), expectServedMeanwhile(), expectServedMeanwhile()])
     await closed

@@ -24,6 +24,7 @@ afterEach(async () => {
 async function listen(options: Partial<ListenOptions> = {}): Promise<Listener> {
   const server = await startServer({
     handler: (_req, res) => res.end('ok'),
+    plainHandler: (_req, res) => res.end('plain'),
     tls: pair,
     host: '127.0.0.1',
     port: 0,
@@ -35,7 +36,7 @@ async function listen(options: Partial<ListenOptions> = {}): Promise<Listener> {
 
 function openConnections(server: Listener): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.httpsServer.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    server.tcpServer.getConnections((error, count) => (error ? reject(error) : resolve(count))),
   )
 }
 
@@ -49,11 +50,13 @@ async function until(condition: () => Promise<boolean>, what: string, deadlineMs
 }
 
 /**
- * Resolves when the server closes `socket`. Rejects only when it is still open after 8 s: many times
+ * Resolves when the server closes `socket`, reading (and dropping) whatever it sent: a socket closes
+ * only once what it received has been read. Rejects only when it is still open after 8 s: many times
  * the test's timeouts, yet below the defaults (10 s and more), so only a timeout that did not apply
  * fails, never a busy machine.
  */
 function closedByServer(socket: net.Socket, deadlineMs = 8_000): Promise<void> {
+  socket.resume()
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`still open after ${deadlineMs} ms`)), deadlineMs)
     socket.on('close', () => {
@@ -68,6 +71,7 @@ describe('startServer', () => {
     const first = await listen()
     const error = await startServer({
       handler: () => {},
+      plainHandler: () => {},
       tls: pair,
       host: '127.0.0.1',
       port: first.port,
@@ -80,14 +84,87 @@ describe('startServer', () => {
   })
 
   it('reports an address that is not on this machine as a usage error', async () => {
-    const error = await startServer({handler: () => {}, tls: pair, host: '192.0.2.123', port: 0}).catch(
-      (caught) => caught,
-    )
+    const error = await startServer({
+      handler: () => {},
+      plainHandler: () => {},
+      tls: pair,
+      host: '192.0.2.123',
+      port: 0,
+    }).catch((caught) => caught)
     expect(error).toBeInstanceOf(HomeauthError)
     expect(error.exitCode).toBe(ExitCode.usage)
   })
 
-  it('drops a client that connects and never starts the TLS handshake', async () => {
+  it('answers plain HTTP on the HTTPS port with the plain handler, and TLS with the other', async () => {
+    const server = await listen()
+    expect((await request(`http://127.0.0.1:${server.port}/`)).body).toBe('plain')
+    expect((await request(`https://localhost:${server.port}/`, {ca: authority.cert})).body).toBe('ok')
+  })
+
+  it('answers a plain HTTP request that starts with an empty line, as RFC 9112 asks', async () => {
+    const server = await listen()
+    const socket = net.connect(server.port, '127.0.0.1', () =>
+      socket.write('\r\nGET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+    )
+    let received = ''
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+    await closedByServer(socket)
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nplain$/)
+  })
+
+  it('closes a connection whose first byte is neither TLS nor an HTTP method, without a reply', async () => {
+    const server = await listen()
+    for (const bytes of [
+      Buffer.from([0, 1, 2, 3]),
+      Buffer.from('get / HTTP/1.1\r\n\r\n'),
+      Buffer.from([0x80]),
+    ]) {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write(bytes))
+      socket.on('error', () => {})
+      let received = ''
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+      await closedByServer(socket)
+      expect(received).toBe('')
+    }
+  })
+
+  it('drops a plain HTTP client that sends its headers too slowly, while serving others', async () => {
+    const server = await listen({timeouts: {headersMs: 400, checkIntervalMs: 100}})
+    const socket = net.connect(server.port, '127.0.0.1', () =>
+      socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n'),
+    )
+    socket.on('error', () => {})
+    const closed = closedByServer(socket)
+    expect((await request(`http://127.0.0.1:${server.port}/`)).body).toBe('plain')
+    await closed
+  })
+
+  it('drops a plain HTTP client whose request body trickles in, within the request timeout', async () => {
+    const server = await listen({
+      plainHandler: (req, res) => req.resume().once('end', () => res.end('read it all')),
+      timeouts: {headersMs: 400, requestMs: 500, checkIntervalMs: 100},
+    })
+    const socket = net.connect(server.port, '127.0.0.1', () => {
+      socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n')
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('a')), 20)
+    })
+    socket.on('error', () => {})
+    await closedByServer(socket)
+  })
+
+  it('counts plain HTTP connections against maxConnections', async () => {
+    const server = await listen({maxConnections: 2, timeouts: {handshakeMs: 4_000, headersMs: 4_000}})
+    const idle = [net.connect(server.port, '127.0.0.1'), net.connect(server.port, '127.0.0.1')]
+    for (const socket of idle) socket.on('error', () => {})
+    idle[1]!.on('connect', () => idle[1]!.write('GET / HTTP/1.1\r\n'))
+    await until(async () => (await openConnections(server)) === 2, 'two idle connections')
+    const dropped = new Promise((resolve) => server.tcpServer.once('drop', resolve))
+    await expect(request(`http://127.0.0.1:${server.port}/`)).rejects.toThrow()
+    await dropped
+    for (const socket of idle) socket.destroy()
+  })
+
+  it('drops a client that connects and never sends a byte, after the handshake timeout', async () => {
     const server = await listen({timeouts: {handshakeMs: 300}})
     const socket = net.connect(server.port, '127.0.0.1')
     socket.on('error', () => {})
@@ -125,7 +202,7 @@ describe('startServer', () => {
     )
     await until(async () => (await openConnections(server)) === 3, 'three idle connections')
 
-    const dropped = new Promise((resolve) => server.httpsServer.once('drop', resolve))
+    const dropped = new Promise((resolve) => server.tcpServer.once('drop', resolve))
     await expect(request(`https://localhost:${server.port}/`, {ca: authority.cert})).rejects.toThrow()
     expect(await dropped).toMatchObject({remoteAddress: '127.0.0.1'})
 
@@ -153,6 +230,45 @@ describe('startServer', () => {
     release()
     expect((await inFlight).body).toBe('finished')
     await closed
+  })
+
+  it('lets an in-flight plain HTTP request finish on close, closes idle plain connections, and stops accepting', async () => {
+    let release = () => {}
+    let arrived = () => {}
+    const handled = new Promise<void>((resolve) => (arrived = resolve))
+    const server = await listen({
+      plainHandler: (req, res) => {
+        if (req.url === '/quick') return void res.end('quick')
+        release = () => res.end('finished')
+        arrived()
+      },
+    })
+    const idle = net.connect(server.port, '127.0.0.1', () =>
+      idle.write('GET /quick HTTP/1.1\r\nHost: a\r\n\r\n'),
+    )
+    idle.on('error', () => {})
+    await new Promise((resolve) => idle.once('data', resolve))
+    const idleClosed = closedByServer(idle)
+    const inFlight = request(`http://127.0.0.1:${server.port}/`)
+    await handled
+    const closed = server.close()
+    await idleClosed
+    await expect(request(`http://127.0.0.1:${server.port}/`)).rejects.toThrow(/ECONNREFUSED/)
+    release()
+    const response = await inFlight
+    expect(response.body).toBe('finished')
+    expect(response.headers.connection).toBe('close')
+    await closed
+  })
+
+  it('cuts connections that have not sent a byte yet when it closes', async () => {
+    const server = await listen()
+    const silent = net.connect(server.port, '127.0.0.1')
+    silent.on('error', () => {})
+    await until(async () => (await openConnections(server)) === 1, 'the silent connection')
+    const silentClosed = closedByServer(silent)
+    await server.close()
+    await silentClosed
   })
 
   it('cuts connections still open after the grace period', async () => {

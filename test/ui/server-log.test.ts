@@ -13,6 +13,24 @@ const time = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`
 describe('server log lines', () => {
   const tempDir = useTempDir()
 
+  it('marks plain-HTTP requests in the access log and warns of credentials sent over plain HTTP, escaped', () => {
+    const file = path.join(tempDir(), 'serve.log')
+    const output = createLogFileOutput(new RotatingLog(file))
+    const events = serverLogEvents(output)
+    events.onRequest({method: 'GET', path: '/trust', status: 200, ms: 1.25, user: undefined, plainHttp: true})
+    events.onUnencryptedCredentials({address: '192.0.2.7\u001b[2J', method: 'GET', path: '/api/\u202esecret'})
+    const lines = readFileSync(file, 'utf8').split('\n')
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^${time} GET /trust 200 1\\.3ms - \\(plain HTTP\\)$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${time} credentials sent unencrypted over plain HTTP from 192\\.0\\.2\\.7\\\\x1b\\[2J \\(GET /api/\\\\u\\{202e\\}secret\\), refused unchecked: change that password with homeauth passwd$`,
+        ),
+      ),
+      '',
+    ])
+  })
+
   it('writes requests, failed logins, reloads and the stop to the log, user names escaped', () => {
     const file = path.join(tempDir(), 'serve.log')
     const output = createLogFileOutput(new RotatingLog(file))
