@@ -9,7 +9,7 @@ import {platformGuides} from '../../src/certificates/platforms.js'
 import {ExitCode} from '../../src/errors.js'
 import {onboardingUrls} from '../../src/server/onboarding-urls.js'
 import {halfBlockLines, qrModules} from '../../src/ui/qr.js'
-import {runCli} from '../helpers/cli.js'
+import {runCli, serveArgs} from '../helpers/cli.js'
 import {printedQrCode} from '../helpers/qr.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -59,16 +59,7 @@ describe('homeauth trust', () => {
       const configDir = tempDir()
       await init(configDir)
       detachedOn.push(configDir)
-      const detached = await runCli([
-        'serve',
-        '--detach',
-        '--config-dir',
-        configDir,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-      ])
+      const detached = await runCli(serveArgs(configDir, '--detach'))
       expect(detached.code).toBe(0)
       const [, port] = detached.stdout.match(/https:\/\/127\.0\.0\.1:(\d+)\//)!
       const json = JSON.parse((await trust(configDir, '--json')).stdout)
