@@ -150,27 +150,32 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   }
   let verifier = await loadVerifier(options)
   const tls = await loadTls(options)
-  const app = createApp({
-    secret: options.secret,
-    verifier: {verify: (candidate) => verifier.verify(candidate)},
-    realm: options.realm,
-    frameAncestors: options.frameAncestors,
-    throttle: new LoginThrottle(options.throttle),
-    trustProxy: options.trustProxy,
-    onFailedLogin: options.onFailedLogin,
-    onRequest: options.onRequest,
-    onError: options.onError,
-    authority: tls.authority,
+  const throttle = new LoginThrottle(options.throttle)
+  // Both apps hand out the CA they are built with: a reload that finds a new CA builds them again.
+  const buildApps = (authority: ServedCertificate['authority']) => ({
+    app: createApp({
+      secret: options.secret,
+      verifier: {verify: (candidate) => verifier.verify(candidate)},
+      realm: options.realm,
+      frameAncestors: options.frameAncestors,
+      throttle,
+      trustProxy: options.trustProxy,
+      onFailedLogin: options.onFailedLogin,
+      onRequest: options.onRequest,
+      onError: options.onError,
+      authority,
+    }),
+    plainApp: createPlainApp({
+      authority,
+      onRequest: options.onRequest,
+      onUnencryptedCredentials: options.onUnencryptedCredentials,
+      onError: options.onError,
+    }),
   })
-  const plainApp = createPlainApp({
-    authority: tls.authority,
-    onRequest: options.onRequest,
-    onUnencryptedCredentials: options.onUnencryptedCredentials,
-    onError: options.onError,
-  })
+  let apps = buildApps(tls.authority)
   const listener = await startServer({
-    handler: app,
-    plainHandler: plainApp,
+    handler: (req, res) => apps.app(req, res),
+    plainHandler: (req, res) => apps.plainApp(req, res),
     tls,
     host: options.host,
     port: options.port,
@@ -193,6 +198,10 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
       options.onReload?.(
         `now serving certificate ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
       )
+    }
+    if (next.authority?.fingerprint !== server.tls.authority?.fingerprint) {
+      apps = buildApps(next.authority)
+      options.onReload?.(`now handing out CA ${next.authority?.fingerprint ?? '(none)'} to devices`)
     }
     server.tls = next
   }
