@@ -16,6 +16,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['templates/**/*.js'],
+    languageOptions: {globals: globals.browser},
+  },
+  {
     files: ['src/ui/**', 'scripts/**', 'test/**'],
     rules: {'no-console': 'off'},
   },

@@ -27,3 +27,10 @@ export const sanFlag = Flags.string({
   description: 'Extra host name or IP address for the certificate (repeatable).',
   multiple: true,
 })
+
+/** --[no-]qr, shared by serve, init and trust: the QR code of the onboarding URL, shown only at a terminal. */
+export const qrFlag = Flags.boolean({
+  description: 'Show a QR code of the onboarding URL for phones (only at a terminal).',
+  default: true,
+  allowNo: true,
+})

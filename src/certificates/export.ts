@@ -5,7 +5,7 @@ import {build} from 'plist'
 import {exists, publicFileMode, writeFileAtomic} from '../config/files.js'
 import {errorCode, usageError} from '../errors.js'
 import type {CaFormat} from './platforms.js'
-import {readAuthorityCertificate} from './store.js'
+import {requireAuthority} from './store.js'
 
 /**
  * A stable UUID for one part of the profile of the CA with `fingerprint`: the same CA always gives
@@ -73,7 +73,7 @@ export interface AuthorityExport {
 
 /** The stored CA in `format`; exit code 8 when there is no CA yet. */
 export async function exportStoredAuthority(configDir: string, format: CaFormat): Promise<AuthorityExport> {
-  const pem = await readAuthorityCertificate(configDir)
+  const pem = (await requireAuthority(configDir)).cert
   return {data: exportAuthority(pem, format), fingerprint: new X509Certificate(pem).fingerprint256}
 }
 

@@ -19,6 +19,11 @@ export function lanAddresses(): string[] {
   return addresses
 }
 
+/** Whether a server bound to `host` listens on all interfaces ('::' dual-stack, '0.0.0.0' IPv4 only). */
+export function isWildcardHost(host: string): boolean {
+  return host === '::' || host === '0.0.0.0'
+}
+
 /** The host's name and its mDNS `.local` name, without doubling a name that already ends in `.local`. */
 export function machineNames(hostname = os.hostname()): string[] {
   const name = hostname.toLowerCase()

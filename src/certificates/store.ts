@@ -176,16 +176,18 @@ function missingCertificates(configDir: string) {
   ])
 }
 
-/** The stored CA certificate (PEM), without its key; exit code 8 when there is no CA or it is not a certificate. */
-export async function readAuthorityCertificate(configDir: string): Promise<string> {
+/** The stored CA as devices get it: its file, SHA-256 fingerprint and PEM, not its key; exit code 8 when there is none yet or it is not a certificate. */
+export async function requireAuthority(
+  configDir: string,
+): Promise<NonNullable<ServedCertificate['authority']>> {
+  const file = configPath(configDir, 'caCert')
   const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert])
   if (!stored) throw missingCertificates(configDir)
   try {
-    parseCertificate(stored.text, configPath(configDir, 'caCert'))
+    return {file, fingerprint: parseCertificate(stored.text, file).fingerprint256, cert: stored.text}
   } catch (error) {
     throw setupError(`${(error as Error).message}.`, recoverSuggestions.caCert, error)
   }
-  return stored.text
 }
 
 export interface StoredCertificates {

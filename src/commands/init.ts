@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {credentialFlags, sanFlag, secretFlags} from '../flags.js'
+import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
+import {onboardingUrls} from '../server/onboarding-urls.js'
 import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
 import type {InitResult} from '../setup/init.js'
 import {canPrompt, prompts} from '../ui/prompts.js'
@@ -37,6 +38,7 @@ On a re-run the current values are the defaults, and an empty password keeps the
       description: 'Replace an existing configuration without asking (the CA is kept unless --new-ca).',
     }),
     'new-ca': Flags.boolean({description: 'Make a new CA too (every device must trust the new one).'}),
+    qr: qrFlag,
   }
 
   public async run(): Promise<InitJson> {
@@ -60,7 +62,9 @@ On a re-run the current values are the defaults, and an empty password keeps the
     })
     const {initialize} = await import('../setup/init.js')
     const result = await initialize(this.configDir, answers)
-    if (!this.jsonEnabled()) printInitSummary(this.output, result)
+    if (!this.jsonEnabled()) {
+      printInitSummary(this.output, result, flags.qr ? onboardingUrls(result.port) : undefined)
+    }
     const {configDir, caFile, caFingerprint, username, port, hosts} = result
     return {configDir, caFile, caFingerprint, username, port, hosts}
   }

@@ -1,12 +1,13 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {credentialFlags, sanFlag, secretFlags} from '../flags.js'
+import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
 import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../server/basic-auth.js'
 import {RotatingLog} from '../server/log-file.js'
+import {findOnboardingUrls, onboardingUrls} from '../server/onboarding-urls.js'
 import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
 import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
@@ -66,6 +67,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     'trust-proxy': Flags.boolean({
       description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
     }),
+    qr: qrFlag,
     detach: Flags.boolean({
       description: 'Run in the background (log: serve.log in the config directory); returns once it answers.',
     }),
@@ -119,11 +121,19 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     })
     if (flags.detach) {
       const {startDetached} = await import('../server/detach.js')
-      return printDetached(output, await startDetached(settings, {credentials, env: process.env}))
+      const detached = await startDetached(settings, {credentials, env: process.env})
+      return printDetached(output, detached, flags.qr ? await findOnboardingUrls(this.configDir) : undefined)
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
     const server = await startHomeauth({...settings, credentials, secret, ...serverLogEvents(output)})
-    printBanner(output, {...server, username, credentialSource: source, realm: flags.realm})
+    const {host, port} = server.listener
+    printBanner(output, {
+      ...server,
+      username,
+      credentialSource: source,
+      realm: flags.realm,
+      onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
+    })
     printStopped(output, await serveUntilSignal(server, (error) => printReloadFailed(output, error)))
   }
 }

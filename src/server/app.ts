@@ -2,10 +2,10 @@ import express, {type Request, type Response} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
-import {basicAuth, defaultRealm, type FailedLogin} from './basic-auth.js'
+import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
 import {onboardingRoutes, type OnboardingAuthority} from './onboarding.js'
-import {renderIndexPage} from './page.js'
+import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
 
@@ -34,7 +34,7 @@ function methodNotAllowed(_req: Request, res: Response): void {
 
 /** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
 export function createApp(options: AppOptions): express.Express {
-  const page = renderIndexPage(options.secret)
+  const page = loadIndexPage(options.secret)
   const app = express()
   app.disable('x-powered-by')
   // Only one hop, and only when asked: X-Forwarded-For from anyone else would let a guesser pick its address.
@@ -43,6 +43,8 @@ export function createApp(options: AppOptions): express.Express {
   if (options.onRequest) app.use(accessLog(options.onRequest))
   app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
 
+  // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
+  app.get('/logout', signOut(options.realm ?? defaultRealm))
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({status: 'ok'})
   })
@@ -64,9 +66,18 @@ export function createApp(options: AppOptions): express.Express {
   app
     .route('/')
     .get((_req, res) => {
-      res.type('html').send(page.html)
+      res.type('html').send(page.render({user: res.locals.user as string, servedAt: new Date()}))
     })
     .all(methodNotAllowed)
+  // Behind auth like the page that loads it: it holds no secret, but then the open paths stay the
+  // listed few, and the browser sends the page's credentials with it anyway.
+  app
+    .route('/app.js')
+    .get((_req, res) => {
+      res.type('text/javascript').send(page.script)
+    })
+    .all(methodNotAllowed)
+  app.all('/logout', methodNotAllowed)
   app
     .route('/api/secret')
     .get((_req, res) => {

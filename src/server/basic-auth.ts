@@ -11,9 +11,31 @@ export const defaultRealm = 'homeauth'
 /** The recipe's 401 body, kept byte for byte so its clients keep working. */
 export const authenticateBody = {message: 'Authenticate.'}
 
-const unauthorizedPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in required</title></head>
-<body><h1>Sign in required</h1><p>This page is protected by homeauth. Reload it to enter the user name and password.</p></body></html>
+// Browsers get these pages with a 401. No styles (the CSP would need their hashes): the viewport and
+// color-scheme tags make them readable on a phone and follow its light or dark theme.
+const pageHead = (title: string): string =>
+  `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark"><title>${title}</title></head>
+<body><h1>${title}</h1>`
+
+const unauthorizedPage = `${pageHead('Sign in required')}
+<p>This page is protected by homeauth. Reload it and sign in with the user name and password set with
+<code>homeauth init</code> (or given to <code>homeauth serve</code>) on the server.</p>
+<p>Forgot the password? Set a new one with <code>homeauth passwd</code> on the server.</p>
+<p>Does this device warn that the connection is not private? It does not trust homeauth's certificate
+authority yet: <a href="/trust">install it first</a>.</p>
+</body></html>
+`
+
+const signedOutPage = `${pageHead('Signed out')}
+<p>This browser has been asked to forget the user name and password for this site. If it asks for them
+again now, cancel.</p>
+<p>Some browsers keep them until they are closed: closing the browser (every window) always works.
+Nothing changes on the server: other browsers and devices stay signed in, and the password stays the
+same.</p>
+<p><a href="/">Sign in again</a></p>
+</body></html>
 `
 
 /**
@@ -59,15 +81,34 @@ export function realmProblem(realm: string): string | undefined {
   return undefined
 }
 
+/** The WWW-Authenticate challenge for `realm`, which is checked first. */
+function challengeFor(realm: string): string {
+  const problem = realmProblem(realm)
+  if (problem) throw new TypeError(problem)
+  return `Basic realm="${realm}", charset="UTF-8"`
+}
+
+/**
+ * GET /logout. Basic auth has no sign-out; the known workaround is a 401 with the same challenge,
+ * which makes browsers drop the credentials they keep for the realm (some keep them until they
+ * close). The Authorization header is never read: signing out is not a login attempt, so it is
+ * never counted, throttled or reported as a failed one.
+ */
+export function signOut(realm: string): RequestHandler {
+  const challenge = challengeFor(realm)
+  return function answerSignOut(_req: Request, res: Response) {
+    res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
+    res.type('html').send(signedOutPage)
+  }
+}
+
 /**
  * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
  * rest; 429 to a client locked out for failed logins; 503 when too many checks are queued, or to a
  * new client when the throttle has no room to track it.
  */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
-  const problem = realmProblem(options.realm)
-  if (problem) throw new TypeError(problem)
-  const challenge = `Basic realm="${options.realm}", charset="UTF-8"`
+  const challenge = challengeFor(options.realm)
 
   function challengeClient(req: Request, res: Response): void {
     res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')

@@ -1,5 +1,5 @@
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
-import {lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
+import {isWildcardHost, lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
 import {defaultPort, readConfig, requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
@@ -79,7 +79,6 @@ export interface HomeauthServer {
   close(): Promise<void>
 }
 
-const wildcardHosts = new Set(['::', '0.0.0.0'])
 /** A long-running server checks its certificate this often, renewing it when fewer than 30 days are left. */
 const certificateCheckMs = 12 * 60 * 60 * 1000
 
@@ -89,7 +88,7 @@ function urlFor(host: string, port: number): string {
 
 /** The URLs to show for a server bound to `host`, most useful first. */
 export function serverUrls(host: string, port: number): string[] {
-  const hosts = wildcardHosts.has(host)
+  const hosts = isWildcardHost(host)
     ? [
         'localhost',
         ...machineNames().slice(1),
@@ -151,27 +150,32 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   }
   let verifier = await loadVerifier(options)
   const tls = await loadTls(options)
-  const app = createApp({
-    secret: options.secret,
-    verifier: {verify: (candidate) => verifier.verify(candidate)},
-    realm: options.realm,
-    frameAncestors: options.frameAncestors,
-    throttle: new LoginThrottle(options.throttle),
-    trustProxy: options.trustProxy,
-    onFailedLogin: options.onFailedLogin,
-    onRequest: options.onRequest,
-    onError: options.onError,
-    authority: tls.authority,
+  const throttle = new LoginThrottle(options.throttle)
+  // Both apps hand out the CA they are built with: a reload that finds a new CA builds them again.
+  const buildApps = (authority: ServedCertificate['authority']) => ({
+    app: createApp({
+      secret: options.secret,
+      verifier: {verify: (candidate) => verifier.verify(candidate)},
+      realm: options.realm,
+      frameAncestors: options.frameAncestors,
+      throttle,
+      trustProxy: options.trustProxy,
+      onFailedLogin: options.onFailedLogin,
+      onRequest: options.onRequest,
+      onError: options.onError,
+      authority,
+    }),
+    plainApp: createPlainApp({
+      authority,
+      onRequest: options.onRequest,
+      onUnencryptedCredentials: options.onUnencryptedCredentials,
+      onError: options.onError,
+    }),
   })
-  const plainApp = createPlainApp({
-    authority: tls.authority,
-    onRequest: options.onRequest,
-    onUnencryptedCredentials: options.onUnencryptedCredentials,
-    onError: options.onError,
-  })
+  let apps = buildApps(tls.authority)
   const listener = await startServer({
-    handler: app,
-    plainHandler: plainApp,
+    handler: (req, res) => apps.app(req, res),
+    plainHandler: (req, res) => apps.plainApp(req, res),
     tls,
     host: options.host,
     port: options.port,
@@ -181,6 +185,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   await writeState(options.configDir, {
     pid: process.pid,
     url: urls[0]!,
+    host: listener.host,
     startedAt: new Date().toISOString(),
     logFile: options.logFile ?? null,
     credentials: options.credentials ? 'startup' : 'stored',
@@ -193,6 +198,10 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
       options.onReload?.(
         `now serving certificate ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
       )
+    }
+    if (next.authority?.fingerprint !== server.tls.authority?.fingerprint) {
+      apps = buildApps(next.authority)
+      options.onReload?.(`now handing out CA ${next.authority?.fingerprint ?? '(none)'} to devices`)
     }
     server.tls = next
   }

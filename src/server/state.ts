@@ -14,6 +14,8 @@ export type CredentialKind = 'stored' | 'startup'
 export interface ServerRecord {
   pid: number
   url: string
+  /** The address it listens on ('::' for all interfaces); absent in a state file written before homeauth recorded it. */
+  host?: string
   startedAt: string
   /** serve.log for a detached server; null for one in the foreground. */
   logFile: string | null

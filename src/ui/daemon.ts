@@ -1,7 +1,9 @@
 import type {DetachedServer} from '../server/detach.js'
 import type {StatusReport, StopResult} from '../server/manage.js'
+import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
+import {printOnboardingCode} from './qr.js'
 
 /** What a command that changed the config says about the running server it told to reload, if any. */
 export function reloadNote(pid: number | undefined): string {
@@ -10,7 +12,12 @@ export function reloadNote(pid: number | undefined): string {
     : `The running server (PID ${pid}) was told to reload.`
 }
 
-export function printDetached(output: Output, server: DetachedServer): void {
+/** After serve --detach: where it runs and logs, and (at a terminal, unless `onboarding` is undefined) the QR code. */
+export function printDetached(
+  output: Output,
+  server: DetachedServer,
+  onboarding: OnboardingUrls | undefined,
+): void {
   const {color} = output.out
   output.out.line(
     [
@@ -19,6 +26,7 @@ export function printDetached(output: Output, server: DetachedServer): void {
       `  log: ${server.logFile}`,
     ].join('\n'),
   )
+  if (onboarding) printOnboardingCode(output, onboarding)
   output.err.line('Check it with: homeauth status; stop it with: homeauth stop')
 }
 

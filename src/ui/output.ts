@@ -10,6 +10,8 @@ export interface Channel {
   /** Writes `text` (or bytes, such as a DER certificate) as it comes (a log file still ends it with a line break). */
   write(text: string | Uint8Array): void
   color: ChalkInstance
+  /** Whether a person reads it at a terminal (a QR code is printed only there). */
+  isTerminal: boolean
 }
 
 /**
@@ -43,11 +45,13 @@ export function createTerminalOutput(
       line: (text) => console.log(text),
       write: (text) => void stdout.write(text),
       color: colorFor(stdout, env),
+      isTerminal: stdout.isTTY === true,
     },
     err: {
       line: (text) => console.error(text),
       write: (text) => void stderr.write(text),
       color: colorFor(stderr, env),
+      isTerminal: stderr.isTTY === true,
     },
   }
 }
@@ -58,6 +62,7 @@ export function createLogFileOutput(log: {write(line: string): void}): Output {
     line: (text) => log.write(`${text}\n`),
     write: (text) => log.write(typeof text === 'string' ? text : new TextDecoder().decode(text)),
     color: new Chalk({level: 0}),
+    isTerminal: false,
   }
   return {out: channel, err: channel}
 }

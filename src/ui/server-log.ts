@@ -1,11 +1,13 @@
 import type {ServedCertificate} from '../certificates/store.js'
 import type {AccessLogEntry} from '../server/access-log.js'
 import type {FailedLogin} from '../server/basic-auth.js'
+import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import type {UnencryptedCredentials} from '../server/plain-http.js'
 import type {ServeOptions} from '../server/serve.js'
 import {escapeControl} from './escape.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
+import {printOnboardingCode} from './qr.js'
 
 export interface BannerInfo {
   urls: string[]
@@ -13,6 +15,8 @@ export interface BannerInfo {
   username: string
   credentialSource: string
   realm: string
+  /** The onboarding URLs for the QR code shown at a terminal; undefined with --no-qr. */
+  onboarding: OnboardingUrls | undefined
 }
 
 const provenanceNote: Record<ServedCertificate['provenance'], string> = {
@@ -45,8 +49,17 @@ export function printBanner(output: Output, info: BannerInfo): void {
   lines.push(`Credentials: user "${info.username}", from ${info.credentialSource}`)
   const caOption = authority ? `--cacert ${authority.file} ` : ''
   lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
-  lines.push(color.dim('Press Ctrl+C to stop.'))
   output.out.line(lines.join('\n'))
+  if (info.onboarding) printServerCode(output, info.onboarding, authority !== undefined)
+  output.out.line(color.dim('Press Ctrl+C to stop.'))
+}
+
+/** The onboarding QR code of a running server; with --cert/--key there is no local CA to hand out. */
+function printServerCode(output: Output, onboarding: OnboardingUrls, hasAuthority: boolean): void {
+  if (hasAuthority) return printOnboardingCode(output, onboarding)
+  if (output.out.isTerminal) {
+    output.out.line('No QR code: with --cert/--key there is no local CA for devices to install.')
+  }
 }
 
 /** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-", and "(plain HTTP)" when it was. */

@@ -1,7 +1,9 @@
+import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
 import type {PasswdResult} from '../setup/passwd.js'
 import {reloadNote} from './daemon.js'
 import type {Output} from './output.js'
+import {printOnboardingCode} from './qr.js'
 
 /**
  * What to say about a running server that does not read the stored credentials again on SIGHUP (one
@@ -20,8 +22,15 @@ function initReloadNote(server: InitResult['signalledServer']): string {
   return `The running server (PID ${server.pid}) was told to reload the stored credentials and the certificate; restart it to serve a changed secret message or port.`
 }
 
-/** After init: where everything is, what to trust, and what to type next. */
-export function printInitSummary(output: Output, result: InitResult): void {
+/**
+ * After init: where everything is, what to trust, the QR code of the onboarding URL (at a terminal,
+ * unless `onboarding` is undefined), and what to type next.
+ */
+export function printInitSummary(
+  output: Output,
+  result: InitResult,
+  onboarding: OnboardingUrls | undefined,
+): void {
   const {color} = output.out
   output.out.line(
     [
@@ -29,10 +38,11 @@ export function printInitSummary(output: Output, result: InitResult): void {
       `  user:           ${result.username} (password stored as a scrypt hash only)`,
       `  port:           ${result.port}`,
       `  CA certificate: ${result.caFile} (${result.caKept ? 'kept: devices that trust it need nothing new' : 'new: trust it on your devices'})`,
-      `  fingerprint:    ${color.bold(result.caFingerprint)}`,
+      `  CA fingerprint: ${color.bold(result.caFingerprint)}`,
       `  certificate for: ${result.hosts.join(', ')}`,
     ].join('\n'),
   )
+  if (onboarding) printOnboardingCode(output, onboarding)
   output.err.line(
     [
       initReloadNote(result.signalledServer),

@@ -10,6 +10,7 @@ import {
   describeStoredCertificates,
   loadOrCreateServerTls,
   loadProvidedTls,
+  requireAuthority,
 } from '../../src/certificates/store.js'
 import {configFile, configVersion, type HomeauthConfig} from '../../src/config/config.js'
 import {withConfigLock} from '../../src/config/files.js'
@@ -182,6 +183,26 @@ describe('describeStoredCertificates while another process switches the certific
     }
     expect(await writer).toEqual({code: 0, stderr: ''})
     expect([...failures]).toEqual([])
+  })
+})
+
+describe('requireAuthority', () => {
+  it('gives the stored CA as devices get it: file, SHA-256 fingerprint and PEM', async () => {
+    const dir = tempDir()
+    const served = await loadOrCreateServerTls(dir)
+    const pem = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
+    expect(await requireAuthority(dir)).toEqual({
+      file: path.join(dir, 'ca.pem'),
+      fingerprint: new X509Certificate(pem).fingerprint256,
+      cert: pem,
+    })
+    expect(served.authority).toEqual(await requireAuthority(dir))
+  })
+
+  it('exits 8 with the way to make one when there is no CA yet', async () => {
+    const dir = tempDir()
+    const error = await expectSetupError(requireAuthority(dir), /^There is no CA in .* yet\.$/)
+    expect(error.suggestions).toEqual(['Run: homeauth init (or homeauth serve, which makes one).'])
   })
 })
 

@@ -3,6 +3,7 @@ import tls from 'node:tls'
 import {describe, expect, it} from 'vitest'
 
 import type {AccessLogEntry} from '../../src/server/access-log.js'
+import type {FailedLogin} from '../../src/server/basic-auth.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -27,7 +28,7 @@ describe('authentication', () => {
     expect(response.headers['www-authenticate']).toBe('Basic realm="Main", charset="UTF-8"')
   })
 
-  it('gives browsers a short HTML page with the 401', async () => {
+  it('gives browsers a 401 page that says how to sign in, how to reset the password and where to trust the CA', async () => {
     const server = await startServer(tempDir())
     const response = await request(`${server.url}/`, {
       ca: server.ca,
@@ -36,6 +37,11 @@ describe('authentication', () => {
     expect(response.status).toBe(401)
     expect(response.headers['content-type']).toMatch(/^text\/html/)
     expect(response.body).toContain('Sign in required')
+    expect(response.body).toContain('homeauth init')
+    expect(response.body).toContain('homeauth passwd')
+    expect(response.body).toContain('<a href="/trust">')
+    const json = await request(`${server.url}/`, {ca: server.ca, headers: {accept: 'application/json'}})
+    expect(json.body).toBe('{"message":"Authenticate."}')
   })
 
   it('serves the secret as JSON and the page as HTML with the right credentials', async () => {
@@ -181,6 +187,117 @@ describe('routes', () => {
     const response = await request(`${server.url}/api/%E0%A4%A`, {ca: server.ca, auth: user})
     expect(response.status).toBe(404)
     expect(response.body).toBe('{"message":"Not found."}')
+  })
+})
+
+describe('the secret page', () => {
+  const pageWith = async (options: Parameters<typeof startServer>[1], credentials = user) => {
+    const server = await startServer(tempDir(), {...options, credentials})
+    const before = Date.now()
+    const response = await request(`${server.url}/`, {ca: server.ca, auth: credentials})
+    return {response, before, after: Date.now()}
+  }
+
+  it('shows who is signed in, with the user name escaped', async () => {
+    const credentials = {username: '<b>Zoë</b> & $& {{message}}', password: 'ELO'}
+    const {response} = await pageWith({}, credentials)
+    expect(response.status).toBe(200)
+    expect(response.body).toContain(
+      'Signed in as <strong id="user">&lt;b&gt;Zoë&lt;/b&gt; &amp; $&amp; {{message}}</strong>',
+    )
+    expect(response.body).not.toContain('<b>Zoë</b>')
+  })
+
+  it('shows the time it was served, rendered for each request', async () => {
+    const first = await pageWith({})
+    const servedAt = /<time id="served-at" datetime="([^"]+)">([^<]+)<\/time>/.exec(first.response.body)
+    expect(servedAt).not.toBeNull()
+    const served = Date.parse(servedAt![1]!)
+    expect(served).toBeGreaterThanOrEqual(first.before - 1000)
+    expect(served).toBeLessThanOrEqual(first.after + 1000)
+    expect(servedAt![2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[+-]\d\d:\d\d$/)
+  })
+
+  it('inserts a secret that looks like a placeholder or a replacement pattern literally', async () => {
+    const secret = "{{user}} {{servedAt}} $& $' $` $1 $$ <img src=x onerror=alert(1)>"
+    const {response} = await pageWith({secret})
+    expect(response.body).toContain(
+      '<p id="message">{{user}} {{servedAt}} $&amp; $&#39; $` $1 $$ &lt;img src=x onerror=alert(1)&gt;</p>',
+    )
+  })
+
+  it('has a copy button hidden until its script runs, a sign-out link, and no inline script', async () => {
+    const {response} = await pageWith({})
+    expect(response.body).toMatch(/<button type="button" id="copy"[^>]* hidden>/)
+    expect(response.body).toContain('<a href="/logout">Sign out</a>')
+    expect(response.body).toContain('<script src="/app.js" defer></script>')
+    expect(response.body).not.toMatch(/<script>|<script(?![^>]*\bsrc=)[^>]*>|\son\w+=/)
+  })
+
+  it('serves /app.js as JavaScript behind auth, and a CSP that allows it without unsafe-inline', async () => {
+    const server = await startServer(tempDir())
+    expect((await request(`${server.url}/app.js`, {ca: server.ca})).status).toBe(401)
+    const script = await request(`${server.url}/app.js`, {ca: server.ca, auth: user})
+    expect(script.status).toBe(200)
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(script.body).toContain('navigator.clipboard.writeText')
+    expect(script.body).not.toContain('42')
+    const head = await request(`${server.url}/app.js`, {ca: server.ca, auth: user, method: 'HEAD'})
+    expect(head.headers['content-length']).toBe(script.headers['content-length'])
+    expect((await request(`${server.url}/app.js`, {ca: server.ca, auth: user, method: 'POST'})).status).toBe(
+      405,
+    )
+    const page = await request(`${server.url}/`, {ca: server.ca, auth: user})
+    const csp = page.headers['content-security-policy'] ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(csp).toMatch(/style-src 'sha256-[A-Za-z0-9+/]+=*'/)
+  })
+})
+
+describe('sign out', () => {
+  it('answers /logout with 401, the same challenge and a page that says what it does', async () => {
+    const server = await startServer(tempDir(), {realm: 'Main'})
+    for (const auth of [undefined, user]) {
+      const response = await request(`${server.url}/logout`, {ca: server.ca, auth})
+      expect(response.status).toBe(401)
+      expect(response.headers['www-authenticate']).toBe('Basic realm="Main", charset="UTF-8"')
+      expect(response.headers['content-type']).toMatch(/^text\/html/)
+      expect(response.headers['cache-control']).toBe('no-store')
+      expect(response.body).toContain('forget')
+      expect(response.body).toContain('until they are closed')
+      expect(response.body).not.toContain('42')
+    }
+  })
+
+  it('never counts /logout as a failed login, whatever Authorization it carries', async () => {
+    const failures: FailedLogin[] = []
+    const server = await startServer(tempDir(), {
+      throttle: {maxFailures: 2},
+      onFailedLogin: (failure) => failures.push(failure),
+    })
+    const wrong = [
+      basicHeader('JeffLynne', 'wrong'),
+      basicHeader('mallory', 'guess'),
+      'Basic !!!',
+      'Bearer token',
+    ]
+    for (let round = 0; round < 5; round++) {
+      for (const authorization of wrong) {
+        const response = await request(`${server.url}/logout`, {ca: server.ca, headers: {authorization}})
+        expect(response.status).toBe(401)
+      }
+    }
+    expect(failures).toEqual([])
+    expect((await request(`${server.url}/api/secret`, {ca: server.ca, auth: user})).status).toBe(200)
+  })
+
+  it('answers other methods on /logout with 405 after authentication', async () => {
+    const server = await startServer(tempDir())
+    expect((await request(`${server.url}/logout`, {ca: server.ca, method: 'POST'})).status).toBe(401)
+    const response = await request(`${server.url}/logout`, {ca: server.ca, method: 'POST', auth: user})
+    expect(response.status).toBe(405)
+    expect(response.headers.allow).toBe('GET, HEAD')
   })
 })
 

@@ -31,6 +31,11 @@ describe('createTerminalOutput', () => {
     expect([fromTerminal.out.color.level, fromTerminal.err.color.level]).toEqual([0, 1])
   })
 
+  it('tells each stream apart as a terminal or not, whatever NO_COLOR says', () => {
+    const output = createTerminalOutput(new CapturedStream(true), new CapturedStream(false), {NO_COLOR: ''})
+    expect([output.out.isTerminal, output.err.isTerminal]).toEqual([true, false])
+  })
+
   it('writes no colour when NO_COLOR is set, to a terminal too', () => {
     const output = createTerminalOutput(new CapturedStream(true), new CapturedStream(true), {NO_COLOR: ''})
     expect([output.out.color.level, output.err.color.level]).toEqual([0, 0])
@@ -61,5 +66,10 @@ describe('createLogFileOutput', () => {
     expect(readFileSync(file, 'utf8')).toBe(
       'homeauth is serving\nWarning: reload failed\nError: Port 8443 is in use.\n  Try: Pass another --port.\n',
     )
+  })
+
+  it('is never a terminal, so nothing meant for one (a QR code) goes to the log', () => {
+    const output = createLogFileOutput(new RotatingLog(path.join(tempDir(), 'serve.log')))
+    expect([output.out.isTerminal, output.err.isTerminal]).toEqual([false, false])
   })
 })

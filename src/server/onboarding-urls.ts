@@ -1,0 +1,61 @@
+import {isIP} from 'node:net'
+
+import {isWildcardHost, lanAddresses} from '../certificates/hosts.js'
+import {defaultPort, readConfig} from '../config/config.js'
+import {findRunningServer} from './state.js'
+
+/** Where a device opens the onboarding page: plain HTTP on the server's port, where `/` hands out the CA. */
+export interface OnboardingUrls {
+  /** One per LAN address the server can be reached on, IPv4 first; empty when there is none. */
+  urls: string[]
+  /** The onboarding page from this machine. */
+  localUrl: string
+  /** The address the server listens on when it is a loopback one (then `urls` is empty). */
+  loopbackHost?: string
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./i.test(host)
+}
+
+function onboardingUrl(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}/`
+}
+
+/**
+ * The onboarding URLs of a server listening on `host` (all interfaces when left out) and `port`:
+ * every LAN address for a wildcard host ('0.0.0.0' only the IPv4 ones), the address itself for any
+ * other, none for a loopback one.
+ */
+export function onboardingUrls(port: number, host = '::', addresses = lanAddresses()): OnboardingUrls {
+  const localUrl = onboardingUrl(isWildcardHost(host) || isLoopback(host) ? 'localhost' : host, port)
+  if (isLoopback(host)) return {urls: [], localUrl, loopbackHost: host}
+  if (!isWildcardHost(host)) return {urls: [onboardingUrl(host, port)], localUrl}
+  const reachable = addresses.filter((address) => host === '::' || isIP(address) === 4)
+  // IPv4 first: it is what a phone on a home network reaches most surely, so it goes in the QR code.
+  const ordered = [
+    ...reachable.filter((address) => isIP(address) === 4),
+    ...reachable.filter((address) => isIP(address) !== 4),
+  ]
+  return {urls: ordered.map((address) => onboardingUrl(address, port)), localUrl}
+}
+
+/** The onboarding URLs with whether a server runs to answer them. */
+export interface ServerOnboardingUrls extends OnboardingUrls {
+  serverRunning: boolean
+}
+
+/**
+ * The onboarding URLs of the server on `configDir`: the running one's port and address, else
+ * config.json's, else 8443 on all interfaces.
+ */
+export async function findOnboardingUrls(configDir: string): Promise<ServerOnboardingUrls> {
+  const running = await findRunningServer(configDir)
+  if (running) {
+    // A URL on https's default port has no port in it.
+    const port = Number(new URL(running.url).port || 443)
+    return {...onboardingUrls(port, running.host), serverRunning: true}
+  }
+  const config = await readConfig(configDir)
+  return {...onboardingUrls(config?.port ?? defaultPort, config?.host ?? undefined), serverRunning: false}
+}
