@@ -5,14 +5,14 @@ import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
-import {chromium, type Browser, type Page} from 'playwright-core'
+import type {Browser, Page} from 'playwright-core'
 import {parse as parsePlist} from 'plist'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {chromiumPath, launchChromium} from '../helpers/browser.js'
 import {runCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
-const executablePath = '/usr/bin/chromium'
 const certutil = '/usr/bin/certutil'
 /** Every browser wait ends by this deadline, so a hang fails the test instead of stalling it. */
 const browserTimeoutMs = 15_000
@@ -89,19 +89,7 @@ async function trustJson(configDir: string): Promise<TrustJson> {
 }
 
 async function launch(env: NodeJS.ProcessEnv = process.env): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath,
-    env,
-    timeout: browserTimeoutMs,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  })
+  const browser = await launchChromium([], {env, timeout: browserTimeoutMs})
   browsers.push(browser)
   return browser
 }
@@ -146,7 +134,7 @@ async function homeTrusting(caFile: string): Promise<string> {
 
 const hexOf = (text: string) => text.replace(/[^0-9A-F]/gi, '').toUpperCase()
 
-describe.skipIf((!existsSync(executablePath) || !existsSync(certutil)) && !process.env.CI)(
+describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process.env.CI)(
   'the walkthrough a new user follows, in Chromium',
   () => {
     it('gets a browser from init to the secret: onboarding over plain HTTP, the downloaded CA trusted, sign-in, sign-out, fetch-secret, stop', async ({
