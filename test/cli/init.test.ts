@@ -203,7 +203,7 @@ describe('homeauth serve after init', () => {
     const configDir = tempDir()
     expect((await init(configDir, '--secret', 'Telephone Line')).code).toBe(0)
     const cli = startCli(serveArgs(configDir))
-    const [url] = await cli.waitFor(urlPattern)
+    const [url] = await cli.waitForBanner()
     expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the hash stored in config.json')
     const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
     const right = await request(`${url}api/secret`, {ca, auth: {username: 'JeffLynne', password}})

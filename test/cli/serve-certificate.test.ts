@@ -36,7 +36,7 @@ describe('homeauth serve --san on an existing certificate', () => {
     ).not.toContain('pi.home.arpa')
 
     const second = startCli(serveArgs(configDir, ...credentials, '--san', 'pi.home.arpa'))
-    const [, port] = await second.waitFor(urlPattern)
+    const [, port] = await second.waitForBanner()
     await second.waitFor(/Press Ctrl\+C/)
     expect(second.stdout).toContain('Server certificate reissued to add pi.home.arpa')
     expect(readFileSync(path.join(configDir, 'ca.pem'), 'utf8')).toBe(ca)

@@ -51,6 +51,12 @@ export class CliProcess {
     })
   }
 
+  /** Waits for the whole serve banner (it ends with "Press Ctrl+C to stop.") and returns its 127.0.0.1 URL match. */
+  async waitForBanner(): Promise<RegExpMatchArray> {
+    await this.waitFor(/Press Ctrl\+C to stop/)
+    return this.waitFor(urlPattern)
+  }
+
   /** Resolves with the first match of `pattern` in stdout; rejects if the process exits first or time runs out. */
   async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs
@@ -74,20 +80,27 @@ export function useCli(): (
   args: string[],
   options?: {env?: Record<string, string>; command?: string[]},
 ) => CliProcess {
-  const started: CliProcess[] = []
+  const started: {cli: CliProcess; inTerminal: boolean}[] = []
   afterEach(async () => {
-    for (const cli of started.splice(0)) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) {
-        cli.child.kill('SIGKILL')
+    for (const {cli, inTerminal} of started.splice(0)) {
+      if (cli.child.exitCode !== null || cli.child.signalCode !== null) continue
+      // Killing `script` only hangs up its terminal, which a serving homeauth takes as a reload: Ctrl+C stops it.
+      if (inTerminal) {
+        cli.child.stdin.write('\u0003')
+        const timer = setTimeout(() => cli.child.kill('SIGKILL'), 5_000)
         await cli.exited
+        clearTimeout(timer)
+        continue
       }
+      cli.child.kill('SIGKILL')
+      await cli.exited
     }
   })
   return (args, options = {}) => {
     const [command, ...prefix] = options.command ?? [process.execPath, runJs]
     const child = spawn(command!, [...prefix, ...args], {env: cleanEnv(options.env), stdio: 'pipe'})
     const cli = new CliProcess(child)
-    started.push(cli)
+    started.push({cli, inTerminal: options.command !== undefined})
     return cli
   }
 }
