@@ -5,7 +5,7 @@ import tls from 'node:tls'
 
 import {describe, expect, it} from 'vitest'
 
-import {serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {serveArgs, useCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
