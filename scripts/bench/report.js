@@ -13,9 +13,17 @@ const counts = (statuses) =>
         .map(([status, count]) => `${status}×${count}`)
         .join(' ')
 
+const numeric = /^[\d–][\d,. /–]*( ?(×|ms|%|MiB|s))?$/
+
+/** A markdown table padded for the terminal: text columns left-aligned, numeric ones right-aligned. */
 function table(header, rows) {
-  const lines = [header, header.map((cell, index) => (index === 0 ? '---' : '---:')), ...rows]
-  return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+  const columns = header.map((_, index) => [header[index], ...rows.map((row) => String(row[index]))])
+  const widths = columns.map((cells) => Math.max(3, ...cells.map((cell) => cell.length)))
+  const right = columns.map((cells, index) => index > 0 && cells.slice(1).every((cell) => numeric.test(cell)))
+  const line = (cells) =>
+    `| ${cells.map((cell, index) => (right[index] ? String(cell).padStart(widths[index]) : String(cell).padEnd(widths[index]))).join(' | ')} |`
+  const rule = `| ${widths.map((width, index) => (right[index] ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |`
+  return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
 function requestTables(requestCost) {
