@@ -18,6 +18,8 @@
 //    rightful client with a cached login, and a first uncached login some seconds in; against
 //    homeauth and the bare express app.
 // 3. CLI start-up (startup.js): medians of one-shot runs against `node -e 0` and a minimal oclif CLI.
+// 4. Credential checks (credential-checks.js): how long homeauth takes to refuse each kind of wrong
+//    guess (unknown user, wrong password, both), to show the check costs the same whatever is wrong.
 // Then issue 11's targets, met or missed. Tables go to stdout (markdown), progress to stderr,
 // everything measured to a JSON file with --json <file>.
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -25,6 +27,7 @@ import os from 'node:os'
 import {parseArgs} from 'node:util'
 
 import {killAll, pinning} from './children.js'
+import {measureCredentialChecks} from './credential-checks.js'
 import {measureFlood} from './flood.js'
 import {render, targets} from './report.js'
 import {measureRequestCost} from './request-cost.js'
@@ -33,7 +36,7 @@ import {measureStartup} from './startup.js'
 
 const usage = `Usage: npm run bench -- [options]
   --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (≈ 1 min)
-  --only <parts>          requests,flood,startup (comma-separated; default all)
+  --only <parts>          requests,flood,startup,checks (comma-separated; default all)
   --rounds <n>            rounds of the request measurements (default 3)
   --seconds <s>           measured window of the authenticated path (default 5)
   --path-seconds <s>      measured window of the 401 and 429 paths (default 2)
@@ -44,10 +47,11 @@ const usage = `Usage: npm run bench -- [options]
   --json <file>           also write every number measured to <file> as JSON
   --help`
 
+const allParts = ['requests', 'flood', 'startup', 'checks']
 const {values} = parseArgs({
   options: {
     quick: {type: 'boolean', default: false},
-    only: {type: 'string', default: 'requests,flood,startup'},
+    only: {type: 'string', default: allParts.join(',')},
     rounds: {type: 'string'},
     seconds: {type: 'string'},
     'path-seconds': {type: 'string'},
@@ -74,6 +78,7 @@ const defaults = values.quick
       firstLoginAfterSeconds: 3,
       quietSeconds: 1,
       startupRuns: 5,
+      checkRounds: 3,
     }
   : {
       rounds: 3,
@@ -84,6 +89,7 @@ const defaults = values.quick
       firstLoginAfterSeconds: 5,
       quietSeconds: 3,
       startupRuns: 15,
+      checkRounds: 7,
     }
 const whole = (value, fallback) => (value === undefined ? fallback : Math.max(1, Math.round(Number(value))))
 const options = {
@@ -97,9 +103,15 @@ const options = {
   firstLoginAfterSeconds: whole(values['first-login-at'], defaults.firstLoginAfterSeconds),
   quietSeconds: defaults.quietSeconds,
   startupRuns: whole(values['startup-runs'], defaults.startupRuns),
+  checkRounds: defaults.checkRounds,
 }
 options.initRuns = Math.max(3, Math.ceil(options.startupRuns / 3))
 const parts = new Set(values.only.split(',').map((part) => part.trim()))
+const unknownParts = [...parts].filter((part) => !allParts.includes(part))
+if (unknownParts.length > 0) {
+  console.error(`Unknown part ${unknownParts.join(', ')}: choose from ${allParts.join(', ')}.\n\n${usage}`)
+  process.exit(2)
+}
 
 const began = performance.now()
 const log = (line) =>
@@ -128,6 +140,7 @@ try {
   if (parts.has('requests')) results.requestCost = await measureRequestCost(files, ca, options, log)
   if (parts.has('flood')) results.flood = await measureFlood(files, ca, options, log)
   if (parts.has('startup')) results.startup = await measureStartup(files, options, log)
+  if (parts.has('checks')) results.credentialChecks = await measureCredentialChecks(files, ca, options, log)
   results.targets = targets(results)
   log('done')
   process.stdout.write(render(results))

@@ -215,6 +215,16 @@ export function render(results) {
       ...floodTables(results.flood, options),
     )
   if (results.startup) sections.push('## CLI start-up (process start to exit)', startupTable(results.startup))
+  if (results.credentialChecks) {
+    const {guesses, statuses} = results.credentialChecks
+    sections.push(
+      `## Credential checks: homeauth's answer time to each kind of wrong guess (statuses: ${counts(statuses)})`,
+      table(
+        ['guess', 'median ms', 'runs'],
+        guesses.map(({label, medianMs, runs}) => [label, fixed(medianMs, 1), fixed(runs)]),
+      ),
+    )
+  }
   if (results.targets.length > 0) {
     sections.push(
       '## Targets (issue 11)',
