@@ -4,26 +4,15 @@
 // with 4 connections back to back; and, some seconds in, a first uncached login from 127.0.2.1.
 // Attackers and people run in two worker processes, both on the load core. 64 × 3 + 4 + 1
 // connections stay below homeauth's maxConnections (256).
-import https from 'node:https'
 import {fileURLToPath} from 'node:url'
 
 import {startWorker} from './children.js'
 import {byId} from './contenders.js'
-import {basicAuthorization, get} from './https-get.js'
+import {basicAuthorization, signIn} from './https-get.js'
 import {password, username} from './setup.js'
 
 const floodClient = fileURLToPath(new URL('flood-client.js', import.meta.url))
 export const floodShape = {addresses: 64, connectionsPerAddress: 3, rightfulConnections: 4}
-
-async function signIn(url, ca) {
-  const agent = new https.Agent({ca})
-  try {
-    const {status} = await get(url, {agent, authorization: basicAuthorization(username, password)})
-    if (status !== '200') throw new Error(`the rightful client's sign-in got ${status}, not 200`)
-  } finally {
-    agent.destroy()
-  }
-}
 
 async function floodOne(contender, files, ca, options) {
   const server = await contender.start(files)
@@ -32,7 +21,7 @@ async function floodOne(contender, files, ca, options) {
   try {
     const url = `https://127.0.0.1:${server.port}/api/secret`
     const common = {url, ca, username, password, connections: floodShape.rightfulConnections}
-    await signIn(url, ca)
+    await signIn(url, ca, basicAuthorization(username, password))
     const quiet = await people.run({
       ...common,
       role: 'quiet',

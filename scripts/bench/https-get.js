@@ -22,3 +22,14 @@ export function get(url, {agent, authorization, timeoutMs = 10_000}) {
     )
   })
 }
+
+/** One request with the right password, as a browser signs in (homeauth then has the login cached); throws unless 200. */
+export async function signIn(url, ca, authorization) {
+  const agent = new https.Agent({ca})
+  try {
+    const {status} = await get(url, {agent, authorization})
+    if (status !== '200') throw new Error(`signing in got ${status}, not 200`)
+  } finally {
+    agent.destroy()
+  }
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: what a request, a guessing flood and a CLI start cost in homeauth, next to baselines
-// measured in the same run (issue 11). Linux only (/proc); about 5 minutes, `--quick` about 1.
+// measured in the same run (issue 11). Linux only (/proc); about 5 minutes, `--quick` 1–2.
 //
 // Every server is its own child process, on 127.0.0.1 port 0, with the certificate (EC P-256, from
 // its local CA) that a non-interactive `homeauth init` made in a temporary directory, and the same

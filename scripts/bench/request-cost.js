@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 
 import {startWorker} from './children.js'
 import {contenders} from './contenders.js'
-import {basicAuthorization, get} from './https-get.js'
+import {basicAuthorization, get, signIn} from './https-get.js'
 import {memoryMiB} from './proc.js'
 import {password, username} from './setup.js'
 import {addCounts, median} from './stats.js'
@@ -17,17 +17,6 @@ const loadClient = fileURLToPath(new URL('load-client.js', import.meta.url))
 const rightPair = basicAuthorization(username, password)
 const wrongPair = basicAuthorization(username, 'wrong-password')
 const homeauthMaxFailures = 5
-
-/** One request with the right password, as a browser signs in: homeauth then has the login cached. */
-async function signIn(url, ca) {
-  const agent = new https.Agent({ca})
-  try {
-    const {status} = await get(url, {agent, authorization: rightPair})
-    if (status !== '200') throw new Error(`signing in got ${status}, not 200`)
-  } finally {
-    agent.destroy()
-  }
-}
 
 /** Sends homeauth's limit of wrong passwords from 127.0.0.1, then checks that it now answers 429. */
 async function lockOut(url, ca) {
@@ -65,7 +54,7 @@ async function measureOnce(contender, {files, ca, worker, options}) {
       const result = await worker.run({...job, authorization, seconds})
       return {...result, expected, unexpected: unexpected(result.statuses, expected)}
     }
-    await signIn(url, ca)
+    await signIn(url, ca, rightPair)
     const ok = await run(rightPair, options.seconds, '200')
     const peakRssMiB = memoryMiB(server.pid).peak
     const challenge = await run(undefined, options.pathSeconds, '401')
