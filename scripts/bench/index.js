@@ -91,7 +91,17 @@ const defaults = values.quick
       startupRuns: 15,
       checkRounds: 7,
     }
-const whole = (value, fallback) => (value === undefined ? fallback : Math.max(1, Math.round(Number(value))))
+function usageError(problem) {
+  console.error(`${problem}\n\n${usage}`)
+  process.exit(2)
+}
+function whole(value, fallback) {
+  if (value === undefined) return fallback
+  const number = Math.round(Number(value))
+  if (!Number.isFinite(number) || number < 1)
+    usageError(`Expected a whole number of at least 1, not ${value}.`)
+  return number
+}
 const options = {
   connections: 32,
   settleMs: 1000,
@@ -106,12 +116,15 @@ const options = {
   checkRounds: defaults.checkRounds,
 }
 options.initRuns = Math.max(3, Math.ceil(options.startupRuns / 3))
+if (options.firstLoginAfterSeconds >= options.floodSeconds) {
+  usageError(
+    `The first login (--first-login-at ${options.firstLoginAfterSeconds}) must start before the flood ends.`,
+  )
+}
 const parts = new Set(values.only.split(',').map((part) => part.trim()))
 const unknownParts = [...parts].filter((part) => !allParts.includes(part))
-if (unknownParts.length > 0) {
-  console.error(`Unknown part ${unknownParts.join(', ')}: choose from ${allParts.join(', ')}.\n\n${usage}`)
-  process.exit(2)
-}
+if (unknownParts.length > 0)
+  usageError(`Unknown part ${unknownParts.join(', ')}: choose from ${allParts.join(', ')}.`)
 
 const began = performance.now()
 const log = (line) =>
