@@ -9,9 +9,9 @@
 // 1. Request cost (request-cost.js): autocannon, 32 keep-alive connections, authenticated
 //    GET /api/secret against a raw node:https handler (Node's floor), a bare express 5 app (the
 //    express floor), express + express-basic-auth, homeauth serve with the stored hash and with
-//    credentials given at start-up. Per round and server: idle RSS (VmRSS before load), a warm-up,
-//    the measured window (req/s, p50/p99, server CPU per request from /proc/<pid>/stat utime+stime
-//    over the window), peak RSS (VmHWM), then the 401 path (no Authorization header) and, for
+//    credentials given at start-up. Per round and server: idle RSS (VmRSS before load), one sign-in
+//    (so homeauth has the login cached), a warm-up, the measured window (req/s, p50/p99, server CPU
+//    per request from /proc/<pid>/stat utime+stime over the window), peak RSS (VmHWM), then the 401 path (no Authorization header) and, for
 //    homeauth, the 429 path (5 wrong passwords, then wrong credentials). Medians of the rounds.
 //    Every status other than the expected one is counted and shown.
 // 2. Flood (flood.js): 64 attacker addresses × 3 connections sending new wrong passwords, the
@@ -35,7 +35,7 @@ import {prepare} from './setup.js'
 import {measureStartup} from './startup.js'
 
 const usage = `Usage: npm run bench -- [options]
-  --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (≈ 1 min)
+  --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (1–2 min)
   --only <parts>          requests,flood,startup,checks (comma-separated; default all)
   --rounds <n>            rounds of the request measurements (default 3)
   --seconds <s>           measured window of the authenticated path (default 5)
