@@ -1,0 +1,238 @@
+// Turns the measurements into markdown tables (stdout) and checks them against issue 11's targets.
+
+const fixed = (value, digits = 0) =>
+  value === undefined || value === null || Number.isNaN(value)
+    ? '–'
+    : value.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits})
+const ratio = (value, base) => (value !== undefined && base ? value / base : undefined)
+const times = (value) => (value === undefined ? '–' : `${fixed(value, 2)}×`)
+const counts = (statuses) =>
+  Object.keys(statuses ?? {}).length === 0
+    ? '–'
+    : Object.entries(statuses)
+        .map(([status, count]) => `${status}×${count}`)
+        .join(' ')
+
+const numeric = /^[\d–][\d,. /–]*( ?(×|ms|%|MiB|s))?$/
+
+/** A markdown table padded for the terminal: text columns left-aligned, numeric ones right-aligned. */
+function table(header, rows) {
+  const columns = header.map((_, index) => [header[index], ...rows.map((row) => String(row[index]))])
+  const widths = columns.map((cells) => Math.max(3, ...cells.map((cell) => cell.length)))
+  const right = columns.map((cells, index) => index > 0 && cells.slice(1).every((cell) => numeric.test(cell)))
+  const line = (cells) =>
+    `| ${cells.map((cell, index) => (right[index] ? String(cell).padStart(widths[index]) : String(cell).padEnd(widths[index]))).join(' | ')} |`
+  const rule = `| ${widths.map((width, index) => (right[index] ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |`
+  return [line(header), rule, ...rows.map(line)].join('\n')
+}
+
+function requestTables(requestCost) {
+  const express = requestCost.find(({id}) => id === 'bare-express')
+  const okRows = requestCost.map(({label, ok, peakRssMiB, idleRssMiB, startMs}) => [
+    label,
+    fixed(ok.requestsPerSecond),
+    fixed(ok.p50Ms),
+    fixed(ok.p99Ms),
+    fixed(ok.cpuMicrosPerRequest),
+    times(ratio(ok.cpuMicrosPerRequest, express?.ok.cpuMicrosPerRequest)),
+    times(ratio(ok.requestsPerSecond, express?.ok.requestsPerSecond)),
+    fixed(peakRssMiB),
+    fixed(idleRssMiB),
+    fixed(startMs),
+    counts(ok.unexpected),
+  ])
+  const pathRows = requestCost.flatMap(({label, challenge, throttled}) =>
+    [challenge, throttled]
+      .filter(Boolean)
+      .map((path) => [
+        label,
+        path.expected === '401' ? '401 (no Authorization)' : '429 (locked out)',
+        fixed(path.requestsPerSecond),
+        fixed(path.p99Ms),
+        fixed(path.cpuMicrosPerRequest),
+        counts(path.unexpected),
+      ]),
+  )
+  return [
+    table(
+      [
+        'server',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU µs/req',
+        'CPU vs express',
+        'req/s vs express',
+        'peak RSS MiB',
+        'idle RSS MiB',
+        'start ms',
+        'unexpected statuses',
+      ],
+      okRows,
+    ),
+    table(['server', 'path', 'req/s', 'p99 ms', 'CPU µs/req', 'unexpected statuses'], pathRows),
+  ]
+}
+
+function floodTables(flood, options) {
+  const people = flood.map(({label, quiet, rightful, firstLogin}) => [
+    label,
+    `${fixed(quiet.p50Ms, 1)} / ${fixed(quiet.p99Ms, 1)}`,
+    fixed(rightful.requests),
+    `${fixed(rightful.successPercent, 1)} %`,
+    `${fixed(rightful.p50Ms, 1)} / ${fixed(rightful.p99Ms, 1)}`,
+    counts(rightful.statuses),
+    firstLogin.msToFirst200 === null ? 'never' : `${fixed(firstLogin.msToFirst200)} ms`,
+    fixed(firstLogin.attempts),
+    counts(firstLogin.statuses),
+  ])
+  const attackers = flood.map(({label, attackers}) => [
+    label,
+    counts(attackers.statuses),
+    `${attackers.addressesWith429} / ${attackers.addresses}`,
+    attackers.maxFirst429Ms === null ? '–' : `${fixed(attackers.maxFirst429Ms / 1000, 1)} s`,
+  ])
+  return [
+    table(
+      [
+        `server (flood ${options.floodSeconds} s)`,
+        'rightful p50 / p99 ms, no flood',
+        'rightful requests',
+        'rightful success',
+        'rightful p50 / p99 ms',
+        'rightful statuses',
+        `first login (at ${options.firstLoginAfterSeconds} s): time to 200`,
+        'its attempts',
+        'its statuses',
+      ],
+      people,
+    ),
+    table(['server', 'attackers’ statuses', 'addresses answered 429', 'latest first 429'], attackers),
+  ]
+}
+
+function startupTable(startup) {
+  const base = startup.find(({id}) => id === 'minimal-oclif')?.medianMs
+  return table(
+    ['command', 'median ms', 'vs minimal oclif --version', 'runs'],
+    startup.map(({label, medianMs, runs}) => [
+      label,
+      fixed(medianMs),
+      times(ratio(medianMs, base)),
+      fixed(runs),
+    ]),
+  )
+}
+
+const target = (name, value, met) => ({name, value, met: value === '–' ? false : met})
+
+/** Each target of issue 11 that the parts run can judge: its name, the measured value, met or not. */
+export function targets({requestCost, flood, startup}) {
+  const list = []
+  if (requestCost) {
+    const find = (id) => requestCost.find((contender) => contender.id === id)
+    const [homeauth, express, peer] = [find('homeauth'), find('bare-express'), find('express-basic-auth')]
+    const cpu = ratio(homeauth.ok.cpuMicrosPerRequest, express.ok.cpuMicrosPerRequest)
+    const rate = ratio(homeauth.ok.requestsPerSecond, express.ok.requestsPerSecond)
+    const throttledCpu = ratio(homeauth.throttled?.cpuMicrosPerRequest, homeauth.ok.cpuMicrosPerRequest)
+    const peak = ratio(homeauth.peakRssMiB, express.peakRssMiB)
+    const ahead =
+      homeauth.ok.requestsPerSecond > peer.ok.requestsPerSecond &&
+      homeauth.ok.cpuMicrosPerRequest < peer.ok.cpuMicrosPerRequest
+    list.push(
+      target('CPU per request ≤ 1.15× the express floor', times(cpu), cpu <= 1.15),
+      target('req/s ≥ 0.87× the express floor', times(rate), rate >= 0.87),
+      target(
+        'ahead of express-basic-auth (more req/s and less CPU per request)',
+        `${fixed(homeauth.ok.requestsPerSecond)} vs ${fixed(peer.ok.requestsPerSecond)} req/s, ${fixed(homeauth.ok.cpuMicrosPerRequest)} vs ${fixed(peer.ok.cpuMicrosPerRequest)} µs`,
+        ahead,
+      ),
+      target('429 path CPU ≤ 0.8× the 200 path’s', times(throttledCpu), throttledCpu <= 0.8),
+      target('peak RSS under load ≤ 1.1× the express floor', times(peak), peak <= 1.1),
+      target('idle RSS ≤ 65 MiB', `${fixed(homeauth.idleRssMiB)} MiB`, homeauth.idleRssMiB <= 65),
+    )
+  }
+  if (flood) {
+    const homeauth = flood.find(({id}) => id === 'homeauth')
+    const express = flood.find(({id}) => id === 'bare-express')
+    const p99 = ratio(homeauth.rightful.p99Ms, express.rightful.p99Ms)
+    const login = homeauth.firstLogin.msToFirst200
+    const {addressesWith429, addresses, maxFirst429Ms} = homeauth.attackers
+    list.push(
+      target(
+        'flood: cached rightful user 100 % success',
+        `${fixed(homeauth.rightful.successPercent, 1)} %`,
+        homeauth.rightful.successPercent === 100,
+      ),
+      target('flood: rightful p99 ≤ 2× the express floor’s in its flood', times(p99), p99 <= 2),
+      target(
+        'flood: first uncached login within 3 s',
+        login === null ? 'never' : `${fixed(login)} ms`,
+        login !== null && login <= 3000,
+      ),
+      target(
+        'flood: every address answered 429 within 30 s (as far as the flood lasts)',
+        `${addressesWith429} / ${addresses}${maxFirst429Ms === null ? '' : `, latest ${fixed(maxFirst429Ms / 1000, 1)} s`}`,
+        addressesWith429 === addresses && maxFirst429Ms <= 30_000,
+      ),
+    )
+  }
+  if (startup) {
+    const ms = (id) => startup.find((command) => command.id === id)?.medianMs
+    const base = ms('minimal-oclif')
+    for (const [id, limit] of [
+      ['version', 1.05],
+      ['status', 1.2],
+      ['fetch-secret', 1.3],
+    ]) {
+      const value = ratio(ms(id), base)
+      const label = startup.find((command) => command.id === id).label.replace(/ \(.*/, '')
+      list.push(target(`CLI: ${label} ≤ ${limit}× minimal oclif --version`, times(value), value <= limit))
+    }
+    list.push(target('CLI: non-interactive init < 1 s', `${fixed(ms('init'))} ms`, ms('init') < 1000))
+  }
+  return list
+}
+
+/** The whole report as markdown. */
+export function render(results) {
+  const {environment, options} = results
+  const sections = [
+    `homeauth bench — ${environment.date}, node ${environment.node}, ${environment.cores} cores, ` +
+      (environment.pinned
+        ? 'servers pinned to core 0, load generators to core 1'
+        : 'not pinned (needs 2 cores and taskset)'),
+  ]
+  if (results.requestCost) {
+    sections.push(
+      `## Authenticated keep-alive GET /api/secret (${options.connections} connections, ${options.seconds} s after ${options.warmupSeconds} s warm-up, median of ${options.rounds} round${options.rounds === 1 ? '' : 's'})`,
+      ...requestTables(results.requestCost),
+    )
+  }
+  if (results.flood)
+    sections.push(
+      '## Guessing flood (server on one core; p50 / p99 in ms)',
+      ...floodTables(results.flood, options),
+    )
+  if (results.startup) sections.push('## CLI start-up (process start to exit)', startupTable(results.startup))
+  if (results.credentialChecks) {
+    const {guesses, statuses} = results.credentialChecks
+    sections.push(
+      `## Credential checks: homeauth's answer time to each kind of wrong guess (statuses: ${counts(statuses)})`,
+      table(
+        ['guess', 'median ms', 'runs'],
+        guesses.map(({label, medianMs, runs}) => [label, fixed(medianMs, 1), fixed(runs)]),
+      ),
+    )
+  }
+  if (results.targets.length > 0) {
+    sections.push(
+      '## Targets (issue 11)',
+      table(
+        ['target', 'measured', 'met'],
+        results.targets.map(({name, value, met}) => [name, value, met ? 'met' : '**missed**']),
+      ),
+    )
+  }
+  return `${sections.join('\n\n')}\n`
+}
