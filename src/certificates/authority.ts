@@ -1,10 +1,5 @@
-import 'reflect-metadata'
-
 import {webcrypto} from 'node:crypto'
 import {isIP} from 'node:net'
-
-import * as x509 from '@peculiar/x509'
-import {generate} from 'selfsigned'
 
 export interface PemPair {
   cert: string
@@ -26,13 +21,23 @@ const authorityValidityDays = 10 * 365
 const keyOptions = {keyType: 'ec', curve: 'P-256', algorithm: 'sha256'} as const
 const signingAlgorithm = {name: 'ECDSA', hash: 'SHA-256'}
 
+/**
+ * The libraries that issue certificates, loaded on first use: together they take longer to load than
+ * the rest of a command's start-up, and serving, inspecting or exporting existing certificates needs
+ * neither. @peculiar/x509 2.x throws on load unless reflect-metadata is loaded before it.
+ */
+async function issuingLibraries() {
+  await import('reflect-metadata')
+  const [x509, {generate}] = await Promise.all([import('@peculiar/x509'), import('selfsigned')])
+  return {x509, generate}
+}
+
 function validity(now: Date, days: number): {notBeforeDate: Date; notAfterDate: Date} {
   const notBeforeDate = new Date(now.getTime() - backdate)
   return {notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + days * day)}
 }
 
-async function importSigningKey(pem: string): Promise<webcrypto.CryptoKey> {
-  const der = x509.PemConverter.decodeFirst(pem)
+function importSigningKey(der: ArrayBuffer): Promise<webcrypto.CryptoKey> {
   return webcrypto.subtle.importKey('pkcs8', der, {name: 'ECDSA', namedCurve: 'P-256'}, false, ['sign'])
 }
 
@@ -47,9 +52,12 @@ async function addKeyIdentifiers(
   issuer: PemPair | 'self',
   ownKeyPem: string,
 ): Promise<string> {
+  const {x509} = await issuingLibraries()
   const made = new x509.X509Certificate(certPem)
   const issuerCert = issuer === 'self' ? made : new x509.X509Certificate(issuer.cert)
-  const signingKey = await importSigningKey(issuer === 'self' ? ownKeyPem : issuer.key)
+  const signingKey = await importSigningKey(
+    x509.PemConverter.decodeFirst(issuer === 'self' ? ownKeyPem : issuer.key),
+  )
   const reissued = await x509.X509CertificateGenerator.create({
     serialNumber: made.serialNumber,
     subject: made.subject,
@@ -70,6 +78,7 @@ async function addKeyIdentifiers(
 
 /** Makes a local certificate authority: CA:true, keyCertSign, a CN (iOS lists only CAs with one), ~10 years. */
 export async function createAuthority(commonName: string, now = new Date()): Promise<PemPair> {
+  const {generate} = await issuingLibraries()
   const made = await generate(
     [
       {name: 'commonName', value: commonName},
@@ -94,6 +103,7 @@ export async function issueServerCertificate(
   now = new Date(),
 ): Promise<PemPair> {
   const [first = 'localhost'] = hosts
+  const {generate} = await issuingLibraries()
   const made = await generate([{name: 'commonName', value: first}], {
     ...keyOptions,
     ...validity(now, serverValidityDays),

@@ -63,7 +63,7 @@ On a re-run the current values are the defaults, and an empty password keeps the
     const {initialize} = await import('../setup/init.js')
     const result = await initialize(this.configDir, answers)
     if (!this.jsonEnabled()) {
-      printInitSummary(this.output, result, flags.qr ? onboardingUrls(result.port) : undefined)
+      await printInitSummary(this.output, result, flags.qr ? onboardingUrls(result.port) : undefined)
     }
     const {configDir, caFile, caFingerprint, username, port, hosts} = result
     return {configDir, caFile, caFingerprint, username, port, hosts}

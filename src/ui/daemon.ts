@@ -3,7 +3,6 @@ import type {StatusReport, StopResult} from '../server/manage.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
-import {printOnboardingCode} from './qr.js'
 
 /** What a command that changed the config says about the running server it told to reload, if any. */
 export function reloadNote(pid: number | undefined): string {
@@ -13,11 +12,11 @@ export function reloadNote(pid: number | undefined): string {
 }
 
 /** After serve --detach: where it runs and logs, and (at a terminal, unless `onboarding` is undefined) the QR code. */
-export function printDetached(
+export async function printDetached(
   output: Output,
   server: DetachedServer,
   onboarding: OnboardingUrls | undefined,
-): void {
+): Promise<void> {
   const {color} = output.out
   output.out.line(
     [
@@ -26,7 +25,7 @@ export function printDetached(
       `  log: ${server.logFile}`,
     ].join('\n'),
   )
-  if (onboarding) printOnboardingCode(output, onboarding)
+  if (onboarding && output.out.isTerminal) (await import('./qr.js')).printOnboardingCode(output, onboarding)
   output.err.line('Check it with: homeauth status; stop it with: homeauth stop')
 }
 

@@ -1,3 +1,5 @@
+// Commands that draw a code only sometimes (at a terminal, with --qr) import this module, and its QR
+// encoder, only when they do.
 import type {ChalkInstance} from 'chalk'
 import {encode} from 'uqr'
 

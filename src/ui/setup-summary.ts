@@ -3,7 +3,6 @@ import type {InitResult} from '../setup/init.js'
 import type {PasswdResult} from '../setup/passwd.js'
 import {reloadNote} from './daemon.js'
 import type {Output} from './output.js'
-import {printOnboardingCode} from './qr.js'
 
 /**
  * What to say about a running server that does not read the stored credentials again on SIGHUP (one
@@ -26,11 +25,11 @@ function initReloadNote(server: InitResult['signalledServer']): string {
  * After init: where everything is, what to trust, the QR code of the onboarding URL (at a terminal,
  * unless `onboarding` is undefined), and what to type next.
  */
-export function printInitSummary(
+export async function printInitSummary(
   output: Output,
   result: InitResult,
   onboarding: OnboardingUrls | undefined,
-): void {
+): Promise<void> {
   const {color} = output.out
   output.out.line(
     [
@@ -42,7 +41,7 @@ export function printInitSummary(
       `  certificate for: ${result.hosts.join(', ')}`,
     ].join('\n'),
   )
-  if (onboarding) printOnboardingCode(output, onboarding)
+  if (onboarding && output.out.isTerminal) (await import('./qr.js')).printOnboardingCode(output, onboarding)
   output.err.line(
     [
       initReloadNote(result.signalledServer),
