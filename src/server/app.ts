@@ -41,12 +41,13 @@ export function createApp(options: AppOptions): express.Express {
   app.set('trust proxy', options.trustProxy ? 1 : false)
   app.set('etag', false)
   if (options.onRequest) app.use(accessLog(options.onRequest))
+  // Every response, from the first middleware on, so no path can answer without them.
   app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
 
   // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
   app.get('/logout', signOut(options.realm ?? defaultRealm))
   app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({status: 'ok'})
+    res.json({status: 'ok'})
   })
   // Public too, before authentication: a device must fetch the CA before it can trust this server.
   if (options.authority) app.use(onboardingRoutes(options.authority))
@@ -58,11 +59,6 @@ export function createApp(options: AppOptions): express.Express {
       onFailedLogin: options.onFailedLogin,
     }),
   )
-  app.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store')
-    next()
-  })
-
   app
     .route('/')
     .get((_req, res) => {

@@ -63,7 +63,7 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
       method: req.method,
       path: req.path,
     })
-    res.status(400).set('Cache-Control', 'no-store')
+    res.status(400)
     if (req.accepts(['json', 'html']) === 'html') res.type('html').send(unencryptedPage)
     else res.json(unencryptedBody)
   })
@@ -83,7 +83,7 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
     if (origin === undefined || !req.originalUrl.startsWith('/')) {
       return void res.status(400).json({message: 'The Host header or the request target is not valid here.'})
     }
-    res.set('Cache-Control', 'no-store').redirect(308, `${origin}${req.originalUrl}`)
+    res.redirect(308, `${origin}${req.originalUrl}`)
   })
   app.use(answerErrors(options.onError))
   return app
