@@ -3,7 +3,7 @@ import {isIPv6} from 'node:net'
 import path from 'node:path'
 
 import escapeHtml from 'escape-html'
-import {Router, type Request, type Response} from 'express'
+import type {IRouter, Request, Response} from 'express'
 
 import {exportAuthority} from '../certificates/export.js'
 import {isValidHost} from '../certificates/hosts.js'
@@ -92,11 +92,15 @@ function methodNotAllowed(_req: Request, res: Response): void {
 }
 
 /**
- * The routes that get a device to trust the local CA: the onboarding page and the CA as PEM, DER and
- * Apple profile. They are public (the CA certificate is; its key never leaves the config directory),
- * so they are mounted before authentication, and on the plain-HTTP side too.
+ * Adds to `router` the routes that get a device to trust the local CA: the onboarding page and the
+ * CA as PEM, DER and Apple profile. They are public (the CA certificate is; its key never leaves the
+ * config directory), so they go before authentication, and on the plain-HTTP side too.
  */
-export function onboardingRoutes(authority: OnboardingAuthority, options: OnboardingOptions = {}): Router {
+export function addOnboardingRoutes(
+  router: IRouter,
+  authority: OnboardingAuthority,
+  options: OnboardingOptions = {},
+): void {
   const template = options.template ?? readFileSync(path.join(templatesDir, 'trust.html'), 'utf8')
   // The page's own policy, whichever app mounts it: its styles are inline, hashed; it loads nothing else.
   const policy = [
@@ -109,7 +113,6 @@ export function onboardingRoutes(authority: OnboardingAuthority, options: Onboar
     "frame-ancestors 'none'",
   ].join('; ')
   const fingerprint = fingerprintGroups(authority.fingerprint)
-  const router = Router()
 
   router
     .route(options.pagePaths ?? ['/trust'])
@@ -146,5 +149,4 @@ export function onboardingRoutes(authority: OnboardingAuthority, options: Onboar
       })
       .all(methodNotAllowed)
   }
-  return router
 }

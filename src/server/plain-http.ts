@@ -1,8 +1,8 @@
-import express, {type NextFunction, type Request, type Response} from 'express'
+import express, {Router, type NextFunction, type Request, type Response} from 'express'
 
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {answerErrors} from './error-handler.js'
-import {httpsOrigin, onboardingRoutes, type OnboardingAuthority} from './onboarding.js'
+import {addOnboardingRoutes, httpsOrigin, type OnboardingAuthority} from './onboarding.js'
 import {securityHeaders} from './security-headers.js'
 
 /** A plain-HTTP request that carried an Authorization header: refused unread, reported so the password gets changed. */
@@ -69,7 +69,8 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
   })
 
   if (options.authority) {
-    const onboarding = onboardingRoutes(options.authority, {pagePaths: ['/', '/trust']})
+    const onboarding = Router()
+    addOnboardingRoutes(onboarding, options.authority, {pagePaths: ['/', '/trust']})
     app.use(function onboardDevices(req: Request, res: Response, next: NextFunction) {
       if (req.method === 'GET' || req.method === 'HEAD') return void onboarding(req, res, next)
       next()
