@@ -5,7 +5,6 @@ import path from 'node:path'
 import escapeHtml from 'escape-html'
 import type {IRouter, Request, Response} from 'express'
 
-import {exportAuthority} from '../certificates/export.js'
 import {isValidHost} from '../certificates/hosts.js'
 import {
   caDownloads,
@@ -87,6 +86,12 @@ function continueHtml(hostHeader: string | undefined): string {
 
 const allowed = 'GET, HEAD'
 
+/** The exports load plist (for the Apple profile) only once a device downloads the CA: most servers never hand it out. */
+async function exportOnFirstDownload(caPem: string, format: CaFormat): Promise<Buffer> {
+  const {exportAuthority} = await import('../certificates/export.js')
+  return exportAuthority(caPem, format)
+}
+
 function methodNotAllowed(_req: Request, res: Response): void {
   res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
 }
@@ -135,7 +140,7 @@ export function addOnboardingRoutes(
 
   for (const format of Object.keys(caDownloads) as CaFormat[]) {
     const {path: downloadPath, contentType} = caDownloads[format]
-    const body = exportAuthority(authority.cert, format)
+    let body: Promise<Buffer> | undefined
     const headers = {
       'Content-Type': contentType,
       'Content-Disposition': `attachment; filename="${path.posix.basename(downloadPath)}"`,
@@ -144,8 +149,9 @@ export function addOnboardingRoutes(
     }
     router
       .route(downloadPath)
-      .get((_req, res) => {
-        res.set(headers).send(body)
+      .get(async (_req, res) => {
+        body ??= exportOnFirstDownload(authority.cert, format)
+        res.set(headers).send(await body)
       })
       .all(methodNotAllowed)
   }
