@@ -11,18 +11,23 @@ export interface AccessLogEntry {
   plainHttp?: true
 }
 
+/** The request target without its query. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
 /** Calls `write` once per request, when its response has been sent or the client has gone. */
 export function accessLog(write: (entry: AccessLogEntry) => void): RequestHandler {
   return function logRequest(req: Request, res: Response, next: NextFunction) {
-    const started = process.hrtime.bigint()
-    res.once('close', () => {
-      const path = req.originalUrl.split('?', 1)[0] ?? ''
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
+    const started = performance.now()
+    // A response emits 'close' once, either way: one plain listener, no once() wrapper.
+    res.on('close', () => {
       write({
         method: req.method,
-        path,
+        path: pathOf(req.originalUrl),
         status: res.statusCode,
-        ms,
+        ms: performance.now() - started,
         user: res.locals.user as string | undefined,
       })
     })

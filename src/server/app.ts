@@ -1,10 +1,10 @@
-import express, {type Request, type Response} from 'express'
+import express, {type Request, type RequestHandler, type Response} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
-import {onboardingRoutes, type OnboardingAuthority} from './onboarding.js'
+import {addOnboardingRoutes, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
@@ -32,6 +32,15 @@ function methodNotAllowed(_req: Request, res: Response): void {
   res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
 }
 
+/** Answers with a JSON body that is the same every time, serialised once: what res.json would send. */
+function sendFixedJson(value: unknown): RequestHandler {
+  const body = Buffer.from(JSON.stringify(value))
+  return function sendJson(_req, res) {
+    res.setHeader('Content-Type', 'application/json; charset=utf-8')
+    res.send(body)
+  }
+}
+
 /** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
 export function createApp(options: AppOptions): express.Express {
   const page = loadIndexPage(options.secret)
@@ -41,15 +50,14 @@ export function createApp(options: AppOptions): express.Express {
   app.set('trust proxy', options.trustProxy ? 1 : false)
   app.set('etag', false)
   if (options.onRequest) app.use(accessLog(options.onRequest))
+  // Every response, from the first middleware on, so no path can answer without them.
   app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
 
   // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
   app.get('/logout', signOut(options.realm ?? defaultRealm))
-  app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({status: 'ok'})
-  })
+  app.get('/healthz', sendFixedJson({status: 'ok'}))
   // Public too, before authentication: a device must fetch the CA before it can trust this server.
-  if (options.authority) app.use(onboardingRoutes(options.authority))
+  if (options.authority) addOnboardingRoutes(app, options.authority)
   app.use(
     basicAuth({
       realm: options.realm ?? defaultRealm,
@@ -58,11 +66,11 @@ export function createApp(options: AppOptions): express.Express {
       onFailedLogin: options.onFailedLogin,
     }),
   )
-  app.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store')
-    next()
-  })
-
+  // The API first: scripts poll it, so it is the path answered most.
+  app
+    .route('/api/secret')
+    .get(sendFixedJson({message: options.secret}))
+    .all(methodNotAllowed)
   app
     .route('/')
     .get((_req, res) => {
@@ -78,12 +86,6 @@ export function createApp(options: AppOptions): express.Express {
     })
     .all(methodNotAllowed)
   app.all('/logout', methodNotAllowed)
-  app
-    .route('/api/secret')
-    .get((_req, res) => {
-      res.json({message: options.secret})
-    })
-    .all(methodNotAllowed)
 
   // Browsers ask for an icon on every visit: answer with nothing rather than a 404 in their console.
   app.get('/favicon.ico', (_req, res) => {

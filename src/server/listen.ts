@@ -1,4 +1,4 @@
-import http, {STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse} from 'node:http'
+import http, {STATUS_CODES, type RequestListener, type ServerResponse} from 'node:http'
 import https from 'node:https'
 import net, {type AddressInfo, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
@@ -120,41 +120,61 @@ function listenError(error: unknown, host: string, port: number): Error {
   }
 }
 
+interface HeaderDeadline {
+  /** When the connection is cut unless a request's headers have arrived (performance.now() time). */
+  at: number
+  /** Requests of the connection whose responses have not closed yet. */
+  pending: number
+  timer: NodeJS.Timeout | undefined
+}
+
 /**
  * Node 20 checks headersTimeout in a list that other connections' requests can leave out of order,
  * so a client sending its headers a byte at a time can outlive the timeout while others are served.
  * Each connection therefore also gets its own deadline: headers must be complete within headersMs of
- * the connection reaching `server` (after the TLS handshake, or on the first plain byte), and within
- * keepAliveMs + headersMs of the previous response.
+ * the connection reaching its server (after the TLS handshake, or on the first plain byte), and within
+ * keepAliveMs + headersMs of the previous response. A connection has at most one timer, set again
+ * only when it fires before the deadline, so a request on a kept-alive connection costs no timer.
  */
-function enforceHeaderDeadlines(
-  server: http.Server,
-  connectionEvent: 'connection' | 'secureConnection',
-  timeouts: Timeouts,
-): void {
-  const deadlines = new WeakMap<Socket, NodeJS.Timeout>()
-  const pending = new WeakMap<Socket, number>()
-  const arm = (socket: Socket, ms: number) => {
-    clearTimeout(deadlines.get(socket))
-    deadlines.set(
-      socket,
-      setTimeout(() => socket.destroy(), ms),
-    )
+class HeaderDeadlines {
+  private readonly deadlines = new WeakMap<Socket, HeaderDeadline>()
+
+  constructor(private readonly timeouts: Timeouts) {}
+
+  connected(socket: Socket): void {
+    const deadline: HeaderDeadline = {at: 0, pending: 0, timer: undefined}
+    this.deadlines.set(socket, deadline)
+    this.arm(socket, deadline, this.timeouts.headersMs)
+    socket.once('close', () => clearTimeout(deadline.timer))
   }
-  server.on(connectionEvent, (socket: Socket) => {
-    arm(socket, timeouts.headersMs)
-    socket.once('close', () => clearTimeout(deadlines.get(socket)))
-  })
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket
-    clearTimeout(deadlines.get(socket))
-    pending.set(socket, (pending.get(socket) ?? 0) + 1)
-    res.once('close', () => {
-      const left = (pending.get(socket) ?? 1) - 1
-      pending.set(socket, left)
-      if (left === 0 && !socket.destroyed) arm(socket, timeouts.keepAliveMs + timeouts.headersMs)
-    })
-  })
+
+  requestStarted(socket: Socket): void {
+    const deadline = this.deadlines.get(socket)
+    if (deadline) deadline.pending++
+  }
+
+  responseClosed(socket: Socket): void {
+    const deadline = this.deadlines.get(socket)
+    if (!deadline) return
+    deadline.pending--
+    if (deadline.pending === 0 && !socket.destroyed) {
+      this.arm(socket, deadline, this.timeouts.keepAliveMs + this.timeouts.headersMs)
+    }
+  }
+
+  /** Moves the deadline to `ms` from now; a timer already set fires no later than that, and looks again. */
+  private arm(socket: Socket, deadline: HeaderDeadline, ms: number): void {
+    deadline.at = performance.now() + ms
+    deadline.timer ??= setTimeout(() => this.expire(socket, deadline), ms)
+  }
+
+  private expire(socket: Socket, deadline: HeaderDeadline): void {
+    deadline.timer = undefined
+    if (deadline.pending > 0 || socket.destroyed) return
+    const left = deadline.at - performance.now()
+    if (left <= 0) return void socket.destroy()
+    deadline.timer = setTimeout(() => this.expire(socket, deadline), left)
+  }
 }
 
 /** The answers Node gives a request it cannot parse; 400 for every other parser error. */
@@ -253,12 +273,19 @@ export async function startServer(options: ListenOptions): Promise<Listener> {
   const timeouts = {...defaultTimeouts, ...options.timeouts}
   const inFlight = new Set<ServerResponse>()
   let closing = false
+  const deadlines = new HeaderDeadlines(timeouts)
+  // One 'close' listener per response does all the bookkeeping: shutdown and the header deadline.
   const tracked =
     (handler: RequestListener): RequestListener =>
     (req, res) => {
       if (closing) res.setHeader('Connection', 'close')
+      const socket = req.socket
       inFlight.add(res)
-      res.once('close', () => inFlight.delete(res))
+      deadlines.requestStarted(socket)
+      res.on('close', () => {
+        inFlight.delete(res)
+        deadlines.responseClosed(socket)
+      })
       handler(req, res)
     }
   const httpOptions = {
@@ -274,8 +301,8 @@ export async function startServer(options: ListenOptions): Promise<Listener> {
   )
   httpsServer.on('tlsClientError', (_error, socket) => socket.destroy())
   const httpServer = http.createServer(httpOptions, tracked(options.plainHandler))
-  enforceHeaderDeadlines(httpsServer, 'secureConnection', timeouts)
-  enforceHeaderDeadlines(httpServer, 'connection', timeouts)
+  httpsServer.on('secureConnection', (socket: Socket) => deadlines.connected(socket))
+  httpServer.on('connection', (socket: Socket) => deadlines.connected(socket))
   const responding = (socket: Duplex) => [...inFlight].some((res) => res.socket === socket && res.headersSent)
   answerUnparsableRequests(httpsServer, responding, timeouts.headersMs)
   answerUnparsableRequests(httpServer, responding, timeouts.headersMs)

@@ -3,9 +3,8 @@ import {isIPv6} from 'node:net'
 import path from 'node:path'
 
 import escapeHtml from 'escape-html'
-import {Router, type Request, type Response} from 'express'
+import type {IRouter, Request, Response} from 'express'
 
-import {exportAuthority} from '../certificates/export.js'
 import {isValidHost} from '../certificates/hosts.js'
 import {
   caDownloads,
@@ -87,16 +86,26 @@ function continueHtml(hostHeader: string | undefined): string {
 
 const allowed = 'GET, HEAD'
 
+/** The exports load plist (for the Apple profile) only once a device downloads the CA: most servers never hand it out. */
+async function exportOnFirstDownload(caPem: string, format: CaFormat): Promise<Buffer> {
+  const {exportAuthority} = await import('../certificates/export.js')
+  return exportAuthority(caPem, format)
+}
+
 function methodNotAllowed(_req: Request, res: Response): void {
   res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
 }
 
 /**
- * The routes that get a device to trust the local CA: the onboarding page and the CA as PEM, DER and
- * Apple profile. They are public (the CA certificate is; its key never leaves the config directory),
- * so they are mounted before authentication, and on the plain-HTTP side too.
+ * Adds to `router` the routes that get a device to trust the local CA: the onboarding page and the
+ * CA as PEM, DER and Apple profile. They are public (the CA certificate is; its key never leaves the
+ * config directory), so they go before authentication, and on the plain-HTTP side too.
  */
-export function onboardingRoutes(authority: OnboardingAuthority, options: OnboardingOptions = {}): Router {
+export function addOnboardingRoutes(
+  router: IRouter,
+  authority: OnboardingAuthority,
+  options: OnboardingOptions = {},
+): void {
   const template = options.template ?? readFileSync(path.join(templatesDir, 'trust.html'), 'utf8')
   // The page's own policy, whichever app mounts it: its styles are inline, hashed; it loads nothing else.
   const policy = [
@@ -109,7 +118,6 @@ export function onboardingRoutes(authority: OnboardingAuthority, options: Onboar
     "frame-ancestors 'none'",
   ].join('; ')
   const fingerprint = fingerprintGroups(authority.fingerprint)
-  const router = Router()
 
   router
     .route(options.pagePaths ?? ['/trust'])
@@ -132,7 +140,7 @@ export function onboardingRoutes(authority: OnboardingAuthority, options: Onboar
 
   for (const format of Object.keys(caDownloads) as CaFormat[]) {
     const {path: downloadPath, contentType} = caDownloads[format]
-    const body = exportAuthority(authority.cert, format)
+    let body: Promise<Buffer> | undefined
     const headers = {
       'Content-Type': contentType,
       'Content-Disposition': `attachment; filename="${path.posix.basename(downloadPath)}"`,
@@ -141,10 +149,10 @@ export function onboardingRoutes(authority: OnboardingAuthority, options: Onboar
     }
     router
       .route(downloadPath)
-      .get((_req, res) => {
-        res.set(headers).send(body)
+      .get(async (_req, res) => {
+        body ??= exportOnFirstDownload(authority.cert, format)
+        res.set(headers).send(await body)
       })
       .all(methodNotAllowed)
   }
-  return router
 }

@@ -1,8 +1,8 @@
-import express, {type NextFunction, type Request, type Response} from 'express'
+import express, {Router, type NextFunction, type Request, type Response} from 'express'
 
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {answerErrors} from './error-handler.js'
-import {httpsOrigin, onboardingRoutes, type OnboardingAuthority} from './onboarding.js'
+import {addOnboardingRoutes, httpsOrigin, type OnboardingAuthority} from './onboarding.js'
 import {securityHeaders} from './security-headers.js'
 
 /** A plain-HTTP request that carried an Authorization header: refused unread, reported so the password gets changed. */
@@ -63,13 +63,14 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
       method: req.method,
       path: req.path,
     })
-    res.status(400).set('Cache-Control', 'no-store')
+    res.status(400)
     if (req.accepts(['json', 'html']) === 'html') res.type('html').send(unencryptedPage)
     else res.json(unencryptedBody)
   })
 
   if (options.authority) {
-    const onboarding = onboardingRoutes(options.authority, {pagePaths: ['/', '/trust']})
+    const onboarding = Router()
+    addOnboardingRoutes(onboarding, options.authority, {pagePaths: ['/', '/trust']})
     app.use(function onboardDevices(req: Request, res: Response, next: NextFunction) {
       if (req.method === 'GET' || req.method === 'HEAD') return void onboarding(req, res, next)
       next()
@@ -83,7 +84,7 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
     if (origin === undefined || !req.originalUrl.startsWith('/')) {
       return void res.status(400).json({message: 'The Host header or the request target is not valid here.'})
     }
-    res.set('Cache-Control', 'no-store').redirect(308, `${origin}${req.originalUrl}`)
+    res.redirect(308, `${origin}${req.originalUrl}`)
   })
   app.use(answerErrors(options.onError))
   return app

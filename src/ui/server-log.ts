@@ -62,17 +62,47 @@ function printServerCode(output: Output, onboarding: OnboardingUrls, hasAuthorit
   }
 }
 
-/** One access-log line on stdout: time, method, path, status, milliseconds, user name or "-", and "(plain HTTP)" when it was. */
-function printAccessLine(output: Output, entry: AccessLogEntry): void {
+/** One access-log line: time, method, path, status, milliseconds, user name or "-", and "(plain HTTP)" when it was. */
+function accessLine(output: Output, entry: AccessLogEntry): string {
   const {color} = output.out
   const status = entry.status >= 500 ? color.red : entry.status >= 400 ? color.yellow : color.green
   const user = entry.user === undefined ? '-' : escapeControl(entry.user)
-  output.out.line(
-    `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}${entry.plainHttp ? ' (plain HTTP)' : ''}`,
-  )
+  return `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}${entry.plainHttp ? ' (plain HTTP)' : ''}`
+}
+
+/** A busy server writes its access log in one write per this many lines at most. */
+const maxBatchedLines = 256
+
+/**
+ * Access-log lines waiting to be written, by output. They go out together at the end of the event
+ * loop's turn (one write for every request answered in it, not one each), before any other server
+ * line so the log keeps its order, and when the process exits, so a crash keeps the requests before it.
+ */
+const pendingAccessLines = new Map<Output, string[]>()
+
+function flushAccessLog(output: Output): void {
+  const lines = pendingAccessLines.get(output)
+  if (!lines) return
+  pendingAccessLines.delete(output)
+  output.out.line(lines.join('\n'))
+}
+
+function flushEveryAccessLog(): void {
+  for (const output of pendingAccessLines.keys()) flushAccessLog(output)
+}
+
+let flushesOnExit = false
+
+function queueAccessLine(output: Output, line: string): void {
+  const lines = pendingAccessLines.get(output)
+  if (lines === undefined) {
+    pendingAccessLines.set(output, [line])
+    setImmediate(flushAccessLog, output)
+  } else if (lines.push(line) >= maxBatchedLines) flushAccessLog(output)
 }
 
 function printServerError(output: Output, error: Error): void {
+  flushAccessLog(output)
   output.err.line(
     output.err.color.red(
       `Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`,
@@ -82,6 +112,7 @@ function printServerError(output: Output, error: Error): void {
 
 /** A failed login, on stderr so an attack shows in the log: address and user name (escaped), never the password. */
 function printFailedLogin(output: Output, login: FailedLogin): void {
+  flushAccessLog(output)
   const user =
     login.user === undefined ? 'an unreadable Authorization header' : `user "${escapeControl(login.user)}"`
   const outcome =
@@ -97,6 +128,7 @@ function printFailedLogin(output: Output, login: FailedLogin): void {
 
 /** Credentials sent over plain HTTP, on stderr: where from (escaped) and what to do, never the credentials. */
 function printUnencryptedCredentials(output: Output, request: UnencryptedCredentials): void {
+  flushAccessLog(output)
   output.err.line(
     output.err.color.yellow(
       `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with homeauth passwd`,
@@ -105,6 +137,7 @@ function printUnencryptedCredentials(output: Output, request: UnencryptedCredent
 }
 
 function printReloaded(output: Output, message: string): void {
+  flushAccessLog(output)
   output.out.line(`${new Date().toISOString()} reload: ${message}`)
 }
 
@@ -114,8 +147,10 @@ type ServerEvents = Required<
 
 /** What a running server reports, as log lines: requests, errors, reloads, failed logins and credentials sent in clear. */
 export function serverLogEvents(output: Output): ServerEvents {
+  if (!flushesOnExit) process.on('exit', flushEveryAccessLog)
+  flushesOnExit = true
   return {
-    onRequest: (entry) => printAccessLine(output, entry),
+    onRequest: (entry) => queueAccessLine(output, accessLine(output, entry)),
     onError: (error) => printServerError(output, error),
     onReload: (message) => printReloaded(output, message),
     onFailedLogin: (login) => printFailedLogin(output, login),
@@ -124,6 +159,7 @@ export function serverLogEvents(output: Output): ServerEvents {
 }
 
 export function printReloadFailed(output: Output, error: Error): void {
+  flushAccessLog(output)
   printWarning(
     output,
     `reload failed, still serving the previous credentials and certificate: ${error.message}`,
@@ -131,5 +167,6 @@ export function printReloadFailed(output: Output, error: Error): void {
 }
 
 export function printStopped(output: Output, signal: string): void {
+  flushAccessLog(output)
   output.out.line(`Received ${signal}: homeauth stopped.`)
 }

@@ -48,7 +48,9 @@ describe('authentication', () => {
     const server = await startServer(tempDir())
     const api = await request(`${server.url}/api/secret`, {ca: server.ca, auth: user})
     expect(api.status).toBe(200)
-    expect(JSON.parse(api.body)).toEqual({message: 'The answer is 42.'})
+    expect(api.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(api.body).toBe('{"message":"The answer is 42."}')
+    expect(api.headers['content-length']).toBe(String(api.body.length))
     const page = await request(`${server.url}/`, {ca: server.ca, auth: user})
     expect(page.status).toBe(200)
     expect(page.headers['content-type']).toMatch(/^text\/html/)
@@ -135,7 +137,8 @@ describe('routes', () => {
     const server = await startServer(tempDir())
     const response = await request(`${server.url}/healthz`, {ca: server.ca})
     expect(response.status).toBe(200)
-    expect(JSON.parse(response.body)).toEqual({status: 'ok'})
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(response.body).toBe('{"status":"ok"}')
   })
 
   it('answers 404 for unknown paths, after authentication', async () => {
@@ -302,6 +305,21 @@ describe('sign out', () => {
 })
 
 describe('security headers', () => {
+  it('sends no-store and HSTS with every answer, public or not, found or not', async () => {
+    const server = await startServer(tempDir())
+    const answers = [
+      await request(`${server.url}/healthz`, {ca: server.ca}),
+      await request(`${server.url}/trust`, {ca: server.ca, method: 'POST'}),
+      await request(`${server.url}/nowhere`, {ca: server.ca, auth: user}),
+      await request(`${server.url}/favicon.ico`, {ca: server.ca, auth: user}),
+    ]
+    expect(answers.map((answer) => answer.status)).toEqual([200, 405, 404, 204])
+    for (const {headers} of answers) {
+      expect(headers['cache-control']).toBe('no-store')
+      expect(headers['strict-transport-security']).toBe('max-age=3600')
+    }
+  })
+
   it('sends HSTS without includeSubDomains, nosniff, a CSP without external sources, frame denial and no-store', async () => {
     const server = await startServer(tempDir())
     for (const path of ['/', '/api/secret']) {

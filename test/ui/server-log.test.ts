@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -71,5 +72,65 @@ describe('server log lines', () => {
       'Received SIGTERM: homeauth stopped.',
       '',
     ])
+  })
+
+  it('writes the access lines of one turn of the event loop in one write, and before any other line', async () => {
+    const writes: string[] = []
+    const output = createLogFileOutput({write: (text) => void writes.push(text)})
+    const events = serverLogEvents(output)
+    const request = {method: 'GET', path: '/api/secret', status: 200, ms: 1, user: 'JeffLynne'}
+    events.onRequest(request)
+    events.onRequest({...request, status: 401})
+    expect(writes).toEqual([])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writes).toHaveLength(1)
+    expect(writes[0]?.split('\n')).toEqual([
+      expect.stringMatching(/ GET \/api\/secret 200 1\.0ms JeffLynne$/),
+      expect.stringMatching(/ GET \/api\/secret 401 1\.0ms JeffLynne$/),
+      '',
+    ])
+    events.onRequest(request)
+    events.onFailedLogin({address: '192.0.2.7', user: 'admin', failures: 1, lockedForSeconds: undefined})
+    expect(writes.slice(1)).toEqual([
+      expect.stringMatching(/ GET \/api\/secret 200 1\.0ms JeffLynne\n$/),
+      expect.stringMatching(
+        / failed login from 192\.0\.2\.7 as user "admin": 1 failure\(s\) in the window\n$/,
+      ),
+    ])
+  })
+
+  it('writes the access lines still waiting when the server stops, before the stop line', () => {
+    const writes: string[] = []
+    const output = createLogFileOutput({write: (text) => void writes.push(text)})
+    serverLogEvents(output).onRequest({method: 'GET', path: '/', status: 200, ms: 2, user: 'JeffLynne'})
+    printStopped(output, 'SIGINT')
+    expect(writes).toEqual([
+      expect.stringMatching(/ GET \/ 200 2\.0ms JeffLynne\n$/),
+      'Received SIGINT: homeauth stopped.\n',
+    ])
+  })
+
+  it('writes a busy server’s access log in batches of at most 256 lines', () => {
+    const writes: string[] = []
+    const output = createLogFileOutput({write: (text) => void writes.push(text)})
+    const events = serverLogEvents(output)
+    for (let count = 0; count < 300; count++)
+      events.onRequest({method: 'GET', path: '/', status: 200, ms: 1, user: 'u'})
+    expect(writes).toHaveLength(1)
+    expect(writes[0]?.split('\n')).toHaveLength(257)
+    printStopped(output, 'SIGINT')
+    expect(writes[1]?.split('\n')).toHaveLength(45)
+  })
+
+  it('writes the access lines still waiting when the process dies of an uncaught error', () => {
+    const script = `
+      import {createLogFileOutput} from ${JSON.stringify(path.resolve('dist/ui/output.js'))}
+      import {serverLogEvents} from ${JSON.stringify(path.resolve('dist/ui/server-log.js'))}
+      const output = createLogFileOutput({write: (text) => process.stdout.write(text)})
+      serverLogEvents(output).onRequest({method: 'GET', path: '/last', status: 500, ms: 1, user: undefined})
+      throw new Error('crash')`
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8'})
+    expect(result.status).toBe(1)
+    expect(result.stdout).toMatch(/ GET \/last 500 1\.0ms -\n$/)
   })
 })
