@@ -28,27 +28,29 @@ export class VerifiedCredentialsCache {
     this.now = options.now ?? Date.now
   }
 
-  private keyOf(credentials: Credentials): string {
+  /**
+   * The key a pair is held under: computed once per request, then used for the lookup, the insertion
+   * and to recognise parallel requests with the same pair, so none of those needs the password.
+   */
+  digest(credentials: Credentials): string {
     return createHmac('sha256', this.key)
       .update(JSON.stringify([credentials.username, credentials.password]))
       .digest('base64')
   }
 
-  has(credentials: Credentials): boolean {
-    const key = this.keyOf(credentials)
-    const expires = this.entries.get(key)
+  has(digest: string): boolean {
+    const expires = this.entries.get(digest)
     if (expires === undefined) return false
     if (expires <= this.now()) {
-      this.entries.delete(key)
+      this.entries.delete(digest)
       return false
     }
     return true
   }
 
-  add(credentials: Credentials): void {
-    const key = this.keyOf(credentials)
-    this.entries.delete(key)
-    this.entries.set(key, this.now() + this.ttlMs)
+  add(digest: string): void {
+    this.entries.delete(digest)
+    this.entries.set(digest, this.now() + this.ttlMs)
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
   }
 

@@ -2,9 +2,8 @@ import parseBasicAuth from 'basic-auth'
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
-import {VerifierBusyError} from '../credentials/limiter.js'
-import type {CredentialVerifier} from '../credentials/verifier.js'
-import {clientKey, type LoginThrottle} from './throttle.js'
+import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
+import {clientKey, type LoginResult, type LoginThrottle} from './throttle.js'
 
 export const defaultRealm = 'homeauth'
 
@@ -102,10 +101,18 @@ export function signOut(realm: string): RequestHandler {
   }
 }
 
+/** A header that names no usable credentials: a failed login, settled at once without hashing. */
+const unreadableCredentials: CredentialCheck = {
+  digest: '',
+  answerAtOnce: () => false,
+  hash: async () => false,
+}
+
 /**
  * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
- * rest; 429 to a client locked out for failed logins; 503 when too many checks are queued, or to a
- * new client when the throttle has no room to track it.
+ * rest; 429 to a client locked out for failed logins; 503 when the client already has as many checks
+ * waiting as it may (counted as a failure), when too many clients wait for hashing, or to a new client
+ * when the throttle has no room to track it. A cached login is answered synchronously.
  */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const challenge = challengeFor(options.realm)
@@ -124,7 +131,35 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
       .json({message})
   }
 
-  return async function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
+  function answer(req: Request, res: Response, next: NextFunction, result: LoginResult): void {
+    switch (result.verdict) {
+      case 'verified':
+        return next()
+      case 'locked-out':
+        return refuse(res, 429, result.retryAfterSeconds, 'Too many failed logins; try again later.')
+      // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
+      case 'no-room':
+        return refuse(res, 503, result.retryAfterSeconds, 'Too many clients locked out; try again later.')
+      case 'hashing-full':
+        return refuse(res, 503, result.retryAfterSeconds, 'Busy checking credentials; try again.')
+      case 'busy':
+      case 'rejected': {
+        const {failures, lockedForSeconds} = result
+        const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+        options.onFailedLogin?.({
+          address,
+          user: res.locals.user as string | undefined,
+          failures,
+          lockedForSeconds,
+        })
+        if (result.verdict === 'busy')
+          return refuse(res, 503, result.retryAfterSeconds, 'Busy checking credentials; try again.')
+        return challengeClient(req, res)
+      }
+    }
+  }
+
+  return function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
     // Authorization is not a list field, so it may appear once (RFC 9110 §5.3). Node keeps the first
     // of several and a proxy in front may believe the last: refuse instead, before the throttle or
     // the verifier sees either, so nothing is read and no failure is counted.
@@ -138,28 +173,13 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     if (header === undefined) return challengeClient(req, res)
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
-    const admission = await options.throttle.admit(clientKey(address))
-    if (admission.verdict === 'locked-out') {
-      return refuse(res, 429, admission.retryAfterSeconds, 'Too many failed logins; try again later.')
-    }
-    // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
-    if (admission.verdict === 'no-room') {
-      return refuse(res, 503, admission.retryAfterSeconds, 'Too many clients locked out; try again later.')
-    }
+    const admission = options.throttle.admit(clientKey(address))
+    if (admission.verdict !== 'admitted') return answer(req, res, next, admission)
     const credentials = parseAuthorization(header)
     res.locals.user = credentials?.username
-    let verified: boolean
-    try {
-      verified = credentials !== undefined && (await options.verifier.verify(credentials))
-    } catch (error) {
-      admission.settle('none')
-      if (error instanceof VerifierBusyError)
-        return refuse(res, 503, 1, 'Busy checking credentials; try again.')
-      throw error
-    }
-    const {failures, lockedForSeconds} = admission.settle(verified ? 'success' : 'failure')
-    if (verified) return next()
-    options.onFailedLogin?.({address, user: credentials?.username, failures, lockedForSeconds})
-    challengeClient(req, res)
+    const result = admission.check(credentials ? options.verifier.check(credentials) : unreadableCredentials)
+    // Only a check that waits for hashing is asynchronous; everything else is answered in this turn.
+    if (result instanceof Promise) result.then((settled) => answer(req, res, next, settled), next)
+    else answer(req, res, next, result)
   }
 }

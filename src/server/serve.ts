@@ -155,7 +155,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   const buildApps = (authority: ServedCertificate['authority']) => ({
     app: createApp({
       secret: options.secret,
-      verifier: {verify: (candidate) => verifier.verify(candidate)},
+      verifier: {check: (candidate) => verifier.check(candidate)},
       realm: options.realm,
       frameAncestors: options.frameAncestors,
       throttle,

@@ -4,9 +4,19 @@ import {beforeAll, describe, expect, it} from 'vitest'
 
 import {VerifiedCredentialsCache} from '../../src/credentials/cache.js'
 import {hashPassword} from '../../src/credentials/hash.js'
-import {createHashedVerifier, type StoredCredentials} from '../../src/credentials/verifier.js'
+import {
+  createHashedVerifier,
+  type CredentialVerifier,
+  type StoredCredentials,
+} from '../../src/credentials/verifier.js'
 
 const jeff = {username: 'JeffLynne', password: 'ELO'}
+
+/** Checks a pair the way the throttle does with nothing else waiting: the cache, else the hash. */
+async function verify(verifier: CredentialVerifier, candidate: typeof jeff): Promise<boolean> {
+  const check = verifier.check(candidate)
+  return check.answerAtOnce() ?? check.hash()
+}
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000) {
@@ -37,83 +47,83 @@ async function countScrypt<T>(work: () => Promise<T>): Promise<{result: T; scryp
 describe('VerifiedCredentialsCache', () => {
   it('holds a pair only once it was added', () => {
     const cache = new VerifiedCredentialsCache()
-    expect(cache.has(jeff)).toBe(false)
+    expect(cache.has(cache.digest(jeff))).toBe(false)
     expect(cache.size).toBe(0)
-    cache.add(jeff)
-    expect(cache.has(jeff)).toBe(true)
-    expect(cache.has({...jeff})).toBe(true)
+    cache.add(cache.digest(jeff))
+    expect(cache.has(cache.digest(jeff))).toBe(true)
+    expect(cache.has(cache.digest({...jeff}))).toBe(true)
     expect(cache.size).toBe(1)
   })
 
   it('holds a pair only as long as ttlMs, by the injected clock', () => {
     const clock = manualClock()
     const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
-    cache.add(jeff)
+    cache.add(cache.digest(jeff))
     clock.advance(999)
-    expect(cache.has(jeff)).toBe(true)
+    expect(cache.has(cache.digest(jeff))).toBe(true)
     clock.advance(1)
-    expect(cache.has(jeff)).toBe(false)
+    expect(cache.has(cache.digest(jeff))).toBe(false)
     expect(cache.size).toBe(0)
   })
 
   it('restarts the time to live when a pair is added again', () => {
     const clock = manualClock()
     const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
-    cache.add(jeff)
+    cache.add(cache.digest(jeff))
     clock.advance(800)
-    cache.add(jeff)
+    cache.add(cache.digest(jeff))
     clock.advance(800)
-    expect(cache.has(jeff)).toBe(true)
+    expect(cache.has(cache.digest(jeff))).toBe(true)
     expect(cache.size).toBe(1)
   })
 
   it('evicts the oldest pair beyond maxEntries', () => {
     const cache = new VerifiedCredentialsCache({maxEntries: 2})
     const [first, second, third] = ['a', 'b', 'c'].map((password) => ({username: 'u', password}))
-    cache.add(first!)
-    cache.add(second!)
-    cache.add(third!)
+    cache.add(cache.digest(first!))
+    cache.add(cache.digest(second!))
+    cache.add(cache.digest(third!))
     expect(cache.size).toBe(2)
-    expect(cache.has(first!)).toBe(false)
-    expect(cache.has(second!)).toBe(true)
-    expect(cache.has(third!)).toBe(true)
+    expect(cache.has(cache.digest(first!))).toBe(false)
+    expect(cache.has(cache.digest(second!))).toBe(true)
+    expect(cache.has(cache.digest(third!))).toBe(true)
   })
 
   it('counts a pair added again as the newest, so it outlives older ones', () => {
     const cache = new VerifiedCredentialsCache({maxEntries: 2})
     const [first, second, third] = ['a', 'b', 'c'].map((password) => ({username: 'u', password}))
-    cache.add(first!)
-    cache.add(second!)
-    cache.add(first!)
-    cache.add(third!)
-    expect(cache.has(first!)).toBe(true)
-    expect(cache.has(second!)).toBe(false)
-    expect(cache.has(third!)).toBe(true)
+    cache.add(cache.digest(first!))
+    cache.add(cache.digest(second!))
+    cache.add(cache.digest(first!))
+    cache.add(cache.digest(third!))
+    expect(cache.has(cache.digest(first!))).toBe(true)
+    expect(cache.has(cache.digest(second!))).toBe(false)
+    expect(cache.has(cache.digest(third!))).toBe(true)
   })
 
   it('forgets every pair on clear()', () => {
     const cache = new VerifiedCredentialsCache()
-    cache.add(jeff)
-    cache.add({username: 'other', password: 'pw'})
+    cache.add(cache.digest(jeff))
+    cache.add(cache.digest({username: 'other', password: 'pw'}))
     cache.clear()
     expect(cache.size).toBe(0)
-    expect(cache.has(jeff)).toBe(false)
+    expect(cache.has(cache.digest(jeff))).toBe(false)
   })
 
   it('does not confuse pairs whose concatenations are equal', () => {
     const cache = new VerifiedCredentialsCache()
-    cache.add({username: 'ab', password: 'c'})
-    expect(cache.has({username: 'a', password: 'bc'})).toBe(false)
-    expect(cache.has({username: 'abc', password: ''})).toBe(false)
-    expect(cache.has({username: 'c', password: 'ab'})).toBe(false)
-    expect(cache.has({username: 'ab', password: 'c'})).toBe(true)
+    cache.add(cache.digest({username: 'ab', password: 'c'}))
+    expect(cache.has(cache.digest({username: 'a', password: 'bc'}))).toBe(false)
+    expect(cache.has(cache.digest({username: 'abc', password: ''}))).toBe(false)
+    expect(cache.has(cache.digest({username: 'c', password: 'ab'}))).toBe(false)
+    expect(cache.has(cache.digest({username: 'ab', password: 'c'}))).toBe(true)
   })
 
   it('does not hold a pair from another cache (each keys its entries with its own secret)', () => {
     const one = new VerifiedCredentialsCache()
     const other = new VerifiedCredentialsCache()
-    one.add(jeff)
-    expect(other.has(jeff)).toBe(false)
+    one.add(one.digest(jeff))
+    expect(other.has(other.digest(jeff))).toBe(false)
   })
 })
 
@@ -129,33 +139,33 @@ describe('createHashedVerifier', () => {
 
   it('accepts the right pair and refuses a wrong user or a wrong password', async () => {
     const verifier = createHashedVerifier(stored, new VerifiedCredentialsCache())
-    expect(await verifier.verify(jeff)).toBe(true)
-    expect(await verifier.verify({username: 'JeffLynn', password: 'ELO'})).toBe(false)
-    expect(await verifier.verify({username: 'JeffLynne', password: 'ELO '})).toBe(false)
-    expect(await verifier.verify({username: 'ELO', password: 'JeffLynne'})).toBe(false)
+    expect(await verify(verifier, jeff)).toBe(true)
+    expect(await verify(verifier, {username: 'JeffLynn', password: 'ELO'})).toBe(false)
+    expect(await verify(verifier, {username: 'JeffLynne', password: 'ELO '})).toBe(false)
+    expect(await verify(verifier, {username: 'ELO', password: 'JeffLynne'})).toBe(false)
   })
 
   it('accepts the NFD form of a stored NFC user name', async () => {
     const verifier = createHashedVerifier({...stored, username: 'Zoë'.normalize('NFC')})
-    expect(await verifier.verify({username: 'Zoë'.normalize('NFD'), password: 'ELO'})).toBe(true)
+    expect(await verify(verifier, {username: 'Zoë'.normalize('NFD'), password: 'ELO'})).toBe(true)
   })
 
   it('caches a success and never a failure', async () => {
     const cache = new VerifiedCredentialsCache()
     const verifier = createHashedVerifier(stored, cache)
-    expect(await verifier.verify({username: 'someone', password: 'ELO'})).toBe(false)
-    expect(await verifier.verify({username: 'JeffLynne', password: 'wrong'})).toBe(false)
+    expect(await verify(verifier, {username: 'someone', password: 'ELO'})).toBe(false)
+    expect(await verify(verifier, {username: 'JeffLynne', password: 'wrong'})).toBe(false)
     expect(cache.size).toBe(0)
-    expect(await verifier.verify(jeff)).toBe(true)
+    expect(await verify(verifier, jeff)).toBe(true)
     expect(cache.size).toBe(1)
-    expect(cache.has(jeff)).toBe(true)
+    expect(cache.has(cache.digest(jeff))).toBe(true)
   })
 
   it('hashes the password against the stored hash for an unknown user, as for a wrong password', async () => {
     const cache = new VerifiedCredentialsCache()
     const verifier = createHashedVerifier(stored, cache)
-    const unknownUser = await countScrypt(() => verifier.verify({username: 'someone', password: 'ELO'}))
-    const wrongPassword = await countScrypt(() => verifier.verify({username: 'JeffLynne', password: 'x'}))
+    const unknownUser = await countScrypt(() => verify(verifier, {username: 'someone', password: 'ELO'}))
+    const wrongPassword = await countScrypt(() => verify(verifier, {username: 'JeffLynne', password: 'x'}))
     expect(unknownUser).toEqual({result: false, scrypts: 1})
     expect(wrongPassword).toEqual({result: false, scrypts: 1})
     expect(cache.size).toBe(0)
@@ -164,8 +174,8 @@ describe('createHashedVerifier', () => {
   it('serves a cached success without hashing again', async () => {
     const cache = new VerifiedCredentialsCache()
     const verifier = createHashedVerifier(stored, cache)
-    expect(await countScrypt(() => verifier.verify(jeff))).toEqual({result: true, scrypts: 1})
-    expect(await countScrypt(() => verifier.verify(jeff))).toEqual({result: true, scrypts: 0})
+    expect(await countScrypt(() => verify(verifier, jeff))).toEqual({result: true, scrypts: 1})
+    expect(await countScrypt(() => verify(verifier, jeff))).toEqual({result: true, scrypts: 0})
     expect(cache.size).toBe(1)
   })
 
@@ -173,8 +183,20 @@ describe('createHashedVerifier', () => {
     const clock = manualClock()
     const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
     const verifier = createHashedVerifier(stored, cache)
-    expect(await verifier.verify(jeff)).toBe(true)
+    expect(await verify(verifier, jeff)).toBe(true)
     clock.advance(1000)
-    expect(await countScrypt(() => verifier.verify(jeff))).toEqual({result: true, scrypts: 1})
+    expect(await countScrypt(() => verify(verifier, jeff))).toEqual({result: true, scrypts: 1})
+  })
+
+  it('answers a cached pair at once, whichever Unicode form it comes in, and gives equal pairs one digest', async () => {
+    const verifier = createHashedVerifier({...stored, username: 'Zoë'.normalize('NFC')})
+    const nfc = {username: 'Zoë'.normalize('NFC'), password: 'ELO'}
+    const nfd = {username: 'Zoë'.normalize('NFD'), password: 'ELO'}
+    expect(verifier.check(nfd).digest).toBe(verifier.check(nfc).digest)
+    expect(verifier.check(nfc).digest).not.toBe(verifier.check({...nfc, password: 'ELO '}).digest)
+    expect(verifier.check(nfc).answerAtOnce()).toBeUndefined()
+    expect(await verifier.check(nfd).hash()).toBe(true)
+    expect(verifier.check(nfc).answerAtOnce()).toBe(true)
+    expect(verifier.check({...nfc, password: 'wrong'}).answerAtOnce()).toBeUndefined()
   })
 })

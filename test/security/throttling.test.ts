@@ -162,8 +162,8 @@ describe('failed-login throttling on a real server', () => {
   })
 })
 
-describe('the global cap on password hashing', () => {
-  it('keeps answering a verified client while a flood of guesses from many addresses queues up or gets 503', async () => {
+describe('hashing shared between clients', () => {
+  it('keeps answering a verified client at once while guesses from many addresses wait their turn, and checks every one', async () => {
     const configDir = tempDir()
     await initialize(configDir, {
       ...user,
@@ -177,12 +177,12 @@ describe('the global cap on password hashing', () => {
     expect((await request(url, {ca: server.ca, auth: user})).status).toBe(200)
 
     const flood = Promise.all(
-      Array.from({length: 100}, (_, index) =>
+      Array.from({length: 24}, (_, index) =>
         request(url, {
           ca: server.ca,
           auth: {username: user.username, password: `guess ${index}`},
           localAddress: `127.0.1.${index + 1}`,
-          // The 34 checks admitted take a third of a second each, two at a time, and longer on a busy machine.
+          // The checks take a third of a second each, two at a time, and longer on a busy machine.
           timeoutMs: 60_000,
         }),
       ),
@@ -192,10 +192,6 @@ describe('the global cap on password hashing', () => {
     )
     const guesses = await flood
     expect(verified.map((response) => response.status)).toEqual(Array(10).fill(200))
-    const guessStatuses = new Set(guesses.map((response) => response.status))
-    expect([...guessStatuses].every((status) => status === 401 || status === 503)).toBe(true)
-    expect(guessStatuses.has(503)).toBe(true)
-    const busy = guesses.find((response) => response.status === 503)!
-    expect(busy.headers['retry-after']).toBe('1')
+    expect(guesses.map((response) => response.status)).toEqual(Array(24).fill(401))
   }, 90_000)
 })

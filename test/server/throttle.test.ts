@@ -1,18 +1,68 @@
 import {describe, expect, it} from 'vitest'
 
-import {ConcurrencyLimiter, VerifierBusyError} from '../../src/credentials/limiter.js'
-import {clientKey, LoginThrottle, type Admission} from '../../src/server/throttle.js'
+import {FairScheduler} from '../../src/credentials/limiter.js'
+import type {CredentialCheck} from '../../src/credentials/verifier.js'
+import {clientKey, LoginThrottle, type LoginResult} from '../../src/server/throttle.js'
 
 function fakeClock(start = 1_000_000) {
   let now = start
   return {now: () => now, advance: (ms: number) => (now += ms)}
 }
 
-async function fail(throttle: LoginThrottle, key: string) {
-  const admission = await throttle.admit(key)
-  if (admission.verdict !== 'admitted') return admission
-  return admission.settle('failure')
+let checksMade = 0
+
+/** Credentials whose answer is known without hashing, as with -u/-p. */
+function knownCheck(verified: boolean): CredentialCheck {
+  return {
+    digest: `known ${++checksMade}`,
+    answerAtOnce: () => verified,
+    hash: () => Promise.resolve(verified),
+  }
 }
+
+/** Credentials that need hashing (or are cached): the test decides when the hash finishes, and counts. */
+function hashedCheck(digest: string, options: {cached?: boolean} = {}) {
+  const calls = {lookups: 0, hashes: 0}
+  let finishHash: ((verified: boolean) => void) | undefined
+  const check: CredentialCheck = {
+    digest,
+    answerAtOnce: () => {
+      calls.lookups++
+      return options.cached || undefined
+    },
+    hash: () => {
+      calls.hashes++
+      return new Promise<boolean>((resolve) => (finishHash = resolve))
+    },
+  }
+  return {
+    check,
+    calls,
+    finish(verified: boolean) {
+      if (!finishHash) throw new Error(`the hash of ${digest} has not started`)
+      finishHash(verified)
+    },
+  }
+}
+
+function attempt(throttle: LoginThrottle, key: string, check: CredentialCheck) {
+  const admission = throttle.admit(key)
+  return admission.verdict === 'admitted' ? admission.check(check) : admission
+}
+
+/** A failed login whose answer is known at once; the counts, or the refusal. */
+function fail(throttle: LoginThrottle, key: string) {
+  const result = attempt(throttle, key, knownCheck(false))
+  if (result instanceof Promise) throw new Error('a known answer waited')
+  if (result.verdict !== 'rejected') return result
+  return {failures: result.failures, lockedForSeconds: result.lockedForSeconds}
+}
+
+function succeed(throttle: LoginThrottle, key: string) {
+  return attempt(throttle, key, knownCheck(true))
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('clientKey', () => {
   it('keeps IPv4 addresses, unwraps IPv4-mapped ones, and groups IPv6 by /64', () => {
@@ -32,14 +82,14 @@ describe('LoginThrottle', () => {
   it('locks a client out after the maximum failures, with Retry-After, and lets it try again later', async () => {
     const clock = fakeClock()
     const throttle = new LoginThrottle({maxFailures: 3, lockoutMs: 60_000, now: clock.now})
-    expect(await fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
-    expect(await fail(throttle, 'a')).toEqual({failures: 2, lockedForSeconds: undefined})
-    expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
-    expect(await throttle.admit('a')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(fail(throttle, 'a')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
+    expect(throttle.admit('a')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
     clock.advance(30_000)
-    expect(await throttle.admit('a')).toEqual({verdict: 'locked-out', retryAfterSeconds: 30})
+    expect(throttle.admit('a')).toEqual({verdict: 'locked-out', retryAfterSeconds: 30})
     clock.advance(30_001)
-    expect((await throttle.admit('a')).verdict).toBe('admitted')
+    expect(throttle.admit('a').verdict).toBe('admitted')
   })
 
   it('doubles each further lockout up to the maximum, and never bans for good', async () => {
@@ -52,7 +102,7 @@ describe('LoginThrottle', () => {
     })
     const lockouts: (number | undefined)[] = []
     for (let round = 0; round < 5; round++) {
-      const result = await fail(throttle, 'a')
+      const result = fail(throttle, 'a')
       lockouts.push('lockedForSeconds' in result ? result.lockedForSeconds : undefined)
       clock.advance(200_001)
     }
@@ -62,56 +112,71 @@ describe('LoginThrottle', () => {
   it('forgets a client after a window without failures', async () => {
     const clock = fakeClock()
     const throttle = new LoginThrottle({maxFailures: 1, lockoutMs: 60_000, windowMs: 900_000, now: clock.now})
-    await fail(throttle, 'a')
+    fail(throttle, 'a')
     clock.advance(120_000 + 900_001)
-    expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
+    expect(fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 60})
   })
 
-  it('resets a client on a success below the limit, and never tracks clients that only succeed', async () => {
+  it('resets a client on a success below the limit, and never tracks clients that only succeed', () => {
     const throttle = new LoginThrottle({maxFailures: 3})
-    await fail(throttle, 'a')
-    await fail(throttle, 'a')
-    const admission = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
-    admission.settle('success')
-    expect(await fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
-    const good = (await throttle.admit('b')) as Extract<Admission, {verdict: 'admitted'}>
-    good.settle('success')
+    fail(throttle, 'a')
+    fail(throttle, 'a')
+    expect(succeed(throttle, 'a')).toEqual({verdict: 'verified'})
+    expect(fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(succeed(throttle, 'b')).toEqual({verdict: 'verified'})
     expect(throttle.trackedClients).toBe(1)
   })
 
   it('keeps other clients untouched while one is locked out', async () => {
     const throttle = new LoginThrottle({maxFailures: 2})
-    await fail(throttle, 'attacker')
-    await fail(throttle, 'attacker')
-    expect((await throttle.admit('attacker')).verdict).toBe('locked-out')
-    expect((await throttle.admit('neighbour')).verdict).toBe('admitted')
+    fail(throttle, 'attacker')
+    fail(throttle, 'attacker')
+    expect(throttle.admit('attacker').verdict).toBe('locked-out')
+    expect(throttle.admit('neighbour').verdict).toBe('admitted')
   })
 
-  it('makes a request that could cross the limit wait for the client’s checks in flight', async () => {
-    const throttle = new LoginThrottle({maxFailures: 2})
-    const first = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
-    const second = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
-    let thirdDecided = false
-    const third = throttle.admit('a').then((admission) => ((thirdDecided = true), admission))
-    await new Promise((resolve) => setImmediate(resolve))
-    expect(thirdDecided).toBe(false)
-    first.settle('failure')
-    second.settle('failure')
-    expect(await third).toMatchObject({verdict: 'locked-out'})
+  it('answers a request that needs no hashing at once, without a promise, even beside a pending check', () => {
+    const throttle = new LoginThrottle({maxFailures: 5})
+    const pending = hashedCheck('wrong')
+    expect(attempt(throttle, 'a', pending.check)).toBeInstanceOf(Promise)
+    expect(attempt(throttle, 'a', hashedCheck('right', {cached: true}).check)).toEqual({verdict: 'verified'})
+    expect(fail(throttle, 'a')).toEqual({failures: 1, lockedForSeconds: undefined})
   })
 
-  it('lets waiting requests through when the checks in flight succeed', async () => {
+  it('makes a request that could cross the limit wait its turn behind the client’s check, before the cache is consulted', async () => {
     const throttle = new LoginThrottle({maxFailures: 2})
-    const admissions = await Promise.all([throttle.admit('a'), throttle.admit('a')])
-    const third = throttle.admit('a')
-    for (const admission of admissions)
-      (admission as Extract<Admission, {verdict: 'admitted'}>).settle('success')
-    expect((await third).verdict).toBe('admitted')
+    fail(throttle, 'a')
+    const first = hashedCheck('first guess')
+    const firstResult = attempt(throttle, 'a', first.check)
+    const cached = hashedCheck('cached', {cached: true})
+    const cachedResult = attempt(throttle, 'a', cached.check)
+    expect(cachedResult).toBeInstanceOf(Promise)
+    await settle()
+    expect(cached.calls.lookups).toBe(0)
+    first.finish(false)
+    expect(await firstResult).toEqual({verdict: 'rejected', failures: 0, lockedForSeconds: 60})
+    expect(await cachedResult).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(cached.calls).toEqual({lookups: 0, hashes: 0})
+  })
+
+  it('lets a waiting request through, from the cache, when the check before it succeeds', async () => {
+    const throttle = new LoginThrottle({maxFailures: 2})
+    fail(throttle, 'a')
+    const first = hashedCheck('first')
+    const firstResult = attempt(throttle, 'a', first.check)
+    const cached = hashedCheck('cached', {cached: true})
+    const cachedResult = attempt(throttle, 'a', cached.check)
+    await settle()
+    first.finish(true)
+    expect(await firstResult).toEqual({verdict: 'verified'})
+    expect(await cachedResult).toEqual({verdict: 'verified'})
+    expect(cached.calls).toEqual({lookups: 1, hashes: 0})
+    expect(throttle.trackedClients).toBe(0)
   })
 
   it('bounds its memory, forgetting the least recently seen idle clients', async () => {
     const throttle = new LoginThrottle({maxFailures: 100, maxClients: 50})
-    for (let client = 0; client < 500; client++) await fail(throttle, `10.0.${client >> 8}.${client & 255}`)
+    for (let client = 0; client < 500; client++) fail(throttle, `10.0.${client >> 8}.${client & 255}`)
     expect(throttle.trackedClients).toBeLessThanOrEqual(50)
   })
 })
@@ -120,24 +185,24 @@ describe('LoginThrottle when its table is full', () => {
   it('forgets a client whose failures have expired before one with failures, even one seen less recently', async () => {
     const clock = fakeClock()
     const throttle = new LoginThrottle({maxFailures: 5, windowMs: 60_000, maxClients: 2, now: clock.now})
-    await fail(throttle, 'expired')
+    fail(throttle, 'expired')
     clock.advance(30_000)
-    await fail(throttle, 'recent')
+    fail(throttle, 'recent')
     clock.advance(1)
-    await fail(throttle, 'expired')
+    fail(throttle, 'expired')
     clock.advance(30_000)
-    expect(await fail(throttle, 'newcomer')).toEqual({failures: 1, lockedForSeconds: undefined})
-    expect(await fail(throttle, 'recent')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(fail(throttle, 'newcomer')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(fail(throttle, 'recent')).toEqual({failures: 2, lockedForSeconds: undefined})
     expect(throttle.trackedClients).toBe(2)
   })
 
   it('forgets the least recently seen client with failures when every client has some', async () => {
     const throttle = new LoginThrottle({maxFailures: 5, maxClients: 2})
-    await fail(throttle, 'first')
-    await fail(throttle, 'second')
-    await fail(throttle, 'third')
-    expect(await fail(throttle, 'second')).toEqual({failures: 2, lockedForSeconds: undefined})
-    expect(await fail(throttle, 'third')).toEqual({failures: 2, lockedForSeconds: undefined})
+    fail(throttle, 'first')
+    fail(throttle, 'second')
+    fail(throttle, 'third')
+    expect(fail(throttle, 'second')).toEqual({failures: 2, lockedForSeconds: undefined})
+    expect(fail(throttle, 'third')).toEqual({failures: 2, lockedForSeconds: undefined})
     expect(throttle.trackedClients).toBe(2)
   })
 
@@ -150,18 +215,18 @@ describe('LoginThrottle when its table is full', () => {
       maxClients: 2,
       now: clock.now,
     })
-    await fail(throttle, 'attacker 1')
-    await fail(throttle, 'attacker 2')
+    fail(throttle, 'attacker 1')
+    fail(throttle, 'attacker 2')
     for (let rotation = 3; rotation < 100; rotation++) {
-      expect(await throttle.admit(`attacker ${rotation}`)).toEqual({
+      expect(throttle.admit(`attacker ${rotation}`)).toEqual({
         verdict: 'no-room',
         retryAfterSeconds: 901,
       })
     }
     expect(throttle.trackedClients).toBe(2)
-    expect(await throttle.admit('attacker 1')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(throttle.admit('attacker 1')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
     clock.advance(900_001)
-    expect(await fail(throttle, 'attacker 3')).toEqual({failures: 0, lockedForSeconds: 60})
+    expect(fail(throttle, 'attacker 3')).toEqual({failures: 0, lockedForSeconds: 60})
     expect(throttle.trackedClients).toBe(2)
   })
 
@@ -174,46 +239,149 @@ describe('LoginThrottle when its table is full', () => {
       maxClients: 2,
       now: clock.now,
     })
-    await fail(throttle, 'a')
-    await fail(throttle, 'b')
+    fail(throttle, 'a')
+    fail(throttle, 'b')
     clock.advance(2_000)
-    expect(await throttle.admit('c')).toEqual({verdict: 'no-room', retryAfterSeconds: 59})
-    expect(await fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 2})
+    expect(throttle.admit('c')).toEqual({verdict: 'no-room', retryAfterSeconds: 59})
+    expect(fail(throttle, 'a')).toEqual({failures: 0, lockedForSeconds: 2})
   })
 
-  it('never forgets a client with a check in flight, and stays within its bound', async () => {
+  it('never forgets a client with a check pending, and stays within its bound', async () => {
     const throttle = new LoginThrottle({maxClients: 1})
-    const checking = (await throttle.admit('a')) as Extract<Admission, {verdict: 'admitted'}>
-    expect(await throttle.admit('b')).toEqual({verdict: 'no-room', retryAfterSeconds: 1})
+    const checking = hashedCheck('guess')
+    const result = attempt(throttle, 'a', checking.check)
+    expect(throttle.admit('b')).toEqual({verdict: 'no-room', retryAfterSeconds: 1})
     expect(throttle.trackedClients).toBe(1)
-    checking.settle('failure')
-    expect(await fail(throttle, 'b')).toEqual({failures: 1, lockedForSeconds: undefined})
+    checking.finish(false)
+    expect(await result).toEqual({verdict: 'rejected', failures: 1, lockedForSeconds: undefined})
+    expect(fail(throttle, 'b')).toEqual({failures: 1, lockedForSeconds: undefined})
     expect(throttle.trackedClients).toBe(1)
   })
 })
 
-describe('ConcurrencyLimiter', () => {
-  it('runs at most maxConcurrent tasks, queues maxQueued, and refuses beyond', async () => {
-    const limiter = new ConcurrencyLimiter(2, 3)
-    let running = 0
-    let peak = 0
-    const releases: (() => void)[] = []
-    const task = () =>
+describe('FairScheduler', () => {
+  it('runs at most `slots` tasks at once, and serves waiting clients in the order they came', async () => {
+    const scheduler = new FairScheduler(2)
+    const started: string[] = []
+    const finish = new Map<string, () => void>()
+    const task = (name: string) => () =>
       new Promise<void>((resolve) => {
-        running++
-        peak = Math.max(peak, running)
-        releases.push(() => {
-          running--
-          resolve()
-        })
+        started.push(name)
+        finish.set(name, resolve)
       })
-    const accepted = Array.from({length: 5}, () => limiter.run(task))
-    await expect(limiter.run(task)).rejects.toBeInstanceOf(VerifierBusyError)
-    while (releases.length || running) {
-      await new Promise((resolve) => setTimeout(resolve, 1))
-      releases.shift()?.()
-    }
-    await Promise.all(accepted)
-    expect(peak).toBe(2)
+    for (const client of ['a', 'b', 'c', 'd']) scheduler.enqueue(client, task(client))
+    expect(started).toEqual(['a', 'b'])
+    expect(() => scheduler.enqueue('c', task('c again'))).toThrow()
+    expect(scheduler.withdraw('c')).toBe(true)
+    expect(scheduler.withdraw('a')).toBe(false)
+    finish.get('b')!()
+    await settle()
+    expect(started).toEqual(['a', 'b', 'd'])
+  })
+})
+
+describe('LoginThrottle scheduling checks that need hashing', () => {
+  it('gives each client one check at a time, and the slots to clients in turn: B’s first check before A’s second', async () => {
+    const throttle = new LoginThrottle({hashingSlots: 1})
+    const a1 = hashedCheck('a1')
+    const a2 = hashedCheck('a2')
+    const b1 = hashedCheck('b1')
+    const results = [a1, a2].map(({check}) => attempt(throttle, 'A', check))
+    results.push(attempt(throttle, 'B', b1.check))
+    expect([a1.calls.hashes, a2.calls.hashes, b1.calls.hashes]).toEqual([1, 0, 0])
+    a1.finish(false)
+    await settle()
+    expect([a2.calls.hashes, b1.calls.hashes]).toEqual([0, 1])
+    b1.finish(false)
+    await settle()
+    expect(a2.calls.hashes).toBe(1)
+    a2.finish(true)
+    expect(await Promise.all(results)).toEqual([
+      {verdict: 'rejected', failures: 1, lockedForSeconds: undefined},
+      {verdict: 'verified'},
+      {verdict: 'rejected', failures: 1, lockedForSeconds: undefined},
+    ])
+  })
+
+  it('makes parallel requests with the same credentials share one check: one hash, one failure', async () => {
+    const throttle = new LoginThrottle()
+    const first = hashedCheck('same pair')
+    const copies = Array.from({length: 4}, () => hashedCheck('same pair'))
+    const results = [first, ...copies].map(({check}) => attempt(throttle, 'A', check))
+    first.finish(false)
+    const settled = await Promise.all(results)
+    expect(new Set(settled.map((result) => JSON.stringify(result)))).toEqual(
+      new Set([JSON.stringify({verdict: 'rejected', failures: 1, lockedForSeconds: undefined})]),
+    )
+    expect(first.calls.hashes + copies.reduce((sum, copy) => sum + copy.calls.hashes, 0)).toBe(1)
+    expect(copies.every((copy) => copy.calls.lookups === 0)).toBe(true)
+  })
+
+  it('refuses other credentials beyond the client’s line as busy, counted as failures, until the client is locked out without a hash', async () => {
+    const throttle = new LoginThrottle({hashingSlots: 1, waitingPerClient: 1, maxFailures: 5})
+    const blocker = hashedCheck('another client, never finished')
+    void attempt(throttle, 'X', blocker.check)
+    const queued = [hashedCheck('guess 1'), hashedCheck('guess 2')]
+    const queuedResults = queued.map(({check}) => attempt(throttle, 'A', check))
+    const refusals: (LoginResult | Promise<LoginResult>)[] = []
+    for (let guess = 3; guess <= 7; guess++)
+      refusals.push(attempt(throttle, 'A', hashedCheck(`guess ${guess}`).check))
+    expect(refusals).toEqual([
+      {verdict: 'busy', retryAfterSeconds: 1, failures: 1, lockedForSeconds: undefined},
+      {verdict: 'busy', retryAfterSeconds: 1, failures: 2, lockedForSeconds: undefined},
+      {verdict: 'busy', retryAfterSeconds: 1, failures: 3, lockedForSeconds: undefined},
+      {verdict: 'busy', retryAfterSeconds: 1, failures: 4, lockedForSeconds: undefined},
+      {verdict: 'busy', retryAfterSeconds: 60, failures: 0, lockedForSeconds: 60},
+    ])
+    expect(await Promise.all(queuedResults)).toEqual([
+      {verdict: 'locked-out', retryAfterSeconds: 60},
+      {verdict: 'locked-out', retryAfterSeconds: 60},
+    ])
+    const afterwards = hashedCheck('right', {cached: true})
+    expect(attempt(throttle, 'A', afterwards.check)).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(queued.map(({calls}) => calls.hashes)).toEqual([0, 0])
+    expect(afterwards.calls).toEqual({lookups: 0, hashes: 0})
+    expect(throttle.admit('B').verdict).toBe('admitted')
+  })
+
+  it('answers 429 to a check that finishes after its client was locked out, even a right one', async () => {
+    const throttle = new LoginThrottle({maxFailures: 1, waitingPerClient: 0})
+    const running = hashedCheck('right, as it turns out')
+    const result = attempt(throttle, 'A', running.check)
+    expect(attempt(throttle, 'A', hashedCheck('another').check)).toMatchObject({
+      verdict: 'busy',
+      lockedForSeconds: 60,
+    })
+    running.finish(true)
+    expect(await result).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+  })
+
+  it('answers a cached login at once while every hashing slot is taken by checks that never finish', () => {
+    const throttle = new LoginThrottle({hashingSlots: 2})
+    for (const client of ['X', 'Y', 'Z']) void attempt(throttle, client, hashedCheck(`${client} guess`).check)
+    expect(attempt(throttle, 'rightful', hashedCheck('right', {cached: true}).check)).toEqual({
+      verdict: 'verified',
+    })
+    expect(attempt(throttle, 'X', hashedCheck('right', {cached: true}).check)).toEqual({verdict: 'verified'})
+  })
+
+  it('refuses a new client’s check, uncounted, while too many clients wait for hashing', async () => {
+    const throttle = new LoginThrottle({hashingSlots: 1, maxClientsHashing: 2})
+    const first = hashedCheck('A guess')
+    const results = [
+      attempt(throttle, 'A', first.check),
+      attempt(throttle, 'B', hashedCheck('B guess').check),
+    ]
+    expect(attempt(throttle, 'C', hashedCheck('C login').check)).toEqual({
+      verdict: 'hashing-full',
+      retryAfterSeconds: 1,
+    })
+    expect(throttle.trackedClients).toBe(2)
+    first.finish(false)
+    await results[0]
+    const later = hashedCheck('C login')
+    const laterResult = attempt(throttle, 'C', later.check)
+    expect(laterResult).toBeInstanceOf(Promise)
+    expect(fail(throttle, 'C')).toEqual({failures: 1, lockedForSeconds: undefined})
   })
 })
