@@ -1,6 +1,6 @@
 import {X509Certificate} from 'node:crypto'
 
-import {createAuthority, issueServerCertificate} from '../certificates/authority.js'
+import {createAuthority, issueServerCertificate, type PemPair} from '../certificates/authority.js'
 import {certificateHosts} from '../certificates/hosts.js'
 import {authorityName, certificateFiles, readAuthority} from '../certificates/store.js'
 import {configFile, configVersion, type HomeauthConfig} from '../config/config.js'
@@ -34,6 +34,17 @@ export interface InitResult {
   signalledServer: Pick<ServerRecord, 'pid' | 'credentials'> | undefined
 }
 
+/** The CA (the stored one unless `newCa`) and a new server certificate from it for `hosts`. */
+async function makeCertificates(
+  configDir: string,
+  newCa: boolean,
+  hosts: string[],
+): Promise<{authority: PemPair; existing: PemPair | undefined; server: PemPair}> {
+  const existing = newCa ? undefined : await readAuthority(configDir)
+  const authority = existing ?? (await createAuthority(authorityName()))
+  return {authority, existing, server: await issueServerCertificate(authority, hosts)}
+}
+
 /**
  * Writes a complete configuration: the password as a scrypt hash, the CA (kept unless `newCa`),
  * a new server certificate, and config.json, all switched in by one rename. If anything fails
@@ -42,12 +53,12 @@ export interface InitResult {
 export async function initialize(configDir: string, answers: InitAnswers): Promise<InitResult> {
   await ensureConfigDir(configDir)
   const hosts = certificateHosts(answers.extraHosts)
-  const passwordHash =
-    typeof answers.password === 'string' ? await hashPassword(answers.password) : answers.password.storedHash
   const {authority, existing} = await withConfigLock(configDir, async ({updateFileSet}) => {
-    const existing = answers.newCa ? undefined : await readAuthority(configDir)
-    const authority = existing ?? (await createAuthority(authorityName()))
-    const server = await issueServerCertificate(authority, hosts)
+    // scrypt runs on libuv's thread pool: the hash is made while this thread makes the certificates.
+    const [passwordHash, {authority, existing, server}] = await Promise.all([
+      typeof answers.password === 'string' ? hashPassword(answers.password) : answers.password.storedHash,
+      makeCertificates(configDir, answers.newCa, hosts),
+    ])
     const config: HomeauthConfig = {
       version: configVersion,
       username: answers.username,
