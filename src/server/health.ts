@@ -24,7 +24,8 @@ export function probeHealth(url: string, timeoutMs = 3000): Promise<Health> {
     const deadline = setTimeout(() => finish(false), timeoutMs)
     const request = https.get(
       new URL('healthz', url),
-      {rejectUnauthorized: false, agent: false},
+      // An empty `ca` spares parsing Node's bundled roots (≈ 30 ms): nothing is verified anyway.
+      {rejectUnauthorized: false, agent: false, ca: []},
       (response) => {
         const raw = (response.socket as TLSSocket).getPeerCertificate().raw
         certificate = raw ? new X509Certificate(raw) : undefined
