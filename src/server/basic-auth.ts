@@ -54,6 +54,16 @@ export function parseAuthorization(header: string | undefined): Credentials | un
   return normalizeCredentials(credentials)
 }
 
+/** Every Authorization header as sent (`req.headersDistinct` would build arrays for all headers). */
+function authorizationHeaders(rawHeaders: string[]): string[] {
+  const values: string[] = []
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!
+    if (name.length === 13 && name.toLowerCase() === 'authorization') values.push(rawHeaders[index + 1]!)
+  }
+  return values
+}
+
 export interface FailedLogin {
   address: string
   /** The user name tried, if the header could be read. */
@@ -163,7 +173,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     // Authorization is not a list field, so it may appear once (RFC 9110 §5.3). Node keeps the first
     // of several and a proxy in front may believe the last: refuse instead, before the throttle or
     // the verifier sees either, so nothing is read and no failure is counted.
-    const headers = req.headersDistinct.authorization ?? []
+    const headers = authorizationHeaders(req.rawHeaders)
     if (headers.length > 1) {
       res.status(400).set('Cache-Control', 'no-store').json({message: 'Send one Authorization header.'})
       return
