@@ -141,6 +141,16 @@ describe('routes', () => {
     expect(response.body).toBe('{"status":"ok"}')
   })
 
+  it('answers the public paths as express routes them: any case, one trailing slash', async () => {
+    const server = await startServer(tempDir())
+    for (const path of ['/HealthZ', '/healthz/', '/Trust/', '/CA.pem']) {
+      expect((await request(`${server.url}${path}`, {ca: server.ca})).status, path).toBe(200)
+    }
+    for (const path of ['/healthz//', '/healthz/x', '/trust.html']) {
+      expect((await request(`${server.url}${path}`, {ca: server.ca})).status, path).toBe(401)
+    }
+  })
+
   it('answers 404 for unknown paths, after authentication', async () => {
     const server = await startServer(tempDir())
     const response = await request(`${server.url}/admin`, {ca: server.ca, auth: user})
