@@ -1,6 +1,6 @@
-import {createHmac, randomBytes} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 
-import type {Credentials} from './credentials.js'
+import {pairDigest, type Credentials} from './credentials.js'
 
 export interface CacheOptions {
   /** How long a verified pair is trusted without hashing again. */
@@ -33,9 +33,7 @@ export class VerifiedCredentialsCache {
    * and to recognise parallel requests with the same pair, so none of those needs the password.
    */
   digest(credentials: Credentials): string {
-    return createHmac('sha256', this.key)
-      .update(JSON.stringify([credentials.username, credentials.password]))
-      .digest('base64')
+    return pairDigest(this.key, credentials).toString('base64')
   }
 
   has(digest: string): boolean {

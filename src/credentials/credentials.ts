@@ -1,3 +1,5 @@
+import {createHmac} from 'node:crypto'
+
 export interface Credentials {
   username: string
   password: string
@@ -27,4 +29,14 @@ export function credentialProblem(kind: 'user name' | 'password', value: string)
  */
 export function normalizeCredentials(credentials: Credentials): Credentials {
   return {username: credentials.username.normalize('NFC'), password: credentials.password.normalize('NFC')}
+}
+
+/**
+ * An HMAC-SHA-256 of the pair under `key`, a per-process secret: equal pairs give equal digests, and
+ * the digest is useless outside the process, so it can be compared and kept where a password may not.
+ */
+export function pairDigest(key: Buffer, credentials: Credentials): Buffer {
+  return createHmac('sha256', key)
+    .update(JSON.stringify([credentials.username, credentials.password]))
+    .digest()
 }

@@ -1,7 +1,7 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 
 import {VerifiedCredentialsCache} from './cache.js'
-import {normalizeCredentials, type Credentials} from './credentials.js'
+import {normalizeCredentials, pairDigest, type Credentials} from './credentials.js'
 import {verifyPassword} from './hash.js'
 
 /** One request's credentials, ready to be checked: the digest at once, the hash only when asked. */
@@ -46,12 +46,7 @@ class PlainCheck implements CredentialCheck {
  */
 export function createPlainVerifier(expected: Credentials): CredentialVerifier {
   const key = randomBytes(32)
-  const mac = (credentials: Credentials) => {
-    const {username, password} = normalizeCredentials(credentials)
-    return createHmac('sha256', key)
-      .update(JSON.stringify([username, password]))
-      .digest()
-  }
+  const mac = (credentials: Credentials) => pairDigest(key, normalizeCredentials(credentials))
   const expectedMac = mac(expected)
   return {
     check: (candidate) => new PlainCheck(mac(candidate), expectedMac),
