@@ -1,10 +1,10 @@
-import express, {type Request, type RequestHandler, type Response} from 'express'
+import express, {type RequestHandler} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
-import {addOnboardingRoutes, type OnboardingAuthority} from './onboarding.js'
+import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
@@ -24,12 +24,6 @@ export interface AppOptions {
   onError?: (error: Error) => void
   /** The local CA, served on the public onboarding routes; absent with the user's own certificate. */
   authority?: OnboardingAuthority
-}
-
-const allowed = 'GET, HEAD'
-
-function methodNotAllowed(_req: Request, res: Response): void {
-  res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
 }
 
 /** Answers with a JSON body that is the same every time, serialised once: what res.json would send. */

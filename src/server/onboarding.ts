@@ -92,7 +92,8 @@ async function exportOnFirstDownload(caPem: string, format: CaFormat): Promise<B
   return exportAuthority(caPem, format)
 }
 
-function methodNotAllowed(_req: Request, res: Response): void {
+/** 405 for a method other than GET or HEAD on a route that has only those. */
+export function methodNotAllowed(_req: Request, res: Response): void {
   res.status(405).set('Allow', allowed).json({message: 'Method not allowed.'})
 }
 
