@@ -14,7 +14,7 @@ Exit codes: 0 success, 2 bad flags, 3 server not running or not reachable, 4 cre
 
   static examples = [
     'HOMEAUTH_PASSWORD=ELO <%= config.bin %> <%= command.id %>',
-    'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> --url https://pi.local:8443 --ca ./ca.pem -u JeffLynne --password-stdin',
+    'printf %s "$PASSWORD" | <%= config.bin %> <%= command.id %> --url https://pi.local:8443 --ca ./ca.pem --username JeffLynne --password-stdin',
     '<%= config.bin %> <%= command.id %> --json --timeout 3',
   ]
 

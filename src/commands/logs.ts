@@ -11,7 +11,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     'The log is serve.log in the config directory, written by serve --detach; it is rotated to serve.log.1 at 1 MiB.'
   static examples = [
     '<%= config.bin %> <%= command.id %>',
-    '<%= config.bin %> <%= command.id %> -n 100',
+    '<%= config.bin %> <%= command.id %> --lines 100',
     '<%= config.bin %> <%= command.id %> --follow',
   ]
 

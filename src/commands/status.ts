@@ -10,7 +10,11 @@ export default class Status extends BaseCommand<typeof Status> {
   static description =
     'Exit code 0 when it runs and answers /healthz, 3 otherwise. A stale state file (process gone, or its PID now used by another program) is reported as not running and removed.'
   static enableJsonFlag = true
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --json',
+    '<%= config.bin %> <%= command.id %> --config-dir /srv/homeauth',
+  ]
 
   public async run(): Promise<StatusJson> {
     const {healthy, ...status} = await serverStatus(this.configDir)

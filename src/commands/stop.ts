@@ -11,6 +11,7 @@ export default class Stop extends BaseCommand<typeof Stop> {
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --timeout 30',
+    '<%= config.bin %> <%= command.id %> --config-dir /srv/homeauth',
   ]
 
   static flags = {

@@ -17,7 +17,11 @@ The port is the running server's, else the config's, else 8443.`
 
   static enableJsonFlag = true
 
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --no-qr',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
 
   static flags = {
     qr: qrFlag,

@@ -20,7 +20,11 @@ export default class Cert extends BaseCommand<typeof Cert> {
   static description =
     'Subject, host names, SHA-256 fingerprint, expiry and days left of ca.pem and server.pem.'
   static enableJsonFlag = true
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --json',
+    '<%= config.bin %> <%= command.id %> --config-dir /srv/homeauth',
+  ]
 
   public async run(): Promise<CertJson> {
     const {describeStoredCertificates} = await import('../../certificates/store.js')

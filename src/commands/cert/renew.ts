@@ -11,6 +11,7 @@ export default class CertRenew extends BaseCommand<typeof CertRenew> {
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --san pi.home.arpa',
+    '<%= config.bin %> <%= command.id %> --san homeassistant.local --san 192.168.1.20',
   ]
 
   static flags = {
