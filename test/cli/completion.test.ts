@@ -1,6 +1,7 @@
 import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 
 import {describe, expect, it} from 'vitest'
 
@@ -8,6 +9,7 @@ import {runCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
+const zshMissing = spawnSync('zsh', ['--version']).error !== undefined
 
 /** HOME and the XDG cache in a temp dir: the completion cache is written under `<cache>/homeauth/autocomplete`. */
 function homeEnv(home: string) {
@@ -63,5 +65,31 @@ describe('shell completion', () => {
     expect(zsh).toMatch(/^#compdef homeauth/)
     expect(zsh).toContain('"renew[Make a new server certificate from the same CA.]"')
     expect(zsh).toContain('"serve[Start the protected HTTPS server.]"')
+  })
+
+  it.skipIf(zshMissing)('completes `homeauth cert r<Tab>` in an interactive zsh', async () => {
+    const home = tempDir()
+    expect((await runCli(['autocomplete', '--refresh-cache'], {env: homeEnv(home)})).code).toBe(0)
+    const functions = path.join(home, '.cache', 'homeauth', 'autocomplete', 'functions', 'zsh')
+    // zsh completes only in its line editor: drive an interactive zsh in a pseudo terminal (zpty),
+    // type the line and a Tab, then Enter; a homeauth function there prints the words it was run with.
+    const script = `
+      zmodload zsh/zpty
+      zpty shell 'zsh -f -i'
+      zpty -w shell 'homeauth() { print "RAN[$*]" }; fpath=("$FUNCTIONS" $fpath); autoload -Uz compinit; compinit -u -D; print RE""ADY'
+      zpty -r -m shell _ '*READY*'
+      sleep 0.5
+      zpty -w -n shell $'homeauth cert r\t'
+      sleep 1
+      zpty -w -n shell $'\n'
+      zpty -r -m shell output '*RAN\\[cert*\\]*'
+      print -r -- "$output"
+      zpty -d shell`
+    const result = spawnSync('zsh', ['-f', '-c', script], {
+      env: {PATH: process.env.PATH, HOME: home, FUNCTIONS: functions, TERM: 'xterm'},
+      encoding: 'utf8',
+      timeout: 20_000,
+    })
+    expect(stripVTControlCharacters(result.stdout)).toContain('RAN[cert renew]')
   })
 })
