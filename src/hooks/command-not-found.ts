@@ -15,6 +15,15 @@ import {canPrompt, isPromptCancelled, prompts} from '../ui/prompts.js'
 const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
   const typed = toConfiguredId(id, config)
   const suggestion = closestId(id, knownIds(config))
+  // oclif joins every word into the id when a command takes no arguments (`logs 50` is `logs:50`):
+  // run that command with the words as arguments, and let its parser say which one is unexpected.
+  const command = config.commandIDs
+    .filter((known) => id.startsWith(`${known}:`))
+    .sort((a, b) => a.length - b.length)
+    .pop()
+  if (command && (!suggestion || suggestion === command)) {
+    return runInstead(config, command, [...id.slice(command.length + 1).split(':'), ...argv])
+  }
   const spoken = (commandId: string) => `${config.bin} ${toConfiguredId(commandId, config)}`
   const message = suggestion
     ? `"${typed}" is not a ${config.bin} command. Did you mean "${toConfiguredId(suggestion, config)}"?`
@@ -30,19 +39,29 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
   }
   printFailure(createTerminalOutput(process.stdout, process.stderr), message, suggestions)
   if (suggestion && canPrompt() && (await confirmRun(spoken(suggestion)))) {
-    if (config.findCommand(suggestion)) return config.runCommand(suggestion, argv)
-    return config.runCommand('help', suggestion.split(':'))
+    if (config.findCommand(suggestion)) return runInstead(config, suggestion, argv)
+    return runInstead(config, 'help', suggestion.split(':'))
   }
   return Errors.exit(ExitCode.usage)
 }
 
 export default hook
 
+/**
+ * Runs `commandId` in place of what was typed. oclif prints a parse error's usage text for the
+ * command named in process.argv, which still names the typed one ("Command logs:50 not found"):
+ * it is made to name this command.
+ */
+function runInstead(config: Interfaces.Config, commandId: string, args: string[]): Promise<unknown> {
+  process.argv = [...process.argv.slice(0, 2), ...commandId.split(':')]
+  return config.runCommand(commandId, args)
+}
+
 async function confirmRun(command: string): Promise<boolean> {
   try {
     return await prompts.confirm(`Run ${command} now?`, false)
   } catch (error) {
-    if (isPromptCancelled(error)) return false
+    if (isPromptCancelled(error)) return Errors.exit(ExitCode.cancelled)
     throw error
   }
 }

@@ -49,6 +49,25 @@ describe('a mistyped command without a terminal', () => {
   })
 })
 
+describe('words after a command that takes no arguments', () => {
+  it.each([
+    [['logs', '50'], '50', 'homeauth logs'],
+    [['cert', 'renew', 'now'], 'now', 'homeauth cert renew'],
+  ])('%j is that command with an unexpected argument: exit 2 and its usage', async (args, word, usage) => {
+    const {code, stderr} = await runCli(args)
+    expect(code).toBe(2)
+    expect(stderr).toContain(`Unexpected argument: ${word}`)
+    expect(stderr).toContain(`USAGE\n  $ ${usage} [`)
+    expect(stderr).not.toContain('not found')
+  })
+
+  it('fails as the {"error": …} document with --json', async () => {
+    const {code, stdout} = await runCli(['status', 'now', '--json'])
+    expect(code).toBe(2)
+    expect(JSON.parse(stdout)).toMatchObject({error: {code: 2, message: 'Unexpected argument: now'}})
+  })
+})
+
 describe('a mistyped command at a terminal', () => {
   it('runs the suggestion with the typed flags after an explicit "y"', async () => {
     const session = await runInTerminal(
@@ -58,6 +77,13 @@ describe('a mistyped command at a terminal', () => {
     expect(session.output).toContain('Did you mean "status"?')
     expect(session.output).toContain('homeauth is not running.')
     expect(session.code).toBe(3)
+  })
+
+  it("shows the suggested command's usage when the typed flags do not fit it", async () => {
+    const session = await runInTerminal(['statsu', '--bogus'], [[/Run homeauth status now\?/, 'y\r']])
+    expect(session.output).toContain('Nonexistent flag: --bogus')
+    expect(session.output).toContain('$ homeauth status [')
+    expect(session.code).toBe(2)
   })
 
   it('runs nothing when Enter is pressed, and exits 2', async () => {
