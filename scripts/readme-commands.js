@@ -43,7 +43,7 @@ async function renderReference() {
     .sort((a, b) => a.id.localeCompare(b.id, 'en'))
   const sections = commands.map((command) => {
     const name = `${config.bin} ${toConfiguredId(command.id, config)}`
-    const summary = command.summary ?? command.description?.split('\n')[0] ?? ''
+    const summary = help.render(command.summary ?? command.description?.split('\n')[0] ?? '')
     const text = help
       .formatCommand(command)
       .replace(/[ \t]+$/gm, '')
