@@ -55,3 +55,12 @@ export function invokedAs(): string {
 export function homeauthCommand(args: string): string {
   return `${invokedAs()} ${args}`
 }
+
+/**
+ * `args` as a command line for a page any client on the network may load. A script's path would
+ * tell strangers the server's directories and user name, so the page says `homeauth` instead.
+ */
+export function publicHomeauthCommand(args: string): string {
+  const name = invokedAs()
+  return `${name === `npx ${binName}` ? name : binName} ${args}`
+}

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {commandNameOf} from '../src/invocation.js'
+import {commandNameOf, invokedAs, publicHomeauthCommand} from '../src/invocation.js'
 
 const path = '/usr/local/sbin:/usr/local/bin:/usr/bin:/bin'
 
@@ -60,5 +60,12 @@ describe('commandNameOf', () => {
 
   it('names homeauth when node ran no script (node -e, a REPL)', () => {
     expect(commandNameOf({script: undefined, env: {}, cwd: '/'})).toBe('homeauth')
+  })
+})
+
+describe('publicHomeauthCommand', () => {
+  it('never puts the path of the script this process runs in a page for the network', () => {
+    expect(invokedAs()).toContain('/')
+    expect(publicHomeauthCommand('passwd')).toBe('homeauth passwd')
   })
 })

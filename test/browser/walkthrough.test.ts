@@ -10,7 +10,7 @@ import {parse as parsePlist} from 'plist'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {chromiumPath, launchChromium} from '../helpers/browser.js'
-import {cliCommand, runCli} from '../helpers/cli.js'
+import {runCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const certutil = '/usr/bin/certutil'
@@ -257,7 +257,7 @@ describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process
             signal: AbortSignal.timeout(browserTimeoutMs),
           })
           expect(response.status, `${authorization.split(' ')[0]} /${target}`).toBe(400)
-          expect(await response.text()).toContain(`${cliCommand} passwd`)
+          expect(await response.text()).toContain('homeauth passwd')
         }
       }
     })
