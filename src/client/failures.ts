@@ -132,7 +132,7 @@ export function secretFromAnswer(answer: Answer, context: {url: URL; username: s
     return fail(
       `The server rejected the credentials for ${context.username}.`,
       ExitCode.credentialsRejected,
-      ['Check the user name and password; change them with homeauth passwd.'],
+      [`Check the user name and password; change them with ${homeauthCommand('passwd')}.`],
     )
   }
   if (answer.status === 429) {
