@@ -58,7 +58,8 @@ export function homeauthCommand(args: string): string {
 
 /**
  * `args` as a command line for a page any client on the network may load. A script's path would
- * tell strangers the server's directories and user name, so the page says `homeauth` instead.
+ * tell strangers the server's directories and user name, so the page says `homeauth` instead; being
+ * one of two fixed names, it needs no HTML escaping.
  */
 export function publicHomeauthCommand(args: string): string {
   const name = invokedAs()
