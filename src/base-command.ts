@@ -5,6 +5,7 @@ import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import {checkConfigDir} from './config/files.js'
 import {ExitCode, HomeauthError} from './errors.js'
 import type {CredentialInputs} from './credentials/sources.js'
+import {homeauthCommand} from './invocation.js'
 import {isPromptCancelled, prompts} from './ui/prompts.js'
 import {printFailure} from './ui/messages.js'
 import {createTerminalOutput, type Output} from './ui/output.js'
@@ -83,7 +84,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error.oclif?.exit !== undefined) {
       if (!this.jsonEnabled()) throw error
       return this.fail(error.oclif.exit, parseErrorMessage(error), [
-        `Run: ${this.config.bin} ${this.id?.replaceAll(':', this.config.topicSeparator)} --help`,
+        `Run: ${homeauthCommand(`${this.id?.replaceAll(':', this.config.topicSeparator)} --help`)}`,
       ])
     }
     if (process.env.DEBUG) ux.stderr(error.stack ?? String(error))

@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {BaseCommand} from '../src/base-command.js'
 import {ExitCode, HomeauthError} from '../src/errors.js'
-import {projectDir, runCli} from './helpers/cli.js'
+import {cliCommand, projectDir, runCli} from './helpers/cli.js'
 import {useTempDir} from './helpers/temp.js'
 
 class Failing extends BaseCommand<typeof Failing> {
@@ -91,7 +91,7 @@ describe('--json failures from the command line', () => {
       const json = JSON.parse(result.stdout)
       expect(Object.keys(json)).toEqual(['error'])
       expect(json.error).toMatchObject({code: ExitCode.usage, message: expect.stringMatching(message)})
-      expect(json.error.suggestions).toEqual([`Run: homeauth ${command} --help`])
+      expect(json.error.suggestions).toEqual([`Run: ${cliCommand} ${command} --help`])
       expect(result.stderr).toBe('')
     },
   )

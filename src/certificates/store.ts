@@ -14,6 +14,7 @@ import {
 import {readUserFile} from '../config/user-files.js'
 import {osUsername} from '../credentials/os-user.js'
 import {setupError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
 import {certificateHosts} from './hosts.js'
@@ -48,9 +49,9 @@ export interface ServedCertificate {
 
 const recoverSuggestions = {
   caCert: [
-    'Restore it from a backup, or make a new CA with: homeauth init --force --new-ca (devices must trust it again).',
+    `Restore it from a backup, or make a new CA with: ${homeauthCommand('init --force --new-ca')} (devices must trust it again).`,
   ],
-  serverCert: ['Make a new server certificate from the CA with: homeauth cert renew'],
+  serverCert: [`Make a new server certificate from the CA with: ${homeauthCommand('cert renew')}`],
 }
 
 /**
@@ -172,7 +173,7 @@ export async function readAuthority(configDir: string): Promise<PemPair | undefi
 
 function missingCertificates(configDir: string) {
   return setupError(`There is no CA in ${configDir} yet.`, [
-    'Run: homeauth init (or homeauth serve, which makes one).',
+    `Run: ${homeauthCommand('init')} (or ${homeauthCommand('serve')}, which makes one).`,
   ])
 }
 

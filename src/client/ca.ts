@@ -2,6 +2,7 @@ import {X509Certificate} from 'node:crypto'
 
 import {readUserFile} from '../config/user-files.js'
 import {setupError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 
 /** The PEM of the CA to trust from `file` (given with --ca, or the config directory's ca.pem). */
 export async function readCa(file: string, given: boolean): Promise<string> {
@@ -11,7 +12,7 @@ export async function readCa(file: string, given: boolean): Promise<string> {
     flag: '--ca',
     suggestion: given
       ? undefined
-      : 'Pass the server’s ca.pem with --ca, or run homeauth init on this machine.',
+      : `Pass the server’s ca.pem with --ca, or run ${homeauthCommand('init')} on this machine.`,
   })
   try {
     new X509Certificate(pem)

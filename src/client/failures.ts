@@ -1,4 +1,5 @@
 import {ExitCode, HomeauthError, errorCode} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {hostAndPort} from './endpoint.js'
 import {AnswerTooLarge, DeadlinePassed, maxAnswerBytes, presentedFingerprint, type Answer} from './request.js'
 
@@ -48,7 +49,7 @@ async function untrustedCertificateError(error: Error, context: FailureContext):
     exitCode: ExitCode.untrustedCertificate,
     suggestions: [
       code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? 'Use a host name the certificate lists (see homeauth cert), or add it with homeauth cert renew --san <name>.'
+        ? `Use a host name the certificate lists (see ${homeauthCommand('cert')}), or add it with ${homeauthCommand('cert renew --san <name>')}.`
         : "If this is your homeauth server, pass its CA with --ca <file> (ca.pem in the server's config directory).",
     ],
     cause: error,
@@ -83,7 +84,7 @@ export async function transportFailure(error: Error, context: FailureContext): P
     return new HomeauthError(`Cannot reach the server at ${where}: ${reason}.`, {
       exitCode: ExitCode.notRunning,
       suggestions: [
-        'Start it with: homeauth serve (or check it with homeauth status), or pass the right --url.',
+        `Start it with: ${homeauthCommand('serve')} (or check it with ${homeauthCommand('status')}), or pass the right --url.`,
       ],
       cause: error,
     })
@@ -131,7 +132,7 @@ export function secretFromAnswer(answer: Answer, context: {url: URL; username: s
     return fail(
       `The server rejected the credentials for ${context.username}.`,
       ExitCode.credentialsRejected,
-      ['Check the user name and password; change them with homeauth passwd.'],
+      [`Check the user name and password; change them with ${homeauthCommand('passwd')}.`],
     )
   }
   if (answer.status === 429) {

@@ -8,6 +8,7 @@ import {
   type CredentialInputs,
 } from '../credentials/sources.js'
 import {usageError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {configPath} from '../paths.js'
 import {canPrompt} from '../ui/prompts.js'
 import {readCa} from './ca.js'
@@ -68,7 +69,9 @@ async function clientCredentials(
 ): Promise<Credentials> {
   const username = givenUsername(inputs)?.value ?? storedUsername
   if (username === undefined)
-    throw usageError('No user name given.', ['Pass --username, set HOMEAUTH_USERNAME, or run homeauth init.'])
+    throw usageError('No user name given.', [
+      `Pass --username, set HOMEAUTH_USERNAME, or run ${homeauthCommand('init')}.`,
+    ])
   const password = (await givenPassword(inputs))?.value
   if (password !== undefined) return {username, password}
   if (!canPrompt(inputs.stdin))

@@ -4,6 +4,7 @@ import {isValidHost} from '../certificates/hosts.js'
 import {credentialProblem} from '../credentials/credentials.js'
 import {parsePasswordHash} from '../credentials/hash.js'
 import {errorCode, setupError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {configFiles, configPath} from '../paths.js'
 import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from './files.js'
 
@@ -56,7 +57,9 @@ const fieldChecks: Record<keyof HomeauthConfig, Check> = {
       : 'must be a list of host names and IP addresses',
 }
 
-const recover = (file: string) => [`Fix ${file} by hand, or run: homeauth init --force (the CA is kept).`]
+const recover = (file: string) => [
+  `Fix ${file} by hand, or run: ${homeauthCommand('init --force')} (the CA is kept).`,
+]
 
 /** Parses and validates config.json text; a problem is reported naming the field, as exit code 8. */
 export function parseConfig(json: string, file: string): HomeauthConfig {
@@ -100,7 +103,7 @@ export async function readConfig(configDir: string): Promise<HomeauthConfig | un
 export async function requireConfig(configDir: string): Promise<HomeauthConfig> {
   const config = await readConfig(configDir)
   if (!config) {
-    throw setupError(`homeauth is not initialised in ${configDir}.`, ['Run: homeauth init'])
+    throw setupError(`homeauth is not initialised in ${configDir}.`, [`Run: ${homeauthCommand('init')}`])
   }
   return config
 }

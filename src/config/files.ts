@@ -3,6 +3,7 @@ import {constants, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {errorCode, setupError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {lockConfigDir, lockLostError, type ConfigLock} from './lock.js'
 
 export const privateFileMode = 0o600
@@ -189,7 +190,7 @@ export interface LockedConfigDir {
 
 function missingConfigDirError(dir: string) {
   return setupError(`The config directory ${dir} does not exist.`, [
-    'Run: homeauth init, or pass another --config-dir.',
+    `Run: ${homeauthCommand('init')}, or pass another --config-dir.`,
   ])
 }
 

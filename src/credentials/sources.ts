@@ -1,6 +1,7 @@
 import type {Readable} from 'node:stream'
 
 import {usageError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {canPrompt, type Prompts} from '../ui/prompts.js'
 import {credentialProblem, normalizeCredentials, type Credentials} from './credentials.js'
 import {osUsername} from './os-user.js'
@@ -165,7 +166,7 @@ async function askForMissing(
     }
     throw noTerminalError(
       'user name',
-      'Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with homeauth init.',
+      `Pass --username with --password-stdin, set HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD, or store them with ${homeauthCommand('init')}.`,
     )
   }
   username ??= {

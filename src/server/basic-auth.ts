@@ -3,6 +3,7 @@ import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
 import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
+import {publicHomeauthCommand} from '../invocation.js'
 import {clientKey, type LoginResult, type LoginThrottle} from './throttle.js'
 
 export const defaultRealm = 'homeauth'
@@ -20,8 +21,8 @@ const pageHead = (title: string): string =>
 
 const unauthorizedPage = `${pageHead('Sign in required')}
 <p>This page is protected by homeauth. Reload it and sign in with the user name and password set with
-<code>homeauth init</code> (or given to <code>homeauth serve</code>) on the server.</p>
-<p>Forgot the password? Set a new one with <code>homeauth passwd</code> on the server.</p>
+<code>${publicHomeauthCommand('init')}</code> (or given to <code>${publicHomeauthCommand('serve')}</code>) on the server.</p>
+<p>Forgot the password? Set a new one with <code>${publicHomeauthCommand('passwd')}</code> on the server.</p>
 <p>Does this device warn that the connection is not private? It does not trust homeauth's certificate
 authority yet: <a href="/trust">install it first</a>.</p>
 </body></html>

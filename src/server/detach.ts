@@ -5,6 +5,7 @@ import path from 'node:path'
 import {ensureConfigDir} from '../config/files.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
+import {invokedAs, invokedAsVariable} from '../invocation.js'
 import {configPath} from '../paths.js'
 import {probeHealth} from './health.js'
 import type {ServeSettings} from './serve.js'
@@ -30,7 +31,8 @@ export interface BackgroundCommand {
  * The background `serve`'s command line (every setting but the secrets, paths made absolute, its
  * log file) and environment. The password goes over stdin, so HOMEAUTH_PASSWORD is removed; a
  * secret given with --secret goes in the environment (not visible in ps), any other is found
- * again by the child from --secret-file, HOMEAUTH_SECRET or the config.
+ * again by the child from --secret-file, HOMEAUTH_SECRET or the config. The child's hints name
+ * the command as this process was started (`npx homeauth`, `homeauth`, a path).
  */
 export function backgroundCommand(
   settings: ServeSettings,
@@ -61,7 +63,11 @@ export function backgroundCommand(
   const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
   return {
     args,
-    env: {...inherited, ...(settings.secret === undefined ? {} : {HOMEAUTH_SECRET: settings.secret})},
+    env: {
+      ...inherited,
+      [invokedAsVariable]: invokedAs(),
+      ...(settings.secret === undefined ? {} : {HOMEAUTH_SECRET: settings.secret}),
+    },
     password: credentials?.password,
   }
 }

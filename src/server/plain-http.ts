@@ -1,5 +1,6 @@
 import express, {Router, type NextFunction, type Request, type Response} from 'express'
 
+import {publicHomeauthCommand} from '../invocation.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {answerErrors} from './error-handler.js'
 import {addOnboardingRoutes, httpsOrigin, type OnboardingAuthority} from './onboarding.js'
@@ -26,12 +27,11 @@ const unencryptedPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Password sent unencrypted</title></head>
 <body><h1>Your password was sent unencrypted</h1>
 <p>This request came over plain HTTP with a user name and password, so anyone on the network could have read them. homeauth refused it without checking them.</p>
-<p>Change the password on the server with <code>homeauth passwd</code>, then open this address with https:// in front.</p></body></html>
+<p>Change the password on the server with <code>${publicHomeauthCommand('passwd')}</code>, then open this address with https:// in front.</p></body></html>
 `
 
 const unencryptedBody = {
-  message:
-    'The password was sent unencrypted over plain HTTP and was refused unchecked: change it with homeauth passwd, and use https://.',
+  message: `The password was sent unencrypted over plain HTTP and was refused unchecked: change it with ${publicHomeauthCommand('passwd')}, and use https://.`,
 }
 
 /**

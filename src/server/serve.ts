@@ -4,6 +4,7 @@ import {defaultPort, readConfig, requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
@@ -144,7 +145,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
       `homeauth is already running on ${options.configDir} (PID ${other.pid}, ${other.url}).`,
       {
         exitCode: ExitCode.portUnavailable,
-        suggestions: ['Stop it with: homeauth stop, or use another --config-dir.'],
+        suggestions: [`Stop it with: ${homeauthCommand('stop')}, or use another --config-dir.`],
       },
     )
   }

@@ -1,5 +1,6 @@
 import type {CertificateSummary} from '../certificates/inspect.js'
 import type {CaFormat} from '../certificates/platforms.js'
+import {homeauthCommand} from '../invocation.js'
 import {reloadNote} from './daemon.js'
 import type {Output} from './output.js'
 
@@ -29,7 +30,7 @@ export function printCertificates(
   lines.push(
     ...(server
       ? certificateLines(output, 'Server certificate', server)
-      : ['Server certificate: none yet (homeauth serve or cert renew makes one)']),
+      : [`Server certificate: none yet (${homeauthCommand('serve')} or cert renew makes one)`]),
   )
   output.out.line(lines.join('\n'))
 }

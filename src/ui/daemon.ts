@@ -1,3 +1,4 @@
+import {homeauthCommand} from '../invocation.js'
 import type {DetachedServer} from '../server/detach.js'
 import type {StatusReport, StopResult} from '../server/manage.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
@@ -7,7 +8,7 @@ import type {Output} from './output.js'
 /** What a command that changed the config says about the running server it told to reload, if any. */
 export function reloadNote(pid: number | undefined): string {
   return pid === undefined
-    ? 'No server is running; the next homeauth serve uses it.'
+    ? `No server is running; the next ${homeauthCommand('serve')} uses it.`
     : `The running server (PID ${pid}) was told to reload.`
 }
 
@@ -26,7 +27,7 @@ export async function printDetached(
     ].join('\n'),
   )
   if (onboarding && output.out.isTerminal) (await import('./qr.js')).printOnboardingCode(output, onboarding)
-  output.err.line('Check it with: homeauth status; stop it with: homeauth stop')
+  output.err.line(`Check it with: ${homeauthCommand('status')}; stop it with: ${homeauthCommand('stop')}`)
 }
 
 function duration(seconds: number): string {
@@ -68,7 +69,7 @@ export function printStopResult(output: Output, result: StopResult): void {
 }
 
 export function printNoLog(output: Output, file: string): void {
-  output.err.line(`No log yet: ${file} is written by homeauth serve --detach.`)
+  output.err.line(`No log yet: ${file} is written by ${homeauthCommand('serve --detach')}.`)
 }
 
 export function printLogLines(output: Output, lines: string[]): void {

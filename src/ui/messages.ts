@@ -1,3 +1,4 @@
+import {homeauthCommand} from '../invocation.js'
 import type {Output} from './output.js'
 
 /** A user-facing failure: one line for what is wrong, one per suggestion for what to do. */
@@ -22,13 +23,13 @@ export function printVisibleSecretWarnings(
   if (flags.password !== undefined) {
     printWarning(
       output,
-      '-p/--password is visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD or homeauth init.',
+      `-p/--password is visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD or ${homeauthCommand('init')}.`,
     )
   }
   if (flags.secret !== undefined) {
     printWarning(
       output,
-      '--secret is visible to other users in ps; prefer --secret-file, HOMEAUTH_SECRET or homeauth init.',
+      `--secret is visible to other users in ps; prefer --secret-file, HOMEAUTH_SECRET or ${homeauthCommand('init')}.`,
     )
   }
 }

@@ -1,4 +1,5 @@
 import type {ServedCertificate} from '../certificates/store.js'
+import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from '../server/access-log.js'
 import type {FailedLogin} from '../server/basic-auth.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
@@ -131,7 +132,7 @@ function printUnencryptedCredentials(output: Output, request: UnencryptedCredent
   flushAccessLog(output)
   output.err.line(
     output.err.color.yellow(
-      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with homeauth passwd`,
+      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with ${homeauthCommand('passwd')}`,
     ),
   )
 }

@@ -1,3 +1,4 @@
+import {homeauthCommand} from '../invocation.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
 import type {PasswdResult} from '../setup/passwd.js'
@@ -46,7 +47,7 @@ export async function printInitSummary(
     [
       initReloadNote(result.signalledServer),
       'Next:',
-      `  homeauth serve`,
+      `  ${homeauthCommand('serve')}`,
       `  curl --cacert ${result.caFile} -u ${result.username} https://localhost:${result.port}/api/secret`,
     ].join('\n'),
   )

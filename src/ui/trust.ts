@@ -1,4 +1,5 @@
 import {caDownloads, platformGuides} from '../certificates/platforms.js'
+import {homeauthCommand} from '../invocation.js'
 import type {ServerOnboardingUrls} from '../server/onboarding-urls.js'
 import type {Output} from './output.js'
 import {printOnboardingCode} from './qr.js'
@@ -37,7 +38,7 @@ export function printTrust(output: Output, info: TrustInfo): void {
   output.out.line(lines.join('\n'))
   if (!onboarding.serverRunning) {
     output.err.line(
-      'No server is running on this config directory: the onboarding page answers once homeauth serve runs.',
+      `No server is running on this config directory: the onboarding page answers once ${homeauthCommand('serve')} runs.`,
     )
   }
 }

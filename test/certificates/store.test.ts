@@ -16,6 +16,7 @@ import {configFile, configVersion, type HomeauthConfig} from '../../src/config/c
 import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword} from '../../src/credentials/hash.js'
 import {ExitCode, type HomeauthError} from '../../src/errors.js'
+import {homeauthCommand} from '../../src/invocation.js'
 import {homeauthRejection} from '../helpers/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runWriter, writePairsFile} from '../helpers/writers.js'
@@ -153,7 +154,9 @@ describe('loadOrCreateServerTls', () => {
     expect(error.message).toBe(
       `The key in ${key} does not match the certificate in ${path.join(dir, 'server.pem')}.`,
     )
-    expect(error.suggestions).toEqual(['Make a new server certificate from the CA with: homeauth cert renew'])
+    expect(error.suggestions).toEqual([
+      `Make a new server certificate from the CA with: ${homeauthCommand('cert renew')}`,
+    ])
   })
 
   it('keeps the public names as links through one switchable generation directory', async () => {
@@ -202,7 +205,9 @@ describe('requireAuthority', () => {
   it('exits 8 with the way to make one when there is no CA yet', async () => {
     const dir = tempDir()
     const error = await expectSetupError(requireAuthority(dir), /^There is no CA in .* yet\.$/)
-    expect(error.suggestions).toEqual(['Run: homeauth init (or homeauth serve, which makes one).'])
+    expect(error.suggestions).toEqual([
+      `Run: ${homeauthCommand('init')} (or ${homeauthCommand('serve')}, which makes one).`,
+    ])
   })
 })
 

@@ -7,7 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {loadOrCreateServerTls} from '../../src/certificates/store.js'
 import {ExitCode} from '../../src/errors.js'
 import {startServer} from '../../src/server/listen.js'
-import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -182,7 +182,7 @@ describe('homeauth fetch-secret, failing', () => {
     expect(result.stderr).toContain(
       `Cannot reach the server at 127.0.0.1:${port}: nothing is listening there.`,
     )
-    expect(result.stderr).toContain('homeauth serve')
+    expect(result.stderr).toContain(`${cliCommand} serve`)
   })
 
   it('exits 6 for a server whose certificate another CA signed, showing its fingerprint and --ca', async () => {
@@ -301,7 +301,7 @@ describe('homeauth fetch-secret, failing', () => {
       error: {
         code: 4,
         message: 'The server rejected the credentials for x.',
-        suggestions: [expect.stringContaining('homeauth passwd')],
+        suggestions: [expect.stringContaining(`${cliCommand} passwd`)],
       },
     })
   })

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {modeOf, readPublicFiles, readTree} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {runInTerminal} from '../helpers/terminal.js'
@@ -35,7 +35,7 @@ describe('homeauth init, scripted', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`homeauth is set up in ${configDir}`)
     expect(result.stdout).toContain(caFingerprint(configDir))
-    expect(result.stderr).toContain('homeauth serve')
+    expect(result.stderr).toContain(`${cliCommand} serve`)
     expect(modeOf(configDir)).toBe(0o700)
     expect(modeOf(path.join(configDir, 'config.json'))).toBe(0o600)
     expect(modeOf(path.join(configDir, 'ca-key.pem'))).toBe(0o600)
@@ -194,7 +194,7 @@ describe('homeauth init, scripted', () => {
     const result = await runCli(['serve', '--config-dir', configDir])
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toContain(`${file}: "port" must be a port number from 0 to 65535.`)
-    expect(result.stderr).toContain('homeauth init --force')
+    expect(result.stderr).toContain(`${cliCommand} init --force`)
   })
 })
 

@@ -6,7 +6,7 @@ import tls from 'node:tls'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {readPublicFiles} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -106,7 +106,7 @@ describe('homeauth passwd', () => {
     const result = await runCli(['passwd', '--config-dir', tempDir(), '--password-stdin'], {input: 'x\n'})
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toContain('is not initialised')
-    expect(result.stderr).toContain('Run: homeauth init')
+    expect(result.stderr).toContain(`Run: ${cliCommand} init`)
   })
 
   it('exits 2 without a terminal and without a new password', async () => {

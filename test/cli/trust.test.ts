@@ -9,7 +9,7 @@ import {platformGuides} from '../../src/certificates/platforms.js'
 import {ExitCode} from '../../src/errors.js'
 import {onboardingUrls} from '../../src/server/onboarding-urls.js'
 import {halfBlockLines, qrModules} from '../../src/ui/qr.js'
-import {runCli, serveArgs} from '../helpers/cli.js'
+import {cliCommand, runCli, serveArgs} from '../helpers/cli.js'
 import {printedQrCode} from '../helpers/qr.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -96,7 +96,7 @@ describe('homeauth trust', () => {
     const result = await trust(configDir)
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toBe(
-      `Error: There is no CA in ${configDir} yet.\n  Try: Run: homeauth init (or homeauth serve, which makes one).\n`,
+      `Error: There is no CA in ${configDir} yet.\n  Try: Run: ${cliCommand} init (or ${cliCommand} serve, which makes one).\n`,
     )
     const json = await trust(configDir, '--json')
     expect(json.code).toBe(ExitCode.invalidSetup)

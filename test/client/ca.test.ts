@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {createAuthority} from '../../src/certificates/authority.js'
 import {readCa} from '../../src/client/ca.js'
 import {ExitCode} from '../../src/errors.js'
+import {homeauthCommand} from '../../src/invocation.js'
 import {homeauthRejection} from '../helpers/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -29,7 +30,7 @@ describe('readCa', () => {
     expect(given.suggestions).toEqual(['Check the path given to --ca.'])
     const stored = await refusal(readCa(file, false))
     expect(stored.suggestions).toEqual([
-      'Pass the server’s ca.pem with --ca, or run homeauth init on this machine.',
+      `Pass the server’s ca.pem with --ca, or run ${homeauthCommand('init')} on this machine.`,
     ])
   })
 

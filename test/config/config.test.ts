@@ -14,6 +14,7 @@ import {
 import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword} from '../../src/credentials/hash.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {homeauthCommand} from '../../src/invocation.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
@@ -206,7 +207,7 @@ describe('readConfig and requireConfig', () => {
     const dir = tempDir()
     const error = expectSetupError(await rejection(requireConfig(dir)), 'is not initialised')
     expect(error.message).toContain(dir)
-    expect(error.suggestions).toEqual(['Run: homeauth init'])
+    expect(error.suggestions).toEqual([`Run: ${homeauthCommand('init')}`])
   })
 
   it('refuses a config.json that others can read, naming the chmod', async () => {

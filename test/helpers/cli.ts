@@ -7,6 +7,9 @@ import {afterEach} from 'vitest'
 export const projectDir = fileURLToPath(new URL('../../', import.meta.url))
 export const runJs = path.join(projectDir, 'bin', 'run.js')
 
+/** How hints name the CLI these helpers start (`node bin/run.js` in the project directory): the script's path from there. */
+export const cliCommand = './bin/run.js'
+
 /** The URL a serve banner prints for 127.0.0.1; group 1 is the port. */
 export const urlPattern = /https:\/\/127\.0\.0\.1:(\d+)\//
 
@@ -98,7 +101,11 @@ export function useCli(): (
   })
   return (args, options = {}) => {
     const [command, ...prefix] = options.command ?? [process.execPath, runJs]
-    const child = spawn(command!, [...prefix, ...args], {env: cleanEnv(options.env), stdio: 'pipe'})
+    const child = spawn(command!, [...prefix, ...args], {
+      cwd: projectDir,
+      env: cleanEnv(options.env),
+      stdio: 'pipe',
+    })
     const cli = new CliProcess(child)
     started.push({cli, inTerminal: options.command !== undefined})
     return cli
@@ -110,7 +117,11 @@ export async function runCli(
   args: string[],
   options: {env?: Record<string, string>; input?: string} = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [runJs, ...args], {env: cleanEnv(options.env), stdio: 'pipe'})
+  const child = spawn(process.execPath, [runJs, ...args], {
+    cwd: projectDir,
+    env: cleanEnv(options.env),
+    stdio: 'pipe',
+  })
   const cli = new CliProcess(child)
   child.stdin.end(options.input ?? '')
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {runCli, serveArgs} from '../helpers/cli.js'
+import {cliCommand, runCli, serveArgs} from '../helpers/cli.js'
 import {readTree} from '../helpers/files.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -68,14 +68,14 @@ describe('serve refuses unsafe or damaged files, naming them and the fix, and ov
     const configDir = await initialised()
     const cert = path.join(configDir, 'server.pem')
     writeFileSync(cert, readFileSync(cert, 'utf8').slice(0, 200))
-    await serveRefuses(configDir, `${cert} is not a PEM certificate.`, 'homeauth cert renew')
+    await serveRefuses(configDir, `${cert} is not a PEM certificate.`, `${cliCommand} cert renew`)
   })
 
   it('refuses a truncated CA key and points to a new CA', async () => {
     const configDir = await initialised()
     const key = path.join(configDir, 'ca-key.pem')
     writeFileSync(key, readFileSync(key, 'utf8').slice(0, 60))
-    await serveRefuses(configDir, `${key} is not a PEM private key.`, 'homeauth init --force --new-ca')
+    await serveRefuses(configDir, `${key} is not a PEM private key.`, `${cliCommand} init --force --new-ca`)
   })
 
   it('refuses a truncated config.json and points to init --force', async () => {
@@ -85,7 +85,7 @@ describe('serve refuses unsafe or damaged files, naming them and the fix, and ov
     await serveRefuses(
       configDir,
       `${config} is not valid JSON (truncated or hand-edited?).`,
-      'homeauth init --force',
+      `${cliCommand} init --force`,
     )
   })
 })

@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {commandNameOf, invokedAs} from '../../src/invocation.js'
 import {backgroundCommand} from '../../src/server/detach.js'
 import type {ServeSettings} from '../../src/server/serve.js'
 
@@ -59,7 +60,7 @@ describe('backgroundCommand', () => {
     expect(command.args).toEqual(expect.arrayContaining(['--username', user.username, '--password-stdin']))
     expect(command.args).not.toContain(user.password)
     expect(command.password).toBe(user.password)
-    expect(command.env).toEqual({PATH: '/bin'})
+    expect(command.env).toEqual({PATH: '/bin', HOMEAUTH_INVOKED_AS: invokedAs()})
   })
 
   it('leaves the credentials to the stored hash when none were given at start-up', () => {
@@ -71,9 +72,15 @@ describe('backgroundCommand', () => {
 
   it('passes a --secret in the environment only, and any other secret not at all', () => {
     const given = backgroundCommand(settings({secret: 'Evil Woman'}), undefined, {})
-    expect(given.env).toEqual({HOMEAUTH_SECRET: 'Evil Woman'})
+    expect(given.env).toEqual({HOMEAUTH_SECRET: 'Evil Woman', HOMEAUTH_INVOKED_AS: invokedAs()})
     expect(given.args).not.toContain('Evil Woman')
     const inherited = backgroundCommand(settings(), undefined, {HOMEAUTH_SECRET: 'Telephone Line'})
-    expect(inherited.env).toEqual({HOMEAUTH_SECRET: 'Telephone Line'})
+    expect(inherited.env).toEqual({HOMEAUTH_SECRET: 'Telephone Line', HOMEAUTH_INVOKED_AS: invokedAs()})
+  })
+
+  it('hands down the command name this process was started as, for the hints of the child', () => {
+    const command = backgroundCommand(settings(), undefined, {HOMEAUTH_INVOKED_AS: 'something else'})
+    expect(command.env.HOMEAUTH_INVOKED_AS).toBe(invokedAs())
+    expect(commandNameOf({script: '/opt/other/run.js', env: command.env, cwd: '/'})).toBe(invokedAs())
   })
 })

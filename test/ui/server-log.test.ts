@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {homeauthCommand} from '../../src/invocation.js'
 import {RotatingLog} from '../../src/server/log-file.js'
 import {createLogFileOutput} from '../../src/ui/output.js'
 import {printReloadFailed, printStopped, serverLogEvents} from '../../src/ui/server-log.js'
@@ -25,7 +26,7 @@ describe('server log lines', () => {
       expect.stringMatching(new RegExp(`^${time} GET /trust 200 1\\.3ms - \\(plain HTTP\\)$`)),
       expect.stringMatching(
         new RegExp(
-          `^${time} credentials sent unencrypted over plain HTTP from 192\\.0\\.2\\.7\\\\x1b\\[2J \\(GET /api/\\\\u\\{202e\\}secret\\), refused unchecked: change that password with homeauth passwd$`,
+          `^${time} credentials sent unencrypted over plain HTTP from 192\\.0\\.2\\.7\\\\x1b\\[2J \\(GET /api/\\\\u\\{202e\\}secret\\), refused unchecked: change that password with ${homeauthCommand('passwd').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
         ),
       ),
       '',

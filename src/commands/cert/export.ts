@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {caDownloads} from '../../certificates/platforms.js'
 import {usageError} from '../../errors.js'
+import {homeauthCommand} from '../../invocation.js'
 import {printExported} from '../../ui/certificates.js'
 
 export default class CertExport extends BaseCommand<typeof CertExport> {
@@ -33,7 +34,7 @@ export default class CertExport extends BaseCommand<typeof CertExport> {
       const file = path.posix.basename(caDownloads[format].path)
       const formatFlag = format === 'pem' ? '' : ` --format ${format}`
       throw usageError('cert export writes the CA certificate to a file or a pipe, not to the terminal.', [
-        `Pass --out ${file}, or redirect it: homeauth cert export${formatFlag} > ${file}`,
+        `Pass --out ${file}, or redirect it: ${homeauthCommand(`cert export${formatFlag}`)} > ${file}`,
       ])
     }
     const {exportStoredAuthority, saveAuthorityExport} = await import('../../certificates/export.js')

@@ -1,0 +1,67 @@
+import path from 'node:path'
+
+/** The name package.json's "bin" installs the command under. */
+const binName = 'homeauth'
+
+/** Carries the parent's command name to a background `serve`, whose hints must name what the user typed. */
+export const invokedAsVariable = 'HOMEAUTH_INVOKED_AS'
+
+/** What a process was started with: `process.argv[1]` (absolute, links not resolved), its environment and directory. */
+export interface ProcessStart {
+  script: string | undefined
+  env: NodeJS.ProcessEnv
+  cwd: string
+}
+
+/**
+ * The command a user types to run homeauth again the way this process was started:
+ * - `npx homeauth` for a bin link in a `node_modules/.bin`: where npx and `npm exec` run it from
+ *   (the project's, or npx's cache for a package not installed) and where npm scripts find it; a
+ *   shell does not look there. The link's path decides, not npm's `npm_command=exec`, which every
+ *   process under an npx inherits (a global homeauth run from `npx vitest` is not run by npx);
+ * - `homeauth` for the bin link in a PATH directory (a global install);
+ * - else the script's path: `./bin/run.js` below the working directory (when shorter), else absolute.
+ */
+export function commandNameOf({script, env, cwd}: ProcessStart): string {
+  const inherited = env[invokedAsVariable]
+  if (inherited) return inherited
+  if (!script) return binName
+  const dir = path.dirname(script)
+  if (path.basename(script) === binName) {
+    const inNodeModulesBin =
+      path.basename(dir) === '.bin' && path.basename(path.dirname(dir)) === 'node_modules'
+    if (inNodeModulesBin) return `npx ${binName}`
+    const pathDirs = (env.PATH ?? '').split(path.delimiter).filter((entry) => entry !== '')
+    if (pathDirs.some((entry) => path.resolve(cwd, entry) === dir)) return binName
+  }
+  const relative = `./${path.relative(cwd, script)}`
+  const below = !relative.startsWith(`./..${path.sep}`) && relative.length < script.length
+  return shellQuoted(below ? relative : script)
+}
+
+/** A path as a POSIX shell reads it back: single-quoted when it holds anything but plain path characters. */
+function shellQuoted(file: string): string {
+  return /^[\w./@%+=:,-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`
+}
+
+let commandName: string | undefined
+
+/** This process's command name, decided once (see `commandNameOf`). */
+export function invokedAs(): string {
+  return (commandName ??= commandNameOf({script: process.argv[1], env: process.env, cwd: process.cwd()}))
+}
+
+/** `args` as a command line to type: `homeauthCommand('passwd')` is `npx homeauth passwd` under npx. */
+export function homeauthCommand(args: string): string {
+  return `${invokedAs()} ${args}`
+}
+
+/**
+ * `args` as a command line for a page any client on the network may load. A script's path would
+ * tell strangers the server's directories and user name, so the page says `homeauth` instead; being
+ * one of two fixed names, it needs no HTML escaping.
+ */
+export function publicHomeauthCommand(args: string): string {
+  const name = invokedAs()
+  return `${name === `npx ${binName}` ? name : binName} ${args}`
+}
