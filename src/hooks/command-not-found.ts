@@ -1,6 +1,7 @@
 import {Errors, toConfiguredId, type Hook, type Interfaces} from '@oclif/core'
 
 import {ExitCode} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
 import {printFailure} from '../ui/messages.js'
 import {createTerminalOutput} from '../ui/output.js'
 import {canPrompt, isPromptCancelled, prompts} from '../ui/prompts.js'
@@ -24,12 +25,12 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
   if (command && (!suggestion || suggestion === command)) {
     return runInstead(config, command, [...id.slice(command.length + 1).split(':'), ...argv])
   }
-  const spoken = (commandId: string) => `${config.bin} ${toConfiguredId(commandId, config)}`
+  const spoken = (commandId: string) => homeauthCommand(toConfiguredId(commandId, config))
   const message = suggestion
     ? `"${typed}" is not a ${config.bin} command. Did you mean "${toConfiguredId(suggestion, config)}"?`
     : `"${typed}" is not a ${config.bin} command.`
   // Only the command is suggested, never the typed arguments: they may hold a password (-p).
-  const suggestions = [suggestion ? spoken(suggestion) : `${config.bin} --help`]
+  const suggestions = [suggestion ? spoken(suggestion) : homeauthCommand('--help')]
 
   if (argv.includes('--json')) {
     process.stdout.write(

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {closestId} from '../../src/hooks/command-not-found.js'
-import {runCli} from '../helpers/cli.js'
+import {cliCommand, runCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runInTerminal} from '../helpers/terminal.js'
 
@@ -19,14 +19,14 @@ describe('a mistyped command without a terminal', () => {
     expect(code).toBe(2)
     expect(stdout).toBe('')
     expect(stderr).toBe(
-      `Error: "${typed}" is not a homeauth command. Did you mean "${meant}"?\n  Try: homeauth ${meant}\n`,
+      `Error: "${typed}" is not a homeauth command. Did you mean "${meant}"?\n  Try: ${cliCommand} ${meant}\n`,
     )
   })
 
   it('points to --help when nothing is close', async () => {
     const {code, stderr} = await runCli(['xyzzy'])
     expect(code).toBe(2)
-    expect(stderr).toBe('Error: "xyzzy" is not a homeauth command.\n  Try: homeauth --help\n')
+    expect(stderr).toBe(`Error: "xyzzy" is not a homeauth command.\n  Try: ${cliCommand} --help\n`)
   })
 
   it('never repeats the arguments, which may hold a password', async () => {
@@ -43,7 +43,7 @@ describe('a mistyped command without a terminal', () => {
       error: {
         code: 2,
         message: '"cert renw" is not a homeauth command. Did you mean "cert renew"?',
-        suggestions: ['homeauth cert renew'],
+        suggestions: [`${cliCommand} cert renew`],
       },
     })
   })
@@ -72,7 +72,7 @@ describe('a mistyped command at a terminal', () => {
   it('runs the suggestion with the typed flags after an explicit "y"', async () => {
     const session = await runInTerminal(
       ['statsu', '--config-dir', tempDir()],
-      [[/Run homeauth status now\?/, 'y\r']],
+      [[/Run \.\/bin\/run\.js status now\?/, 'y\r']],
     )
     expect(session.output).toContain('Did you mean "status"?')
     expect(session.output).toContain('homeauth is not running.')
@@ -80,7 +80,7 @@ describe('a mistyped command at a terminal', () => {
   })
 
   it("shows the suggested command's usage when the typed flags do not fit it", async () => {
-    const session = await runInTerminal(['statsu', '--bogus'], [[/Run homeauth status now\?/, 'y\r']])
+    const session = await runInTerminal(['statsu', '--bogus'], [[/Run \.\/bin\/run\.js status now\?/, 'y\r']])
     expect(session.output).toContain('Nonexistent flag: --bogus')
     expect(session.output).toContain('$ homeauth status [')
     expect(session.code).toBe(2)
@@ -89,7 +89,7 @@ describe('a mistyped command at a terminal', () => {
   it('runs nothing when Enter is pressed, and exits 2', async () => {
     const session = await runInTerminal(
       ['statsu', '--config-dir', tempDir()],
-      [[/Run homeauth status now\? \(y\/N\)/, '\r']],
+      [[/Run \.\/bin\/run\.js status now\? \(y\/N\)/, '\r']],
     )
     expect(session.output).not.toContain('not running')
     expect(session.code).toBe(2)
