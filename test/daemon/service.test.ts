@@ -18,10 +18,11 @@ import {
 import {detectSupervisor, journalCommand, systemctlCommand} from '../../src/daemon/supervisor.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {projectDir, runJs} from '../helpers/cli.js'
-import {initialisedForLoopback} from '../helpers/service.js'
+import {useInitialisedConfig} from '../helpers/service.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
+const configCopy = useInitialisedConfig()
 
 /** The HomeauthError that `run` throws or rejects with. */
 async function rejection(run: () => unknown): Promise<HomeauthError> {
@@ -106,7 +107,7 @@ describe('planService', () => {
   })
 
   it('plans a user unit with the commands to enable it and the user to let linger', async () => {
-    const configDir = await initialisedForLoopback(path.join(tempDir(), 'config'))
+    const configDir = configCopy()
     const env = {XDG_CONFIG_HOME: path.join(tempDir(), 'xdg')}
     const plan = await planService(request(configDir), env)
     expect(plan.unitFile).toBe(path.join(env.XDG_CONFIG_HOME, 'systemd/user/homeauth.service'))
@@ -119,7 +120,7 @@ describe('planService', () => {
   })
 
   it('refuses a user unit for a port below 1024, naming --system, where a system unit gets the capability', async () => {
-    const configDir = await initialisedForLoopback(path.join(tempDir(), 'config'))
+    const configDir = configCopy()
     const file = path.join(configDir, 'config.json')
     writeFileSync(file, JSON.stringify({...JSON.parse(readFileSync(file, 'utf8')), port: 443}), {mode: 0o600})
     const error = await rejection(() => planService(request(configDir), {}))
@@ -133,13 +134,13 @@ describe('planService', () => {
   })
 
   it('refuses --user-name without --system', async () => {
-    const configDir = await initialisedForLoopback(path.join(tempDir(), 'config'))
+    const configDir = configCopy()
     const error = await rejection(() => planService(request(configDir, {userName: 'nobody'}), {}))
     expect(error.exitCode).toBe(ExitCode.usage)
   })
 
   it.runIf(isRoot)('never plans a system unit that runs as root', async () => {
-    const configDir = await initialisedForLoopback(path.join(tempDir(), 'config'))
+    const configDir = configCopy()
     for (const userName of [undefined, 'root']) {
       const error = await rejection(() => planService(request(configDir, {scope: 'system', userName}), {}))
       expect(error.exitCode).toBe(ExitCode.usage)
@@ -150,7 +151,7 @@ describe('planService', () => {
   it.runIf(isRoot)(
     'runs a system unit as the config directory’s owner, and refuses a user who does not own it',
     async () => {
-      const configDir = await initialisedForLoopback(path.join(tempDir(), 'config'))
+      const configDir = configCopy()
       const mismatch = await rejection(() =>
         planService(request(configDir, {scope: 'system', userName: 'nobody'}), {}),
       )
