@@ -70,6 +70,8 @@ export interface InstallRequest {
 
 export interface ServicePlan {
   scope: ServiceScope
+  /** The config directory the unit serves (absolute, real). */
+  configDir: string
   unitFile: string
   text: string
   /** The systemctl argument lists that enable and start it. */
@@ -80,8 +82,12 @@ export interface ServicePlan {
   account?: Account
 }
 
-async function systemAccount(configDir: string, userName: string | undefined): Promise<Account> {
-  const owner = (await fs.stat(configDir)).uid
+/** The account a system unit runs as: `userName`, else the config directory's `owner`; never root, and only the owner. */
+async function systemAccount(
+  configDir: string,
+  owner: number,
+  userName: string | undefined,
+): Promise<Account> {
   const account = userName === undefined ? await accountById(owner) : await accountByName(userName)
   if (!account) {
     throw usageError(
@@ -120,7 +126,14 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
       'Use --system (the unit then gets CAP_NET_BIND_SERVICE alone), or a port from 1024 up (homeauth init --port 8443).',
     ])
   }
-  const account = scope === 'system' ? await systemAccount(realConfigDir, request.userName) : undefined
+  const owner = (await fs.stat(realConfigDir)).uid
+  if (scope === 'user' && process.getuid && owner !== process.getuid()) {
+    throw usageError(
+      `${configDir} belongs to uid ${owner}: a user unit runs as you, and serve would refuse it.`,
+      ['Write a system unit that runs as its owner: homeauth service install --system'],
+    )
+  }
+  const account = scope === 'system' ? await systemAccount(realConfigDir, owner, request.userName) : undefined
   const text = unitText({
     scope,
     nodePath: request.nodePath,
@@ -131,6 +144,7 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
   })
   return {
     scope,
+    configDir: realConfigDir,
     unitFile: unitPath(scope, env),
     text,
     commands: [systemctlArgs(scope, 'daemon-reload'), systemctlArgs(scope, 'enable', '--now', unitName)],
@@ -153,8 +167,17 @@ export async function writeUnit(plan: ServicePlan, force: boolean): Promise<bool
       ['Replace it with: homeauth service install --force (add --print to see the new one first).'],
     )
   }
-  await fs.mkdir(path.dirname(plan.unitFile), {recursive: true})
-  await writeFileAtomic(plan.unitFile, plan.text, publicFileMode)
+  try {
+    await fs.mkdir(path.dirname(plan.unitFile), {recursive: true})
+    await writeFileAtomic(plan.unitFile, plan.text, publicFileMode)
+  } catch (error) {
+    if (!['EACCES', 'EPERM', 'EROFS'].includes(errorCode(error) ?? '')) throw error
+    throw usageError(`Cannot write ${plan.unitFile} (${errorCode(error)}).`, [
+      plan.scope === 'system'
+        ? `Run it as root: sudo homeauth service install --system --config-dir ${plan.configDir}`
+        : `Check the permissions of ${path.dirname(plan.unitFile)}.`,
+    ])
+  }
   return true
 }
 

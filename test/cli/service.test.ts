@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
 import {
   chmodSync,
+  chownSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -141,6 +142,20 @@ describe('homeauth service install', () => {
       expect(result.stderr).toContain('homeauth never runs as root')
     }
   })
+
+  it.runIf(process.getuid?.() === 0)(
+    'as root, --system prints a unit for a config directory another user owns, running as that user',
+    async () => {
+      const configDir = configCopy()
+      chownSync(configDir, 65534, 65534)
+      const result = await runCli(['service', 'install', '--system', '--print', '--config-dir', configDir])
+      expect(result.code, result.stderr).toBe(0)
+      expect(result.stdout).toMatch(/^User=nobody$/m)
+      const asUser = await runCli(['service', 'install', '--print', '--config-dir', configDir])
+      expect(asUser.code).toBe(ExitCode.invalidSetup)
+      expect(asUser.stderr).toContain('belongs to another user')
+    },
+  )
 
   it('--user-name without --system is a usage error', async () => {
     const result = await runCli(['service', 'install', '--user-name', 'pi', '--print'], {env: userEnv()})

@@ -133,6 +133,15 @@ describe('planService', () => {
     expect(plan.text).toMatch(/^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m)
   })
 
+  it.runIf(isRoot)('refuses a user unit for a config directory another user owns', async () => {
+    const configDir = configCopy()
+    chownSync(configDir, 65534, 65534)
+    const error = await rejection(() => planService(request(configDir), {}))
+    expect(error.exitCode).toBe(ExitCode.usage)
+    expect(error.message).toContain('belongs to uid 65534')
+    expect(error.suggestions[0]).toContain('--system')
+  })
+
   it('refuses --user-name without --system', async () => {
     const configDir = configCopy()
     const error = await rejection(() => planService(request(configDir, {userName: 'nobody'}), {}))
@@ -172,6 +181,7 @@ describe('writeUnit', () => {
     const unitFile = path.join(tempDir(), 'systemd', 'user', 'homeauth.service')
     const plan = {
       scope: 'user' as const,
+      configDir: '/a',
       unitFile,
       text: '# Written by homeauth service install for /a.\n',
       commands: [],
@@ -191,10 +201,28 @@ describe('writeUnit', () => {
   })
 })
 
+describe('writeUnit where it may not write', () => {
+  it.runIf(process.getuid?.() !== 0)('names sudo for a system unit it cannot write', async () => {
+    const plan = {
+      scope: 'system' as const,
+      configDir: '/a',
+      unitFile: '/etc/systemd/system/homeauth.service',
+      text: '',
+      commands: [],
+    }
+    const error = await rejection(() => writeUnit(plan, false))
+    expect(error.exitCode).toBe(ExitCode.usage)
+    expect(error.suggestions).toEqual([
+      'Run it as root: sudo homeauth service install --system --config-dir /a',
+    ])
+  })
+})
+
 describe('enableService', () => {
   it('runs the commands in order and stops at the first failure with its one line (exit 3, file kept)', async () => {
     const plan = {
       scope: 'user' as const,
+      configDir: '/a',
       unitFile: '/u/homeauth.service',
       text: '',
       commands: [

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {checkConfigDir} from '../../config/files.js'
 import {enableService, planService, runSystemctl, writeUnit} from '../../daemon/service.js'
 import {printInstalled} from '../../ui/service.js'
 
@@ -27,6 +28,12 @@ It prints the systemctl commands that enable and start it; --now runs them (exit
     force: Flags.boolean({
       description: 'Replace an existing unit that differs (another config directory, an older homeauth).',
     }),
+  }
+
+  // Root writes a system unit for another user's config directory: it only reads config.json, and
+  // the unit runs as the directory's owner (planService checks it), never as root.
+  protected override async checkConfigDirectory(): Promise<void> {
+    await checkConfigDir(this.configDir, {anyOwner: this.flags.system && process.getuid?.() === 0})
   }
 
   public async run(): Promise<void> {
