@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {requireConfig} from '../config/config.js'
+import {osUsername} from '../credentials/os-user.js'
 import {publicFileMode, writeFileAtomic} from '../config/files.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
 import {accountById, accountByName, type Account} from './accounts.js'
@@ -64,8 +65,6 @@ export interface InstallRequest {
   userName?: string
   nodePath: string
   packageRoot: string
-  /** Replace an existing unit that differs. */
-  force: boolean
 }
 
 export interface ServicePlan {
@@ -99,9 +98,10 @@ async function systemAccount(
   }
   // serve refuses to run as root: a bug in it would then own the machine, for a port it does not need root for.
   if (account.uid === 0) {
-    throw usageError('homeauth never runs as root, and the config directory would make it so.', [
-      'Pass --user-name with an ordinary user, and a --config-dir that user owns.',
-    ])
+    throw usageError(
+      `homeauth never runs as root (${userName === undefined ? `the owner of ${configDir}` : '--user-name'} is ${account.user}).`,
+      ['Pass --user-name with an ordinary user, and a --config-dir that user owns.'],
+    )
   }
   if (account.uid !== owner) {
     throw usageError(`${configDir} belongs to uid ${owner}, not to ${account.user}; serve would refuse it.`, [
@@ -148,7 +148,7 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
     unitFile: unitPath(scope, env),
     text,
     commands: [systemctlArgs(scope, 'daemon-reload'), systemctlArgs(scope, 'enable', '--now', unitName)],
-    lingerUser: scope === 'user' ? os.userInfo().username : undefined,
+    lingerUser: scope === 'user' ? osUsername() : undefined,
     account,
   }
 }

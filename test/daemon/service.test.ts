@@ -59,7 +59,6 @@ function request(configDir: string, options: Partial<InstallRequest> = {}): Inst
     configDir,
     nodePath: process.execPath,
     packageRoot: projectDir,
-    force: false,
     ...options,
   }
 }

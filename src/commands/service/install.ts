@@ -45,7 +45,6 @@ It prints the systemctl commands that enable and start it; --now runs them (exit
         userName: flags['user-name'],
         nodePath: process.execPath,
         packageRoot: this.config.root,
-        force: flags.force,
       },
       process.env,
     )
