@@ -40,6 +40,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as CommandFlags<T>
+    await this.checkConfigDirectory()
+  }
+
+  /** Checks the config directory before the command reads it (see `checkConfigDir`). */
+  protected async checkConfigDirectory(): Promise<void> {
     await checkConfigDir(this.configDir)
   }
 

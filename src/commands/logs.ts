@@ -2,13 +2,13 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {configPath} from '../paths.js'
-import {followFile, tailLines} from '../server/manage.js'
-import {printLogLines, printNoLog} from '../ui/daemon.js'
+import {followFile, journalOf, tailLines} from '../server/manage.js'
+import {printJournalHint, printLogLines, printNoLog} from '../ui/daemon.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static summary = 'Show the log of the background server.'
   static description =
-    'The log is serve.log in the config directory, written by serve --detach; it is rotated to serve.log.1 at 1 MiB.'
+    'The log is serve.log in the config directory, written by serve --detach; it is rotated to serve.log.1 at 1 MiB. A server run by systemd (homeauth service install) logs to the journal: logs prints the journalctl command that shows it.'
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --lines 100',
@@ -21,6 +21,8 @@ export default class Logs extends BaseCommand<typeof Logs> {
   }
 
   public async run(): Promise<void> {
+    const journal = await journalOf(this.configDir)
+    if (journal) return printJournalHint(this.output, journal, this.flags)
     const file = configPath(this.configDir, 'log')
     const lines = await tailLines(file, this.flags.lines)
     if (lines === undefined && !this.flags.follow) return printNoLog(this.output, file)

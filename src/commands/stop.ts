@@ -7,7 +7,7 @@ import {printStopResult} from '../ui/daemon.js'
 export default class Stop extends BaseCommand<typeof Stop> {
   static summary = 'Stop the running server gracefully.'
   static description =
-    'Sends SIGTERM and waits; after --timeout seconds it sends SIGKILL, with a warning. When nothing runs it says so and exits 0.'
+    'Sends SIGTERM and waits; after --timeout seconds it sends SIGKILL, with a warning. When nothing runs it says so and exits 0. A server run by systemd is not signalled: stop names the systemctl command to use and exits 2.'
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --timeout 30',

@@ -19,9 +19,10 @@ export function notADirectoryError(dir: string) {
 /**
  * Refuses a config directory that belongs to another user or that others can write to: they could
  * swap the certificate links, the CA that fetch-secret trusts or the PID that stop signals (as ssh
- * checks ~/.ssh). A missing directory passes: there is nothing in it to trust yet.
+ * checks ~/.ssh). A missing directory passes: there is nothing in it to trust yet. `anyOwner` lets
+ * root read another user's directory (service install --system); others still may not write it.
  */
-export async function checkConfigDir(dir: string): Promise<void> {
+export async function checkConfigDir(dir: string, options: {anyOwner?: boolean} = {}): Promise<void> {
   let stats
   try {
     stats = await fs.stat(dir)
@@ -31,7 +32,7 @@ export async function checkConfigDir(dir: string): Promise<void> {
     throw error
   }
   if (!stats.isDirectory()) throw notADirectoryError(dir)
-  if (process.getuid && stats.uid !== process.getuid()) {
+  if (!options.anyOwner && process.getuid && stats.uid !== process.getuid()) {
     throw setupError(`The config directory ${dir} belongs to another user (uid ${stats.uid}).`, [
       'Run homeauth as that user, or pass a directory of your own with --config-dir.',
     ])

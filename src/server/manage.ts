@@ -1,7 +1,8 @@
 import {promises as fs} from 'node:fs'
 
 import {summarize} from '../certificates/inspect.js'
-import {errorCode} from '../errors.js'
+import {journalCommand, systemctlCommand, type Supervisor} from '../daemon/supervisor.js'
+import {ExitCode, HomeauthError, errorCode} from '../errors.js'
 import {probeHealth} from './health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
@@ -14,6 +15,8 @@ export interface StatusReport {
   startedAt: string | null
   uptimeSeconds: number | null
   logFile: string | null
+  /** The service manager it runs under (systemd), null when none. */
+  supervisor: Supervisor | null
   certificate: {notAfter: string; daysLeft: number; fingerprint: string} | null
 }
 
@@ -29,6 +32,7 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
       startedAt: null,
       uptimeSeconds: null,
       logFile: null,
+      supervisor: null,
       certificate: null,
     }
   }
@@ -42,6 +46,7 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
     startedAt: state.startedAt,
     uptimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000)),
     logFile: state.logFile,
+    supervisor: state.supervisor ?? null,
     certificate: summary
       ? {
           notAfter: summary.notAfter.toISOString(),
@@ -76,6 +81,16 @@ async function exited(pid: number, timeoutMs: number): Promise<boolean> {
 export async function stopServer(configDir: string, timeoutMs: number): Promise<StopResult> {
   const state = await findRunningServer(configDir)
   if (!state) return {pid: undefined, killed: false}
+  // systemd would restart a server stopped behind its back (or mark it failed): it must be told instead.
+  if (state.supervisor) {
+    throw new HomeauthError(
+      `homeauth (PID ${state.pid}) runs under systemd; stopping it here would fight its restart policy.`,
+      {
+        exitCode: ExitCode.usage,
+        suggestions: [`Run: ${systemctlCommand(state.supervisor, 'stop')}`],
+      },
+    )
+  }
   process.kill(state.pid, 'SIGTERM')
   let killed = false
   if (!(await exited(state.pid, timeoutMs))) {
@@ -85,6 +100,12 @@ export async function stopServer(configDir: string, timeoutMs: number): Promise<
   }
   await clearState(configDir, state.pid)
   return {pid: state.pid, killed}
+}
+
+/** Where the running server logs when systemd runs it (the journal), else undefined. */
+export async function journalOf(configDir: string): Promise<string | undefined> {
+  const supervisor = (await findRunningServer(configDir))?.supervisor
+  return supervisor && journalCommand(supervisor)
 }
 
 /** The last `count` lines of a log file; undefined when there is no log yet. */

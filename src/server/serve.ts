@@ -3,6 +3,7 @@ import {isWildcardHost, lanAddresses, machineNames, parseExtraHosts} from '../ce
 import {defaultPort, readConfig, requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
+import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from './access-log.js'
@@ -190,6 +191,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     startedAt: new Date().toISOString(),
     logFile: options.logFile ?? null,
     credentials: options.credentials ? 'startup' : 'stored',
+    supervisor: detectSupervisor(process.env),
   })
 
   async function reloadTls(): Promise<void> {

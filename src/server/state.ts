@@ -1,6 +1,7 @@
 import {existsSync, promises as fs, readFileSync} from 'node:fs'
 
 import {privateFileMode, writeFileAtomic} from '../config/files.js'
+import type {Supervisor} from '../daemon/supervisor.js'
 import {errorCode} from '../errors.js'
 import {configPath} from '../paths.js'
 
@@ -23,6 +24,8 @@ export interface ServerRecord {
   credentials?: CredentialKind
   /** The process's start time in clock ticks since boot (Linux), so a reused PID is not taken for ours. */
   processStart: number | null
+  /** The service manager that started it (systemd), absent when a person or serve --detach did. */
+  supervisor?: Supervisor
 }
 
 /** Whether /proc says `pid` runs homeauth's serve command (true where there is no /proc to ask). */

@@ -1,3 +1,4 @@
+import {journalCommand, systemctlCommand} from '../daemon/supervisor.js'
 import {homeauthCommand} from '../invocation.js'
 import type {DetachedServer} from '../server/detach.js'
 import type {StatusReport, StopResult} from '../server/manage.js'
@@ -50,8 +51,11 @@ export function printStatus(output: Output, server: StatusReport): void {
       : color.bold.red(`homeauth (PID ${server.pid}) is running but does not answer /healthz`),
     `  url:         ${server.url}`,
     `  since:       ${server.startedAt} (up ${duration(server.uptimeSeconds ?? 0)})`,
-    `  log:         ${server.logFile ?? 'none (running in the foreground)'}`,
+    `  log:         ${server.supervisor ? `the journal: ${journalCommand(server.supervisor)}` : (server.logFile ?? 'none (running in the foreground)')}`,
   ]
+  if (server.supervisor) {
+    lines.push(`  runs under:  systemd (${systemctlCommand(server.supervisor, 'status')})`)
+  }
   if (server.certificate) {
     const days = `${server.certificate.daysLeft} days left`
     lines.push(
@@ -70,6 +74,17 @@ export function printStopResult(output: Output, result: StopResult): void {
 
 export function printNoLog(output: Output, file: string): void {
   output.err.line(`No log yet: ${file} is written by ${homeauthCommand('serve --detach')}.`)
+}
+
+/** A server under systemd logs to the journal: the command that shows it, with -n and -f as given. */
+export function printJournalHint(
+  output: Output,
+  journal: string,
+  flags: {lines: number; follow: boolean},
+): void {
+  output.err.line(
+    `homeauth runs under systemd and logs to the journal. Run: ${journal} -n ${flags.lines}${flags.follow ? ' -f' : ''}`,
+  )
 }
 
 export function printLogLines(output: Output, lines: string[]): void {

@@ -88,6 +88,7 @@ describe('serve --detach, status, stop', () => {
       'pid',
       'running',
       'startedAt',
+      'supervisor',
       'uptimeSeconds',
       'url',
     ])
@@ -114,6 +115,7 @@ describe('serve --detach, status, stop', () => {
       startedAt: null,
       uptimeSeconds: null,
       logFile: null,
+      supervisor: null,
       certificate: null,
     })
     const log = readFileSync(path.join(configDir, 'serve.log'), 'utf8')
