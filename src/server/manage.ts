@@ -1,7 +1,10 @@
 import {promises as fs} from 'node:fs'
+import type {X509Certificate} from 'node:crypto'
 
-import {summarize} from '../certificates/inspect.js'
+import {parseCertificate, summarize} from '../certificates/inspect.js'
+import {readFileSetSnapshot} from '../config/files.js'
 import {errorCode} from '../errors.js'
+import {configFiles} from '../paths.js'
 import {probeHealth} from './health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
@@ -14,7 +17,30 @@ export interface StatusReport {
   startedAt: string | null
   uptimeSeconds: number | null
   logFile: string | null
-  certificate: {notAfter: string; daysLeft: number; fingerprint: string} | null
+  /** The fingerprint of the CA in the config directory that issued the served certificate (what a phone compares). */
+  caFingerprint: string | null
+  certificate: {notAfter: string; daysLeft: number; serverFingerprint: string} | null
+}
+
+/**
+ * The stored CA's fingerprint when it issued `served`; null when there is no readable CA or the
+ * server presents a certificate of its own (--cert/--key), so status never names a CA it does not use.
+ */
+async function issuingAuthorityFingerprint(
+  configDir: string,
+  served: X509Certificate | undefined,
+): Promise<string | null> {
+  if (!served) return null
+  const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert]).catch(() => [])
+  if (!stored) return null
+  try {
+    const authority = parseCertificate(stored.text, configFiles.caCert)
+    return served.checkIssued(authority) && served.verify(authority.publicKey)
+      ? authority.fingerprint256
+      : null
+  } catch {
+    return null
+  }
 }
 
 /** Whether a server runs on this config directory, where, since when, and what certificate it serves. */
@@ -29,6 +55,7 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
       startedAt: null,
       uptimeSeconds: null,
       logFile: null,
+      caFingerprint: null,
       certificate: null,
     }
   }
@@ -42,11 +69,12 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
     startedAt: state.startedAt,
     uptimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000)),
     logFile: state.logFile,
+    caFingerprint: await issuingAuthorityFingerprint(configDir, health.certificate),
     certificate: summary
       ? {
           notAfter: summary.notAfter.toISOString(),
           daysLeft: summary.daysLeft,
-          fingerprint: summary.fingerprint,
+          serverFingerprint: summary.fingerprint,
         }
       : null,
   }

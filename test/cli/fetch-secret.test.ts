@@ -194,7 +194,9 @@ describe('homeauth fetch-secret, failing', () => {
     expect(result.stderr).toContain(
       `The server's certificate is not signed by the CA in ${path.join(otherConfig, 'ca.pem')}.`,
     )
-    expect(result.stderr).toContain(`Its SHA-256 fingerprint is ${server.tls.certificate.fingerprint}.`)
+    expect(result.stderr).toContain(
+      `Its server certificate fingerprint (SHA-256) is ${server.tls.certificate.fingerprint}.`,
+    )
     expect(result.stderr).toContain('--ca')
   })
 

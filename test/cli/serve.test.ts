@@ -38,7 +38,7 @@ describe('homeauth serve (as a child process)', () => {
     const configDir = tempDir()
     const cli = startCli(serveArgs(configDir, '-u', user.username, '-p', user.password))
     await cli.waitFor(/Press Ctrl\+C to stop\./)
-    expect(cli.stdout).toMatch(/SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/)
+    expect(cli.stdout).toMatch(/CA fingerprint \(SHA-256\): ([0-9A-F]{2}:){31}[0-9A-F]{2}/)
     expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the command line (-u/-p)')
     expect(cli.stdout).toContain(
       `curl --cacert ${path.join(configDir, 'ca.pem')} -u JeffLynne https://127.0.0.1:`,
@@ -52,7 +52,7 @@ describe('homeauth serve (as a child process)', () => {
     const fingerprints: string[] = []
     for (let start = 0; start < 2; start++) {
       const cli = startCli(serveArgs(configDir, '-u', user.username, '-p', user.password))
-      const [, fingerprint] = await cli.waitFor(/fingerprint: (\S+)/)
+      const [, fingerprint] = await cli.waitFor(/CA fingerprint \(SHA-256\): (\S+)/)
       fingerprints.push(fingerprint!)
       await cli.waitFor(/Press Ctrl\+C/)
       expect(cli.stdout).toContain(start === 0 ? '(made now)' : '(reused)')

@@ -1,18 +1,17 @@
 import {BaseCommand} from '../../base-command.js'
 import {printCertificates} from '../../ui/certificates.js'
 
-export interface CertificateJson {
+interface CertificateJson {
   file: string
   subject: string
   hosts: string[]
-  fingerprint: string
   notAfter: string
   daysLeft: number
 }
 
 export interface CertJson {
-  authority: CertificateJson
-  server: CertificateJson | null
+  authority: CertificateJson & {caFingerprint: string}
+  server: (CertificateJson & {serverFingerprint: string}) | null
 }
 
 export default class Cert extends BaseCommand<typeof Cert> {
@@ -26,7 +25,13 @@ export default class Cert extends BaseCommand<typeof Cert> {
     const {describeStoredCertificates} = await import('../../certificates/store.js')
     const {authority, server} = await describeStoredCertificates(this.configDir)
     if (!this.jsonEnabled()) printCertificates(this.output, authority, server)
-    const json = (summary: typeof authority) => ({...summary, notAfter: summary.notAfter.toISOString()})
-    return {authority: json(authority), server: server ? json(server) : null}
+    const json = ({fingerprint: _fingerprint, ...summary}: typeof authority) => ({
+      ...summary,
+      notAfter: summary.notAfter.toISOString(),
+    })
+    return {
+      authority: {...json(authority), caFingerprint: authority.fingerprint},
+      server: server ? {...json(server), serverFingerprint: server.fingerprint} : null,
+    }
   }
 }
