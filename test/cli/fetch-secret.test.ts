@@ -53,13 +53,13 @@ describe('homeauth fetch-secret, succeeding', () => {
         'Do Ya',
       ],
       {
-        input: `${user.password}\n`,
+        input: 'Telephone Line\n',
       },
     )
     expect(init.code).toBe(0)
     const server = startCli(serveArgs(configDir))
     await server.waitFor(urlPattern)
-    const result = await fetchSecret(configDir, [], {env: password})
+    const result = await fetchSecret(configDir, [], {env: {HOMEAUTH_PASSWORD: 'Telephone Line'}})
     expect(result).toMatchObject({code: 0, stdout: 'Do Ya\n', stderr: ''})
   })
 

@@ -95,7 +95,7 @@ describe('homeauth passwd', () => {
     expect(
       (
         await runCli(['passwd', '--config-dir', configDir, '-u', 'Bev', '--password-stdin'], {
-          input: 'x y z\n',
+          input: 'Xanadu 1980\n',
         })
       ).code,
     ).toBe(0)
