@@ -179,7 +179,7 @@ describe('files the user hands in that other users can read', () => {
         '-u',
         'a',
         '-p',
-        'b',
+        'Evil Woman',
         '--yes',
         '--secret-file',
         file,
