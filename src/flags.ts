@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 
+import {minPasswordLength} from './credentials/credentials.js'
+
 /** -u/-p/--password-stdin, shared by serve, init and passwd so they read and document alike. */
 export function credentialFlags(role: string) {
   return {
@@ -12,6 +14,11 @@ export function credentialFlags(role: string) {
     'password-stdin': Flags.boolean({description: 'Read the password from the first line of stdin.'}),
   }
 }
+
+/** --allow-short-password, shared by the commands that store a new password (init, passwd). */
+export const allowShortPasswordFlag = Flags.boolean({
+  description: `Store a new password shorter than ${minPasswordLength} characters (for scripts that mean it).`,
+})
 
 /** --secret/--secret-file, shared by serve and init. */
 export const secretFlags = {

@@ -40,7 +40,7 @@ function mobileconfig(certificate: X509Certificate): string {
     PayloadIdentifier: identifier,
     PayloadUUID: profileUuid(fingerprint, 'profile'),
     PayloadDisplayName: name,
-    PayloadDescription: `Adds ${name} (SHA-256 fingerprint ${fingerprint}) to the certificates this device trusts. Then turn on full trust for it under Settings › General › About › Certificate Trust Settings.`,
+    PayloadDescription: `Adds ${name} (CA fingerprint ${fingerprint}, SHA-256) to the certificates this device trusts. Then turn on full trust for it under Settings › General › About › Certificate Trust Settings.`,
     PayloadOrganization: 'homeauth',
     PayloadRemovalDisallowed: false,
     PayloadContent: [
@@ -50,7 +50,7 @@ function mobileconfig(certificate: X509Certificate): string {
         PayloadIdentifier: `${identifier}.root`,
         PayloadUUID: profileUuid(fingerprint, 'root'),
         PayloadDisplayName: name,
-        PayloadDescription: `The homeauth local CA, SHA-256 fingerprint ${fingerprint}.`,
+        PayloadDescription: `The homeauth local CA, CA fingerprint ${fingerprint} (SHA-256).`,
         PayloadCertificateFileName: 'homeauth-ca.crt',
         PayloadContent: certificate.raw,
       },

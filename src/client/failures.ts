@@ -37,7 +37,7 @@ const notTlsCodes = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LEN
 async function untrustedCertificateError(error: Error, context: FailureContext): Promise<HomeauthError> {
   const code = errorCode(error)
   const fingerprint = await presentedFingerprint(context.url, context.timeoutMs)
-  const shown = fingerprint ? ` Its SHA-256 fingerprint is ${fingerprint}.` : ''
+  const shown = fingerprint ? ` Its server certificate fingerprint (SHA-256) is ${fingerprint}.` : ''
   const trusted = context.caFile ?? 'the homeauth CA'
   const message =
     code === 'ERR_TLS_CERT_ALTNAME_INVALID'

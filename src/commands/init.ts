@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
+import {allowShortPasswordFlag, credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
 import {onboardingUrls} from '../server/onboarding-urls.js'
 import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
 import type {InitResult} from '../setup/init.js'
@@ -27,6 +27,7 @@ On a re-run the current values are the defaults, and an empty password keeps the
 
   static flags = {
     ...credentialFlags(''),
+    'allow-short-password': allowShortPasswordFlag,
     ...secretFlags,
     port: Flags.integer({description: 'Port the server listens on. [default: 8443]', min: 1, max: 65535}),
     san: sanFlag,
@@ -58,6 +59,7 @@ On a re-run the current values are the defaults, and an empty password keeps the
       ...this.credentialInputs(flags),
       secretFile: flags['secret-file'],
       newCa: flags['new-ca'],
+      allowShortPassword: flags['allow-short-password'],
       current: existing.config,
     })
     const {initialize} = await import('../setup/init.js')

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {credentialFlags} from '../flags.js'
+import {allowShortPasswordFlag, credentialFlags} from '../flags.js'
 import {requireConfig} from '../config/config.js'
-import {checkCredential, givenPassword, noTerminalError} from '../credentials/sources.js'
+import {checkCredential, givenNewPassword, noTerminalError} from '../credentials/sources.js'
 import {changeCredentials} from '../setup/passwd.js'
 import {askNewPassword, canPrompt, prompts} from '../ui/prompts.js'
 import {printVisibleSecretWarnings} from '../ui/messages.js'
@@ -23,16 +23,18 @@ A running server that checks the stored hash is told to reload it at once; one s
   static flags = {
     ...credentialFlags(''),
     username: Flags.string({char: 'u', description: 'New user name (default: keep the current one).'}),
+    'allow-short-password': allowShortPasswordFlag,
   }
 
   public async run(): Promise<void> {
     const {flags} = this
     printVisibleSecretWarnings(this.output, flags)
     const config = await requireConfig(this.configDir)
-    let password = (await givenPassword(this.credentialInputs(flags)))?.value
+    const allowShort = flags['allow-short-password']
+    let password = await givenNewPassword(this.credentialInputs(flags), allowShort)
     if (password === undefined) {
       if (!canPrompt()) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
-      password = await askNewPassword(prompts, flags.username ?? config.username)
+      password = await askNewPassword(prompts, flags.username ?? config.username, {allowShort})
     }
     const username = flags.username === undefined ? undefined : checkCredential('user name', flags.username)
     printPasswordChanged(this.output, await changeCredentials(this.configDir, {username, password}))

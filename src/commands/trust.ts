@@ -6,7 +6,7 @@ import {printTrust} from '../ui/trust.js'
 export interface TrustJson {
   urls: string[]
   localUrl: string
-  fingerprint: string
+  caFingerprint: string
   caFile: string
 }
 
@@ -35,7 +35,7 @@ The port is the running server's, else the config's, else 8443.`
     return {
       urls: onboarding.urls,
       localUrl: onboarding.localUrl,
-      fingerprint: authority.fingerprint,
+      caFingerprint: authority.fingerprint,
       caFile: authority.file,
     }
   }

@@ -23,6 +23,21 @@ export function credentialProblem(kind: 'user name' | 'password', value: string)
   return undefined
 }
 
+/** The shortest new password init and passwd store, unless --allow-short-password says it is meant. */
+export const minPasswordLength = 8
+
+/** Why `password` is too short to be stored as a new password, or undefined when it is long enough. */
+export function shortPasswordProblem(password: string): string | undefined {
+  // Characters as a person counts them: grapheme clusters of the NFC form, so "é" typed as e + U+0301
+  // or a skin-toned emoji counts once. Counting code points (as NIST SP 800-63B does) would let two
+  // family emoji pass as 14; grapheme clusters never count more than a person sees.
+  const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'})
+  const length = [...graphemes.segment(password.normalize('NFC'))].length
+  return length < minPasswordLength
+    ? `The new password is shorter than ${minPasswordLength} characters.`
+    : undefined
+}
+
 /**
  * NFC normalisation (as RFC 8265's OpaqueString profile does for passwords): a phone and a
  * terminal may send the same text as different code points, e.g. "é" precomposed or as e + U+0301.

@@ -3,7 +3,12 @@ import type {Readable} from 'node:stream'
 import {usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {canPrompt, type Prompts} from '../ui/prompts.js'
-import {credentialProblem, normalizeCredentials, type Credentials} from './credentials.js'
+import {
+  credentialProblem,
+  normalizeCredentials,
+  shortPasswordProblem,
+  type Credentials,
+} from './credentials.js'
 import {osUsername} from './os-user.js'
 
 export interface CredentialInputs {
@@ -82,6 +87,24 @@ export function checkCredential(kind: 'user name' | 'password', value: string): 
   const problem = credentialProblem(kind, value)
   if (problem) throw usageError(problem, [`Choose another ${kind}.`])
   return value.normalize('NFC')
+}
+
+/** `password` as a new password to store: refused (exit 2) when it is short, unless `allowShort` (--allow-short-password). */
+export function checkNewPassword(password: string, allowShort: boolean): string {
+  const problem = allowShort ? undefined : shortPasswordProblem(password)
+  if (problem) {
+    throw usageError(problem, ['Choose a longer one, or pass --allow-short-password if you mean it.'])
+  }
+  return password
+}
+
+/** A new password from -p, --password-stdin or HOMEAUTH_PASSWORD, checked as `checkNewPassword` does; undefined when none is given. */
+export async function givenNewPassword(
+  inputs: CredentialInputs,
+  allowShort: boolean,
+): Promise<string | undefined> {
+  const given = await givenPassword(inputs)
+  return given && checkNewPassword(given.value, allowShort)
 }
 
 /** The user name from -u, else HOMEAUTH_USERNAME; undefined when neither is given. */

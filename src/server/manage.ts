@@ -1,8 +1,11 @@
 import {promises as fs} from 'node:fs'
+import type {X509Certificate} from 'node:crypto'
 
-import {summarize} from '../certificates/inspect.js'
+import {parseCertificate, summarize} from '../certificates/inspect.js'
+import {readFileSetSnapshot} from '../config/files.js'
 import {journalCommand, systemctlCommand, type Supervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, errorCode} from '../errors.js'
+import {configFiles} from '../paths.js'
 import {probeHealth} from './health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
@@ -17,7 +20,30 @@ export interface StatusReport {
   logFile: string | null
   /** The service manager it runs under (systemd), null when none. */
   supervisor: Supervisor | null
-  certificate: {notAfter: string; daysLeft: number; fingerprint: string} | null
+  /** The fingerprint of the CA in the config directory that issued the served certificate (what a phone compares). */
+  caFingerprint: string | null
+  certificate: {notAfter: string; daysLeft: number; serverFingerprint: string} | null
+}
+
+/**
+ * The stored CA's fingerprint when it issued `served`; null when there is no readable CA or the
+ * server presents a certificate of its own (--cert/--key), so status never names a CA it does not use.
+ */
+async function issuingAuthorityFingerprint(
+  configDir: string,
+  served: X509Certificate | undefined,
+): Promise<string | null> {
+  if (!served) return null
+  const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert]).catch(() => [])
+  if (!stored) return null
+  try {
+    const authority = parseCertificate(stored.text, configFiles.caCert)
+    return served.checkIssued(authority) && served.verify(authority.publicKey)
+      ? authority.fingerprint256
+      : null
+  } catch {
+    return null
+  }
 }
 
 /** Whether a server runs on this config directory, where, since when, and what certificate it serves. */
@@ -33,6 +59,7 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
       uptimeSeconds: null,
       logFile: null,
       supervisor: null,
+      caFingerprint: null,
       certificate: null,
     }
   }
@@ -47,11 +74,12 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
     uptimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000)),
     logFile: state.logFile,
     supervisor: state.supervisor ?? null,
+    caFingerprint: await issuingAuthorityFingerprint(configDir, health.certificate),
     certificate: summary
       ? {
           notAfter: summary.notAfter.toISOString(),
           daysLeft: summary.daysLeft,
-          fingerprint: summary.fingerprint,
+          serverFingerprint: summary.fingerprint,
         }
       : null,
   }

@@ -47,7 +47,7 @@ export function httpsOrigin(hostHeader: string | undefined): string | undefined 
     : undefined
 }
 
-/** The fingerprint in groups of four bytes, one per line where the screen is narrow. */
+/** The CA fingerprint in groups of four bytes, one per line where the screen is narrow. */
 function fingerprintGroups(fingerprint: string): string {
   const bytes = fingerprint.split(':')
   const groups: string[] = []
@@ -118,7 +118,7 @@ export function addOnboardingRoutes(
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ')
-  const fingerprint = fingerprintGroups(authority.fingerprint)
+  const caFingerprint = fingerprintGroups(authority.fingerprint)
 
   router
     .route(options.pagePaths ?? ['/trust'])
@@ -126,7 +126,7 @@ export function addOnboardingRoutes(
       // Replacer functions, not strings: a replacement string would expand `$&` and the like.
       const html = template
         .replace('{{platforms}}', () => platformsHtml(req.get('user-agent')))
-        .replace('{{fingerprint}}', () => fingerprint)
+        .replace('{{caFingerprint}}', () => caFingerprint)
         .replace('{{continue}}', () => continueHtml(req.get('host')))
       res
         .set({

@@ -199,12 +199,16 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     if (next.certificate.fingerprint !== server.tls.certificate.fingerprint) {
       listener.setTls(next)
       options.onReload?.(
-        `now serving certificate ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
+        `now serving a new server certificate, server certificate fingerprint ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
       )
     }
     if (next.authority?.fingerprint !== server.tls.authority?.fingerprint) {
       apps = buildApps(next.authority)
-      options.onReload?.(`now handing out CA ${next.authority?.fingerprint ?? '(none)'} to devices`)
+      options.onReload?.(
+        next.authority
+          ? `now handing out a new CA to devices, CA fingerprint ${next.authority.fingerprint}`
+          : 'now handing out no CA to devices',
+      )
     }
     server.tls = next
   }

@@ -3,7 +3,12 @@ import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../con
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
 import {osUsername} from '../credentials/os-user.js'
-import {givenPassword, givenUsername, noTerminalError, type CredentialInputs} from '../credentials/sources.js'
+import {
+  givenNewPassword,
+  givenUsername,
+  noTerminalError,
+  type CredentialInputs,
+} from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {configPath} from '../paths.js'
@@ -19,6 +24,8 @@ export interface InitInputs extends CredentialInputs {
   /** --yes: take the default for every question no flag answers. */
   yes?: boolean
   newCa?: boolean
+  /** --allow-short-password: store a new password shorter than the minimum. */
+  allowShortPassword?: boolean
   /** The configuration a re-run replaces: its values are the defaults, and its hash is kept unless a new password is given. */
   current?: HomeauthConfig
 }
@@ -110,7 +117,8 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     }
   }
 
-  let password: InitAnswers['password'] | undefined = (await givenPassword(inputs))?.value
+  const allowShort = inputs.allowShortPassword ?? false
+  let password: InitAnswers['password'] | undefined = await givenNewPassword(inputs, allowShort)
   if (password === undefined) {
     const keep = current && {storedHash: current.passwordHash}
     if (keep && inputs.yes) password = keep
@@ -119,8 +127,9 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
         'password',
         `Pass --password-stdin or set HOMEAUTH_PASSWORD.${keep ? ' Or pass --yes to keep the stored password.' : ''}`,
       )
-    } else if (keep) password = (await askNewPassword(prompts, username, {emptyKeepsCurrent: true})) ?? keep
-    else password = await askNewPassword(prompts, username)
+    } else if (keep) {
+      password = (await askNewPassword(prompts, username, {emptyKeepsCurrent: true, allowShort})) ?? keep
+    } else password = await askNewPassword(prompts, username, {allowShort})
   }
 
   const secretGiven =

@@ -6,17 +6,30 @@ import type {Output} from './output.js'
 
 type StoredCertificate = CertificateSummary & {file: string}
 
-function certificateLines(output: Output, title: string, summary: StoredCertificate): string[] {
+/** Label-value rows, the values lined up after the longest label. */
+function rows(entries: [string, string][]): string[] {
+  const width = Math.max(...entries.map(([label]) => label.length)) + 2
+  return entries.map(([label, value]) => `  ${`${label}:`.padEnd(width)}${value}`)
+}
+
+function certificateLines(
+  output: Output,
+  title: string,
+  fingerprintLabel: string,
+  summary: StoredCertificate,
+): string[] {
   const {color} = output.out
   const expiry =
     summary.daysLeft < 30 ? color.yellow(`${summary.daysLeft} days left`) : `${summary.daysLeft} days left`
   return [
     color.bold(title),
-    `  file:        ${summary.file}`,
-    `  subject:     ${summary.subject}`,
-    ...(summary.hosts.length ? [`  hosts:       ${summary.hosts.join(', ')}`] : []),
-    `  fingerprint: ${summary.fingerprint}`,
-    `  not after:   ${summary.notAfter.toISOString()} (${expiry})`,
+    ...rows([
+      ['file', summary.file],
+      ['subject', summary.subject],
+      ...(summary.hosts.length ? [['hosts', summary.hosts.join(', ')] as [string, string]] : []),
+      [fingerprintLabel, summary.fingerprint],
+      ['not after', `${summary.notAfter.toISOString()} (${expiry})`],
+    ]),
   ]
 }
 
@@ -26,10 +39,10 @@ export function printCertificates(
   authority: StoredCertificate,
   server: StoredCertificate | undefined,
 ): void {
-  const lines = certificateLines(output, 'CA certificate', authority)
+  const lines = certificateLines(output, 'CA certificate', 'CA fingerprint', authority)
   lines.push(
     ...(server
-      ? certificateLines(output, 'Server certificate', server)
+      ? certificateLines(output, 'Server certificate', 'server certificate fingerprint', server)
       : [`Server certificate: none yet (${homeauthCommand('serve')} or cert renew makes one)`]),
   )
   output.out.line(lines.join('\n'))
@@ -43,8 +56,10 @@ export function printRenewed(
   output.out.line(
     [
       `New server certificate, valid until ${summary.notAfter.toISOString().slice(0, 10)} (${summary.daysLeft} days)`,
-      `  hosts:       ${summary.hosts.join(', ')}`,
-      `  fingerprint: ${summary.fingerprint}`,
+      ...rows([
+        ['hosts', summary.hosts.join(', ')],
+        ['server certificate fingerprint', summary.fingerprint],
+      ]),
     ].join('\n'),
   )
   output.err.line(`The CA is unchanged. ${reloadNote(reloadedPid)}`)
@@ -56,7 +71,7 @@ const formatNames: Record<CaFormat, string> = {
   mobileconfig: 'an Apple configuration profile',
 }
 
-/** `homeauth cert export --out FILE`: where the CA went, and the fingerprint a device will show for it. */
+/** `homeauth cert export --out FILE`: where the CA went, and the CA fingerprint a device will show for it. */
 export function printExported(output: Output, file: string, format: CaFormat, fingerprint: string): void {
   output.out.line(
     [`Wrote ${file}: the CA certificate as ${formatNames[format]}`, `  CA fingerprint: ${fingerprint}`].join(

@@ -61,8 +61,9 @@ export function printStatus(output: Output, server: StatusReport): void {
     lines.push(
       `  certificate: valid until ${server.certificate.notAfter} (${server.certificate.daysLeft < 30 ? color.yellow(days) : days})`,
     )
-    lines.push(`  fingerprint: ${server.certificate.fingerprint}`)
+    lines.push(`  server certificate fingerprint: ${server.certificate.serverFingerprint}`)
   }
+  if (server.caFingerprint) lines.push(`  CA fingerprint: ${server.caFingerprint}`)
   output.out.line(lines.join('\n'))
 }
 

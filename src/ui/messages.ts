@@ -15,23 +15,27 @@ export function printWarning(output: Output, message: string): void {
   output.err.line(output.err.color.yellow(`Warning: ${message}`))
 }
 
-/** Secrets given as flags can be read by every local user in `ps`: say so once, with the alternatives. */
+/**
+ * Secrets given as flags can be read by every local user in `ps`: say so in one line, once per run,
+ * with the alternatives. Not with --json when stderr is not a terminal: a script that parses the
+ * JSON has chosen its flags, and nobody reads the warning there.
+ */
 export function printVisibleSecretWarnings(
   output: Output,
-  flags: {password?: string; secret?: string},
+  flags: {password?: string; secret?: string; json?: boolean},
 ): void {
-  if (flags.password !== undefined) {
-    printWarning(
-      output,
-      `-p/--password is visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD or ${homeauthCommand('init')}.`,
-    )
-  }
-  if (flags.secret !== undefined) {
-    printWarning(
-      output,
-      `--secret is visible to other users in ps; prefer --secret-file, HOMEAUTH_SECRET or ${homeauthCommand('init')}.`,
-    )
-  }
+  if (flags.json && !output.err.isTerminal) return
+  const visible = [
+    ...(flags.password === undefined ? [] : [['-p/--password', '--password-stdin, HOMEAUTH_PASSWORD']]),
+    ...(flags.secret === undefined ? [] : [['--secret', '--secret-file, HOMEAUTH_SECRET']]),
+  ]
+  if (visible.length === 0) return
+  const named = visible.map(([flag]) => flag).join(' and ')
+  const alternatives = visible.map(([, instead]) => instead).join(', ')
+  printWarning(
+    output,
+    `${named} ${visible.length > 1 ? 'are' : 'is'} visible to other users in ps; prefer ${alternatives} or ${homeauthCommand('init')}.`,
+  )
 }
 
 /** The secret alone on stdout, so `$(homeauth fetch-secret)` captures exactly it. */

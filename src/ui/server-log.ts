@@ -38,10 +38,12 @@ export function printBanner(output: Output, info: BannerInfo): void {
   const {certificate, authority} = info.tls
   if (authority) {
     lines.push(`CA certificate: ${authority.file} (${provenanceNote[info.tls.provenance]})`)
-    lines.push(`  SHA-256 fingerprint: ${color.bold(authority.fingerprint)}`)
+    lines.push(`  CA fingerprint (SHA-256): ${color.bold(authority.fingerprint)}`)
     lines.push('  Trust this CA on your devices to open the page without warnings.')
   } else {
-    lines.push(`Certificate: ${provenanceNote.provided}, SHA-256 fingerprint ${certificate.fingerprint}`)
+    lines.push(
+      `Server certificate: ${provenanceNote.provided}, server certificate fingerprint (SHA-256) ${certificate.fingerprint}`,
+    )
   }
   if (info.tls.addedHosts) lines.push(`Server certificate reissued to add ${info.tls.addedHosts.join(', ')}`)
   lines.push(

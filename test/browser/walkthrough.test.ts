@@ -32,7 +32,7 @@ const androidPhone = {
 interface TrustJson {
   urls: string[]
   localUrl: string
-  fingerprint: string
+  caFingerprint: string
   caFile: string
 }
 
@@ -142,7 +142,7 @@ describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process
     }) => {
       const {configDir, port, caFingerprint} = await setUpAndServe()
       const trust = await trustJson(configDir)
-      expect(trust.fingerprint).toBe(caFingerprint)
+      expect(trust.caFingerprint).toBe(caFingerprint)
       expect(trust.localUrl).toBe(`http://localhost:${port}/`)
       // A phone scans the QR code of the first LAN address; a machine without one can only show localhost.
       const onboardingUrl = trust.urls[0] ?? trust.localUrl
@@ -163,8 +163,8 @@ describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process
       const response = await page.goto(onboardingUrl)
       expect(response?.status()).toBe(200)
       const onboardingText = await page.locator('body').innerText()
-      expect(hexOf(onboardingText)).toContain(hexOf(trust.fingerprint))
-      expect(onboardingText).toMatch(/compare it with the one your terminal shows/i)
+      expect(hexOf(onboardingText)).toContain(hexOf(trust.caFingerprint))
+      expect(onboardingText).toMatch(/compare it with the CA fingerprint your terminal shows/i)
       expect(await page.locator(`a[href="https://${onboardingHost}/"]`).count()).toBeGreaterThan(0)
       expect(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')).toBe(true)
 
@@ -175,7 +175,7 @@ describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process
       const caFile = path.join(tempDir(), 'ca.crt')
       await within(browserTimeoutMs, 'the ca.crt download', download.saveAs(caFile))
       const caDer = readFileSync(caFile)
-      expect(new X509Certificate(caDer).fingerprint256).toBe(trust.fingerprint)
+      expect(new X509Certificate(caDer).fingerprint256).toBe(trust.caFingerprint)
 
       // The profile an iPhone installs from the same page holds that very CA as its one payload.
       const profileLink = page.locator('a[href$="homeauth.mobileconfig"]').first()

@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
+import {X509Certificate} from 'node:crypto'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -9,6 +10,8 @@ import {ExitCode} from '../../src/errors.js'
 import {isAlive, writeState} from '../../src/server/state.js'
 import {runCli, useCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
+
+const fingerprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256
 
 const tempDir = useTempDir()
 const startCli = useCli()
@@ -83,6 +86,7 @@ describe('serve --detach, status, stop', () => {
     const json = JSON.parse(running.stdout)
     expect(json).toMatchObject({running: true, pid: Number(pid), logFile: path.join(configDir, 'serve.log')})
     expect(Object.keys(json).sort()).toEqual([
+      'caFingerprint',
       'certificate',
       'logFile',
       'pid',
@@ -95,7 +99,8 @@ describe('serve --detach, status, stop', () => {
     expect(json.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/)
     expect(Number.isNaN(Date.parse(json.startedAt))).toBe(false)
     expect(json.certificate.daysLeft).toBeGreaterThan(390)
-    expect(json.certificate.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
+    expect(json.certificate.serverFingerprint).toBe(fingerprintOf(path.join(configDir, 'server.pem')))
+    expect(json.caFingerprint).toBe(fingerprintOf(path.join(configDir, 'ca.pem')))
 
     const fetched = await runCli(['fetch-secret', '--config-dir', configDir, '-u', user.username], {
       env: {HOMEAUTH_PASSWORD: user.password},
@@ -116,6 +121,7 @@ describe('serve --detach, status, stop', () => {
       uptimeSeconds: null,
       logFile: null,
       supervisor: null,
+      caFingerprint: null,
       certificate: null,
     })
     const log = readFileSync(path.join(configDir, 'serve.log'), 'utf8')

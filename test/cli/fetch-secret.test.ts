@@ -53,13 +53,13 @@ describe('homeauth fetch-secret, succeeding', () => {
         'Do Ya',
       ],
       {
-        input: `${user.password}\n`,
+        input: 'Telephone Line\n',
       },
     )
     expect(init.code).toBe(0)
     const server = startCli(serveArgs(configDir))
     await server.waitFor(urlPattern)
-    const result = await fetchSecret(configDir, [], {env: password})
+    const result = await fetchSecret(configDir, [], {env: {HOMEAUTH_PASSWORD: 'Telephone Line'}})
     expect(result).toMatchObject({code: 0, stdout: 'Do Ya\n', stderr: ''})
   })
 
@@ -194,7 +194,9 @@ describe('homeauth fetch-secret, failing', () => {
     expect(result.stderr).toContain(
       `The server's certificate is not signed by the CA in ${path.join(otherConfig, 'ca.pem')}.`,
     )
-    expect(result.stderr).toContain(`Its SHA-256 fingerprint is ${server.tls.certificate.fingerprint}.`)
+    expect(result.stderr).toContain(
+      `Its server certificate fingerprint (SHA-256) is ${server.tls.certificate.fingerprint}.`,
+    )
     expect(result.stderr).toContain('--ca')
   })
 

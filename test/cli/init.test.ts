@@ -102,7 +102,7 @@ describe('homeauth init, scripted', () => {
     expect(noPassword.stderr).toContain('--password-stdin')
     const noSecret = await runCli(
       ['init', '--config-dir', tempDir(), '--username', 'a', '--password-stdin'],
-      {input: 'pw\n'},
+      {input: `${password}\n`},
     )
     expect(noSecret.code).toBe(ExitCode.usage)
     expect(noSecret.stderr).toContain('--secret-file')

@@ -95,7 +95,7 @@ describe('homeauth passwd', () => {
     expect(
       (
         await runCli(['passwd', '--config-dir', configDir, '-u', 'Bev', '--password-stdin'], {
-          input: 'x y z\n',
+          input: 'Xanadu 1980\n',
         })
       ).code,
     ).toBe(0)
@@ -124,10 +124,10 @@ describe('homeauth cert', () => {
     expect(text.stdout).toContain(fingerprintOf(path.join(configDir, 'ca.pem')))
     expect(text.stdout).toMatch(/hosts: +localhost, 127\.0\.0\.1, ::1/)
     const json = JSON.parse((await runCli(['cert', '--config-dir', configDir, '--json'])).stdout)
-    expect(json.authority.fingerprint).toBe(fingerprintOf(path.join(configDir, 'ca.pem')))
+    expect(json.authority.caFingerprint).toBe(fingerprintOf(path.join(configDir, 'ca.pem')))
     expect(json.server).toMatchObject({
       file: path.join(configDir, 'server.pem'),
-      fingerprint: fingerprintOf(path.join(configDir, 'server.pem')),
+      serverFingerprint: fingerprintOf(path.join(configDir, 'server.pem')),
     })
     expect(json.server.daysLeft).toBeGreaterThan(390)
     expect(new Date(json.server.notAfter).getTime()).toBeGreaterThan(Date.now())
@@ -151,7 +151,7 @@ describe('homeauth cert renew', () => {
     const renewed = await runCli(['cert', 'renew', '--config-dir', configDir, '--san', 'pi.home.arpa'])
     expect(renewed.code).toBe(0)
     expect(renewed.stderr).toContain('The CA is unchanged.')
-    await server.cli.waitFor(/reload: now serving certificate/)
+    await server.cli.waitFor(/reload: now serving a new server certificate/)
 
     expect(fingerprintOf(path.join(configDir, 'ca.pem'))).toBe(caBefore)
     const serverAfter = fingerprintOf(path.join(configDir, 'server.pem'))

@@ -77,7 +77,7 @@ describe.skipIf(!hasScript)('the onboarding QR code at a terminal', () => {
     const certDir = tempDir()
     const init = await runCli(
       ['init', '--config-dir', certDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-      {input: 'ELO\n'},
+      {input: 'Hold On Tight\n'},
     )
     expect(init.code).toBe(0)
     const {stdout} = await serveAtTerminal([
@@ -137,7 +137,7 @@ describe.skipIf(!hasScript)('the onboarding QR code at a terminal', () => {
             '-u',
             'JeffLynne',
             '-p',
-            'ELO',
+            'Hold On Tight',
             '--secret',
             'x',
             '--yes',
@@ -162,7 +162,7 @@ describe('the onboarding QR code without a terminal', () => {
     const configDir = tempDir()
     const init = await runCli(
       ['init', '--config-dir', configDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-      {input: 'ELO\n'},
+      {input: 'Hold On Tight\n'},
     )
     expect(init.code).toBe(0)
     expect(init.stdout + init.stderr).not.toMatch(noCode)

@@ -38,7 +38,7 @@ describe('homeauth serve (as a child process)', () => {
     const configDir = tempDir()
     const cli = startCli(serveArgs(configDir, '-u', user.username, '-p', user.password))
     await cli.waitFor(/Press Ctrl\+C to stop\./)
-    expect(cli.stdout).toMatch(/SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/)
+    expect(cli.stdout).toMatch(/CA fingerprint \(SHA-256\): ([0-9A-F]{2}:){31}[0-9A-F]{2}/)
     expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the command line (-u/-p)')
     expect(cli.stdout).toContain(
       `curl --cacert ${path.join(configDir, 'ca.pem')} -u JeffLynne https://127.0.0.1:`,
@@ -52,7 +52,7 @@ describe('homeauth serve (as a child process)', () => {
     const fingerprints: string[] = []
     for (let start = 0; start < 2; start++) {
       const cli = startCli(serveArgs(configDir, '-u', user.username, '-p', user.password))
-      const [, fingerprint] = await cli.waitFor(/fingerprint: (\S+)/)
+      const [, fingerprint] = await cli.waitFor(/CA fingerprint \(SHA-256\): (\S+)/)
       fingerprints.push(fingerprint!)
       await cli.waitFor(/Press Ctrl\+C/)
       expect(cli.stdout).toContain(start === 0 ? '(made now)' : '(reused)')
@@ -86,9 +86,10 @@ describe('homeauth serve (as a child process)', () => {
 
   it('serves with the stored hash after init when only HOMEAUTH_PASSWORD is set, warning that it is ignored', async () => {
     const configDir = tempDir()
+    const stored = {username: user.username, password: 'Strange Magic'}
     const initialised = await runCli(
-      ['init', '--config-dir', configDir, '-u', user.username, '--password-stdin', '--yes'],
-      {input: `${user.password}\n`},
+      ['init', '--config-dir', configDir, '-u', stored.username, '--password-stdin', '--yes'],
+      {input: `${stored.password}\n`},
     )
     expect(initialised.code).toBe(0)
     const cli = startCli(serveArgs(configDir), {env: {HOMEAUTH_PASSWORD: 'not the stored one'}})
@@ -96,7 +97,7 @@ describe('homeauth serve (as a child process)', () => {
     await cli.waitFor(/Press Ctrl\+C/)
     expect(cli.stdout).toContain('Credentials: user "JeffLynne", from the hash stored in config.json')
     const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')
-    expect((await request(`${url}api/secret`, {ca, auth: user})).status).toBe(200)
+    expect((await request(`${url}api/secret`, {ca, auth: stored})).status).toBe(200)
     const envPassword = {username: user.username, password: 'not the stored one'}
     expect((await request(`${url}api/secret`, {ca, auth: envPassword})).status).toBe(401)
     cli.child.kill('SIGTERM')

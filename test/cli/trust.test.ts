@@ -47,7 +47,7 @@ describe('homeauth trust', () => {
     expect(JSON.parse(result.stdout)).toStrictEqual({
       urls: onboardingUrls(9443).urls,
       localUrl: 'http://localhost:9443/',
-      fingerprint: caFingerprint(configDir),
+      caFingerprint: caFingerprint(configDir),
       caFile: path.join(configDir, 'ca.pem'),
     })
   })

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {credentialProblem} from '../../src/credentials/credentials.js'
+import {credentialProblem, shortPasswordProblem} from '../../src/credentials/credentials.js'
 import {createPlainVerifier} from '../../src/credentials/verifier.js'
 import {parseAuthorization} from '../../src/server/basic-auth.js'
 import {basicHeader} from '../helpers/https.js'
@@ -15,6 +15,27 @@ describe('credentialProblem', () => {
     expect(credentialProblem('user name', 'a:b')).toMatch(/":"/)
     expect(credentialProblem('password', 'a:b')).toBeUndefined()
     expect(credentialProblem('password', 'pässwörd 🔑')).toBeUndefined()
+  })
+})
+
+describe('shortPasswordProblem', () => {
+  it('refuses fewer than 8 characters and accepts 8', () => {
+    expect(shortPasswordProblem('ELO')).toBe('The new password is shorter than 8 characters.')
+    expect(shortPasswordProblem('1234567')).toMatch(/shorter than 8/)
+    expect(shortPasswordProblem('12345678')).toBeUndefined()
+    expect(shortPasswordProblem('Turn to Stone')).toBeUndefined()
+  })
+
+  it('counts characters as a person does: one per grapheme cluster of the NFC form', () => {
+    // e + U+0301 eight times is eight "é" (16 code points in NFD), seven of them too few.
+    expect(shortPasswordProblem('e\u0301'.repeat(7))).toMatch(/shorter than 8/)
+    expect(shortPasswordProblem('e\u0301'.repeat(8))).toBeUndefined()
+    // A family emoji is 7 code points and 11 UTF-16 units, but one character on screen.
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466}'
+    expect(shortPasswordProblem(family.repeat(2))).toMatch(/shorter than 8/)
+    expect(shortPasswordProblem(`${'\u{1F44D}\u{1F3FD}'.repeat(4)}abcd`)).toBeUndefined()
+    expect(shortPasswordProblem('한국어비밀번호')).toMatch(/shorter than 8/)
+    expect(shortPasswordProblem('한국어비밀번호다')).toBeUndefined()
   })
 })
 

@@ -2,7 +2,13 @@ import {PassThrough, Readable} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
 
-import {readFirstLine, resolveCredentials, type CredentialInputs} from '../../src/credentials/sources.js'
+import {
+  checkNewPassword,
+  givenNewPassword,
+  readFirstLine,
+  resolveCredentials,
+  type CredentialInputs,
+} from '../../src/credentials/sources.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import type {Prompts} from '../../src/ui/prompts.js'
 
@@ -249,5 +255,40 @@ describe('resolveCredentials after init', () => {
       inputs({env: {HOMEAUTH_USERNAME: 'c', HOMEAUTH_PASSWORD: 'd'}, storedUsername: 'JeffLynne'}),
     )
     expect(fromEnv.credentials).toEqual({username: 'c', password: 'd'})
+  })
+})
+
+describe('new passwords (init, passwd)', () => {
+  it('refuse a short one from -p, --password-stdin or HOMEAUTH_PASSWORD with exit 2, unless allowed', async () => {
+    // Made anew for each use: --password-stdin's stream is read once.
+    const sources = (): Partial<CredentialInputs>[] => [
+      {password: 'ELO'},
+      {passwordStdin: true, stdin: stdinWith('ELO\n')},
+      {env: {HOMEAUTH_PASSWORD: 'ELO'}},
+    ]
+    for (const source of sources()) {
+      expect(await usageFailure(givenNewPassword(inputs(source), false))).toBe(
+        'The new password is shorter than 8 characters.',
+      )
+    }
+    for (const source of sources()) expect(await givenNewPassword(inputs(source), true)).toBe('ELO')
+    expect(await givenNewPassword(inputs({password: 'Turn to Stone'}), false)).toBe('Turn to Stone')
+    expect(await givenNewPassword(inputs({}), false)).toBeUndefined()
+  })
+
+  it('name --allow-short-password in the suggestion', () => {
+    const error = (() => {
+      try {
+        checkNewPassword('short', false)
+      } catch (caught) {
+        return caught as HomeauthError
+      }
+    })()
+    expect(error?.suggestions.join(' ')).toContain('--allow-short-password')
+  })
+
+  it('leave serve alone: resolveCredentials accepts a short password', async () => {
+    const resolved = await resolveCredentials(inputs({username: 'JeffLynne', password: 'ELO'}))
+    expect(resolved.credentials).toEqual({username: 'JeffLynne', password: 'ELO'})
   })
 })

@@ -15,7 +15,7 @@ async function initialised(): Promise<string> {
   const configDir = tempDir()
   const result = await runCli(
     ['init', '--config-dir', configDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-    {input: 'ELO\n'},
+    {input: 'Evil Woman\n'},
   )
   expect(result.code).toBe(0)
   return configDir
@@ -114,7 +114,7 @@ describe('a config directory other users can write to', () => {
     configDir = mkdtempSync(path.join(os.tmpdir(), 'homeauth-test-'))
     const init = await runCli(
       ['init', '--config-dir', configDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-      {input: 'ELO\n'},
+      {input: 'Evil Woman\n'},
     )
     expect(init.code).toBe(0)
     chmodSync(configDir, 0o777)
@@ -133,7 +133,7 @@ describe('a config directory other users can write to', () => {
     ['serve', ['serve']],
     ['init', ['init', '--force', '--yes', '--password-stdin']],
   ])('is refused by %s with exit 8 and the chmod that fixes it, touching nothing', async (_name, args) => {
-    const result = await runCli([...args, '--config-dir', configDir], {input: 'ELO\n'})
+    const result = await runCli([...args, '--config-dir', configDir], {input: 'Evil Woman\n'})
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toContain(
       `The config directory ${configDir} can be written by other users (mode 0777).`,
@@ -179,7 +179,7 @@ describe('files the user hands in that other users can read', () => {
         '-u',
         'a',
         '-p',
-        'b',
+        'Evil Woman',
         '--yes',
         '--secret-file',
         file,

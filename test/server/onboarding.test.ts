@@ -108,7 +108,7 @@ describe('the onboarding routes over HTTPS', () => {
     for (let start = 0; start < fingerprint.length; start += 4) {
       expect(response.body).toContain(`<span>${fingerprint.slice(start, start + 4).join(':')}</span>`)
     }
-    expect(folded(response.body)).toContain('compare it with the one your terminal shows')
+    expect(folded(response.body)).toContain('compare it with the CA fingerprint your terminal shows')
     expect(response.body).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/)
   })
 
