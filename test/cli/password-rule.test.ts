@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {runCli} from '../helpers/cli.js'
+import {initConfig, runCli} from '../helpers/cli.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -19,17 +19,7 @@ const shortInputs: [string, string[], {env?: Record<string, string>; input?: str
   ['HOMEAUTH_PASSWORD', [], {env: {HOMEAUTH_PASSWORD: 'ELO'}}],
 ]
 
-async function initialised(): Promise<string> {
-  const configDir = tempDir()
-  const init = await runCli(
-    ['init', '--config-dir', configDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-    {
-      input: `${password}\n`,
-    },
-  )
-  expect(init.code).toBe(0)
-  return configDir
-}
+const initialised = () => initConfig(tempDir(), {username: 'JeffLynne', password})
 
 /** The failure's own line (-p also prints its warning about ps before it). */
 const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('Error:'))

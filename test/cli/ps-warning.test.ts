@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {runCli, serveArgs} from '../helpers/cli.js'
+import {cliCommand, initConfig, runCli, serveArgs} from '../helpers/cli.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -18,17 +18,7 @@ afterEach(async () => {
 
 const warnings = (text: string) => text.match(warning)?.length ?? 0
 
-async function initialised(): Promise<string> {
-  const configDir = tempDir()
-  const init = await runCli(
-    ['init', '--config-dir', configDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-    {
-      input: `${password}\n`,
-    },
-  )
-  expect(init.code).toBe(0)
-  return configDir
-}
+const initialised = () => initConfig(tempDir(), {username: 'JeffLynne', password})
 
 describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
   it('is one line for init with both -p and --secret, naming both', async () => {
@@ -47,7 +37,7 @@ describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
     expect(result.code).toBe(0)
     expect(warnings(result.stderr)).toBe(1)
     expect(result.stderr).toContain(
-      'Warning: -p/--password and --secret are visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD, --secret-file, HOMEAUTH_SECRET or homeauth init.',
+      `Warning: -p/--password and --secret are visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD, --secret-file, HOMEAUTH_SECRET or ${cliCommand} init.`,
     )
   })
 

@@ -2,7 +2,7 @@ import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {afterEach} from 'vitest'
+import {afterEach, expect} from 'vitest'
 
 export const projectDir = fileURLToPath(new URL('../../', import.meta.url))
 export const runJs = path.join(projectDir, 'bin', 'run.js')
@@ -128,4 +128,18 @@ export async function runCli(
   const result = await cli.exited
   clearTimeout(timer)
   return result
+}
+
+/** `homeauth init --yes` in `configDir` for `username`, the password from stdin; the test fails if it does. */
+export async function initConfig(
+  configDir: string,
+  credentials: {username: string; password: string},
+  ...extra: string[]
+): Promise<string> {
+  const result = await runCli(
+    ['init', '--config-dir', configDir, '-u', credentials.username, '--password-stdin', '--yes', ...extra],
+    {input: `${credentials.password}\n`},
+  )
+  expect(result.code, result.stderr).toBe(0)
+  return configDir
 }

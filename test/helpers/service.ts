@@ -2,9 +2,9 @@ import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os'
 import path from 'node:path'
 
-import {afterAll, afterEach, beforeAll, expect} from 'vitest'
+import {afterAll, afterEach, beforeAll} from 'vitest'
 
-import {runCli} from './cli.js'
+import {initConfig} from './cli.js'
 
 export const owner = {username: 'JeffLynne', password: 'Sweet Talkin Woman'}
 export const secret = 'Hello from homeauth: only you can read this.'
@@ -14,11 +14,7 @@ export const secret = 'Hello from homeauth: only you can read this.'
  * `serve --config-dir` (as a unit runs it) listens on a free loopback port.
  */
 export async function initialisedForLoopback(configDir: string): Promise<string> {
-  const result = await runCli(
-    ['init', '--config-dir', configDir, '-u', owner.username, '--password-stdin', '--yes', '--no-qr'],
-    {input: `${owner.password}\n`},
-  )
-  expect(result.code, result.stderr).toBe(0)
+  await initConfig(configDir, owner, '--no-qr')
   const file = path.join(configDir, 'config.json')
   const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
   writeFileSync(file, JSON.stringify({...config, host: '127.0.0.1', port: 0}), {mode: 0o600})
