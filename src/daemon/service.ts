@@ -53,7 +53,7 @@ export function homeauthProgram(packageRoot: string): string {
   const runJs = realpathSync(path.join(packageRoot, 'bin', 'run.js'))
   if (runJs.split(path.sep).includes('_npx')) {
     throw usageError(`homeauth runs from npx's cache (${runJs}), which npm may clear at any time.`, [
-      'Install it first: npm install -g homeauth (or run it from a clone), then run homeauth service install again.',
+      'Install it first (in a clone: npm pack && npm install -g ./homeauth-*.tgz), then run homeauth service install again.',
     ])
   }
   return runJs

@@ -123,7 +123,7 @@ describe('homeauth service install', () => {
     const result = await cli.exited
     expect(result.code).toBe(ExitCode.usage)
     expect(result.stderr).toContain("npx's cache")
-    expect(result.stderr).toContain('npm install -g homeauth')
+    expect(result.stderr).toContain('npm install -g ./homeauth-*.tgz')
   })
 
   it.runIf(process.getuid?.() === 0)('--system refuses to run homeauth as root', async () => {

@@ -81,7 +81,7 @@ describe('homeauthProgram', () => {
       const error = await rejection(async () => homeauthProgram(root))
       expect(error.exitCode).toBe(ExitCode.usage)
       expect(error.message).toContain("npx's cache")
-      expect(error.suggestions.join(' ')).toContain('npm install -g homeauth')
+      expect(error.suggestions.join(' ')).toContain('npm install -g ./homeauth-*.tgz')
     }
   })
 })
