@@ -202,18 +202,22 @@ describe('writeUnit', () => {
 })
 
 describe('writeUnit where it may not write', () => {
-  it.runIf(process.getuid?.() !== 0)('names sudo for a system unit it cannot write', async () => {
+  // /sys refuses new directories even to root (EPERM), as /etc/systemd/system refuses other users.
+  it('names sudo for a system unit it cannot write', async () => {
     const plan = {
       scope: 'system' as const,
       configDir: '/a',
-      unitFile: '/etc/systemd/system/homeauth.service',
+      unitFile: '/sys/homeauth-test/homeauth.service',
       text: '',
       commands: [],
     }
     const error = await rejection(() => writeUnit(plan, false))
     expect(error.exitCode).toBe(ExitCode.usage)
+    expect(error.message).toMatch(
+      /^Cannot write \/sys\/homeauth-test\/homeauth\.service \(E(PERM|ACCES)\)\.$/,
+    )
     expect(error.suggestions).toEqual([
-      'Run it as root: sudo homeauth service install --system --config-dir /a',
+      `Run it as root: sudo ${homeauthCommand('service install --system --config-dir /a')}`,
     ])
   })
 })
