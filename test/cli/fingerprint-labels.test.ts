@@ -50,8 +50,7 @@ async function initialised(): Promise<{configDir: string; init: CliResult}> {
 
 describe('fingerprint labels', () => {
   it('name the CA or the server certificate on every line of every command that shows a fingerprint', async () => {
-    const {configDir, init} = await initialised()
-    const other = await initialised()
+    const [{configDir, init}, other] = await Promise.all([initialised(), initialised()])
     const run = (...args: string[]) => runCli([...args, '--config-dir', configDir])
     const serve = await runCli(
       [...serveArgs(configDir, '-u', user.username, '--password-stdin'), '--detach'],
@@ -70,16 +69,22 @@ describe('fingerprint labels', () => {
     )
     expect(untrusted.stderr).toContain('server certificate fingerprint')
 
+    const [status, cert, exported, mobileconfig, trust] = await Promise.all([
+      run('status'),
+      run('cert'),
+      run('cert', 'export', '--out', path.join(configDir, 'exported.pem')),
+      run('cert', 'export', '--format', 'mobileconfig'),
+      run('trust', '--no-qr'),
+    ])
     const shown: Record<string, string> = {
       init: init.stdout + init.stderr,
       'serve --detach': serve.stdout + serve.stderr,
-      status: (await run('status')).stdout,
-      cert: (await run('cert')).stdout,
+      status: status.stdout,
+      cert: cert.stdout,
       'cert renew': renewed.stdout + renewed.stderr,
-      'cert export --out': (await run('cert', 'export', '--out', path.join(configDir, 'exported.pem')))
-        .stdout,
-      'cert export --format mobileconfig': (await run('cert', 'export', '--format', 'mobileconfig')).stdout,
-      trust: (await run('trust', '--no-qr')).stdout,
+      'cert export --out': exported.stdout,
+      'cert export --format mobileconfig': mobileconfig.stdout,
+      trust: trust.stdout,
       'logs (the reload after cert renew)': logs.stdout,
       'the onboarding page': pageText(page),
       'fetch-secret from a server of another CA': untrusted.stderr,
@@ -90,24 +95,29 @@ describe('fingerprint labels', () => {
       if (command !== 'serve --detach') expect(text, command).toMatch(fingerprintPattern)
     }
 
-    const json = {
-      'init --json': JSON.parse(
-        (
-          await runCli(
-            ['init', '--config-dir', tempDir(), '-u', user.username, '--password-stdin', '--yes', '--json'],
-            {input: `${user.password}\n`},
-          )
-        ).stdout,
+    const jsonRuns = await Promise.all([
+      runCli(
+        ['init', '--config-dir', tempDir(), '-u', user.username, '--password-stdin', '--yes', '--json'],
+        {
+          input: `${user.password}\n`,
+        },
       ),
-      'status --json': JSON.parse((await run('status', '--json')).stdout),
-      'cert --json': JSON.parse((await run('cert', '--json')).stdout),
-      'trust --json': JSON.parse((await run('trust', '--json')).stdout),
-    }
+      run('status', '--json'),
+      run('cert', '--json'),
+      run('trust', '--json'),
+    ])
+    const json = Object.fromEntries(
+      ['init --json', 'status --json', 'cert --json', 'trust --json'].map((command, index) => [
+        command,
+        JSON.parse(jsonRuns[index]!.stdout) as unknown,
+      ]),
+    )
     for (const [command, value] of Object.entries(json)) {
       expect(unnamedFingerprintKeys(value), command).toEqual([])
       expect(JSON.stringify(value), command).toMatch(fingerprintPattern)
     }
-  })
+    // About twenty commands, each a Node start: more than the default 30 s on a loaded machine.
+  }, 120_000)
 
   it('name the CA in the banner, and the server certificate in the banner of a server with --cert/--key', async () => {
     const {configDir} = await initialised()
