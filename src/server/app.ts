@@ -4,6 +4,7 @@ import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
+import {checkForwardAuthQuery, forwardAuthPath, forwardAuthVerdict} from './forward-auth.js'
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
@@ -52,14 +53,15 @@ export function createApp(options: AppOptions): express.Express {
   app.get('/healthz', sendFixedJson({status: 'ok'}))
   // Public too, before authentication: a device must fetch the CA before it can trust this server.
   if (options.authority) addOnboardingRoutes(app, options.authority)
-  app.use(
-    basicAuth({
-      realm: options.realm ?? defaultRealm,
-      verifier: options.verifier,
-      throttle: options.throttle ?? new LoginThrottle(),
-      onFailedLogin: options.onFailedLogin,
-    }),
-  )
+  const requireLogin = basicAuth({
+    realm: options.realm ?? defaultRealm,
+    verifier: options.verifier,
+    throttle: options.throttle ?? new LoginThrottle(),
+    onFailedLogin: options.onFailedLogin,
+  })
+  // The proxies' question, answered by the same login (throttle included) as every other path.
+  app.all(forwardAuthPath, checkForwardAuthQuery(), requireLogin, forwardAuthVerdict())
+  app.use(requireLogin)
   // The API first: scripts poll it, so it is the path answered most.
   app
     .route('/api/secret')
