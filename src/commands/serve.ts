@@ -64,8 +64,10 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       default: 60,
       min: 1,
     }),
-    'trust-proxy': Flags.boolean({
-      description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
+    'trust-proxy': Flags.string({
+      description:
+        'Address or CIDR range of your reverse proxy: its X-Forwarded-For names the client that failed logins count against (repeatable).',
+      multiple: true,
     }),
     qr: qrFlag,
     detach: Flags.boolean({
@@ -104,7 +106,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
         windowMs: flags['failure-window'] * 1000,
         lockoutMs: flags.lockout * 1000,
       },
-      trustProxy: flags['trust-proxy'],
+      trustProxy: flags['trust-proxy'] ?? [],
       logFile: flags['log-file'],
     }
     const config = await readConfig(this.configDir)

@@ -4,11 +4,12 @@ import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
-import {checkForwardAuthQuery, forwardAuthPath, forwardAuthVerdict} from './forward-auth.js'
+import {checkProxyRequest, forwardAuthPath, forwardAuthVerdict, type UntrustedProxy} from './forward-auth.js'
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
+import {proxyTrust} from './trusted-proxies.js'
 
 export interface AppOptions {
   secret: string
@@ -18,8 +19,10 @@ export interface AppOptions {
   onRequest?: (entry: AccessLogEntry) => void
   /** Counts failed logins per client and locks out guessers; a default one when absent. */
   throttle?: LoginThrottle
-  /** Use X-Forwarded-For from one proxy in front (only when the user says there is one). */
-  trustProxy?: boolean
+  /** Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed (--trust-proxy). */
+  trustProxy?: string[]
+  /** /auth was asked with forwarding headers by a local address that is not among them. */
+  onUntrustedProxy?: (proxy: UntrustedProxy) => void
   onFailedLogin?: (failure: FailedLogin) => void
   /** Called with errors that are bugs (answered 500), for the server's error output. */
   onError?: (error: Error) => void
@@ -41,8 +44,9 @@ export function createApp(options: AppOptions): express.Express {
   const page = loadIndexPage(options.secret)
   const app = express()
   app.disable('x-powered-by')
-  // Only one hop, and only when asked: X-Forwarded-For from anyone else would let a guesser pick its address.
-  app.set('trust proxy', options.trustProxy ? 1 : false)
+  // Only the listed proxies: X-Forwarded-For from anyone else would let a guesser pick its address.
+  const trust = proxyTrust(options.trustProxy ?? [])
+  app.set('trust proxy', trust)
   app.set('etag', false)
   if (options.onRequest) app.use(accessLog(options.onRequest))
   // Every response, from the first middleware on, so no path can answer without them.
@@ -60,7 +64,12 @@ export function createApp(options: AppOptions): express.Express {
     onFailedLogin: options.onFailedLogin,
   })
   // The proxies' question, answered by the same login (throttle included) as every other path.
-  app.all(forwardAuthPath, checkForwardAuthQuery(), requireLogin, forwardAuthVerdict())
+  app.all(
+    forwardAuthPath,
+    checkProxyRequest({trust, onUntrustedProxy: options.onUntrustedProxy}),
+    requireLogin,
+    forwardAuthVerdict(),
+  )
   app.use(requireLogin)
   // The API first: scripts poll it, so it is the path answered most.
   app

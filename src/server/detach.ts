@@ -9,6 +9,7 @@ import {invokedAs, invokedAsVariable} from '../invocation.js'
 import {configPath} from '../paths.js'
 import {probeHealth} from './health.js'
 import type {ServeSettings} from './serve.js'
+import {checkTrustedProxies} from './trusted-proxies.js'
 import {findRunningServer} from './state.js'
 
 export interface DetachOptions {
@@ -58,7 +59,7 @@ export function backgroundCommand(
     ...option('--max-failures', settings.throttle.maxFailures),
     ...option('--failure-window', settings.throttle.windowMs / 1000),
     ...option('--lockout', settings.throttle.lockoutMs / 1000),
-    ...(settings.trustProxy ? ['--trust-proxy'] : []),
+    ...settings.trustProxy.flatMap((proxy) => ['--trust-proxy', proxy]),
   ]
   const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
   return {
@@ -112,6 +113,8 @@ export async function startDetached(
   options: DetachOptions,
 ): Promise<DetachedServer> {
   const {configDir} = settings
+  // Checked here too: a bad value is refused at once rather than from the background server's log.
+  checkTrustedProxies(settings.trustProxy)
   const logFile = configPath(configDir, 'log')
   const {args, env, password} = backgroundCommand(settings, options.credentials, options.env)
   await ensureConfigDir(configDir)

@@ -1,6 +1,7 @@
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
 import {credentialProblem} from '../credentials/credentials.js'
+import {forwardingHeaderOf, isLocalAddress, type ProxyTrust} from './trusted-proxies.js'
 
 /** The path a reverse proxy asks (nginx auth_request, Caddy forward_auth, Traefik ForwardAuth). */
 export const forwardAuthPath = '/auth'
@@ -31,12 +32,34 @@ function headerValue(name: string): string {
   return Buffer.from(name, 'utf8').toString('latin1')
 }
 
+/** A loopback or private address asked /auth with forwarding headers, and is not a trusted proxy. */
+export interface UntrustedProxy {
+  /** The connection's address; undefined on a Unix socket. */
+  address: string | undefined
+  /** The first forwarding header it sent, e.g. x-forwarded-for. */
+  header: string
+}
+
+export interface ProxyRequestOptions {
+  trust: ProxyTrust | false
+  onUntrustedProxy?: (proxy: UntrustedProxy) => void
+}
+
 /**
- * Before authentication: a malformed `?user=` is the proxy's configuration, not the client's doing,
+ * Before authentication. A malformed `?user=` is the proxy's configuration, not the client's doing,
  * so it answers 400 to everyone without reading credentials (nothing counted, nobody admitted).
+ * A local address sending forwarding headers is most likely a proxy the user forgot to name with
+ * --trust-proxy: all its clients then share one failed-login count, so it is reported.
  */
-export function checkForwardAuthQuery(): RequestHandler {
-  return function checkAllowedUsers(req: Request, res: Response, next: NextFunction) {
+export function checkProxyRequest(options: ProxyRequestOptions): RequestHandler {
+  return function checkForwardAuthRequest(req: Request, res: Response, next: NextFunction) {
+    if (options.onUntrustedProxy) {
+      const address = req.socket.remoteAddress
+      const header = forwardingHeaderOf(req.headers)
+      if (header && isLocalAddress(address) && !(options.trust && options.trust(address, 0))) {
+        options.onUntrustedProxy({address, header})
+      }
+    }
     const allowed = allowedUsers(req)
     if (allowed instanceof Error) return void res.status(400).json({message: allowed.message})
     res.locals.allowedUsers = allowed

@@ -9,10 +9,12 @@ import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from './access-log.js'
 import {createApp} from './app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
+import type {UntrustedProxy} from './forward-auth.js'
 import {startServer, type Listener, type Timeouts} from './listen.js'
 import {createPlainApp, type UnencryptedCredentials} from './plain-http.js'
 import {clearState, findRunningServer, writeState} from './state.js'
 import {LoginThrottle, type ThrottleOptions} from './throttle.js'
+import {checkTrustedProxies} from './trusted-proxies.js'
 
 /**
  * What `serve` was asked for on its command line, in the server's terms: the foreground server
@@ -34,7 +36,8 @@ export interface ServeSettings {
   realm: string
   frameAncestors?: string[]
   throttle: {maxFailures: number; windowMs: number; lockoutMs: number}
-  trustProxy: boolean
+  /** --trust-proxy: addresses and CIDR ranges of the reverse proxies in front. */
+  trustProxy: string[]
   /** --log-file: where a detached server writes its log. */
   logFile?: string
 }
@@ -62,7 +65,10 @@ export interface ServeOptions {
   onReload?: (message: string) => void
   /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
   throttle?: Partial<ThrottleOptions>
-  trustProxy?: boolean
+  /** Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed. */
+  trustProxy?: string[]
+  /** Told once, the first time a local address asks /auth with forwarding headers without being trusted. */
+  onUntrustedProxy?: (proxy: UntrustedProxy) => void
   onFailedLogin?: (failure: FailedLogin) => void
   /** A plain-HTTP request carried credentials (refused unread): its password has been exposed. */
   onUnencryptedCredentials?: (request: UnencryptedCredentials) => void
@@ -107,6 +113,7 @@ function checkOptions(options: ServeOptions): void {
   const realm = realmProblem(options.realm ?? defaultRealm)
   if (realm) throw usageError(realm, ['Pass another --realm.'])
   parseExtraHosts(options.extraHosts ?? [])
+  checkTrustedProxies(options.trustProxy ?? [])
   const badSource = options.frameAncestors?.find((source) => !frameSource.test(source))
   if (badSource !== undefined) {
     throw usageError(`--frame-ancestors ${JSON.stringify(badSource)} is not an origin.`, [
@@ -153,6 +160,12 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   let verifier = await loadVerifier(options)
   const tls = await loadTls(options)
   const throttle = new LoginThrottle(options.throttle)
+  let untrustedProxyReported = false
+  const onUntrustedProxy = (proxy: UntrustedProxy) => {
+    if (untrustedProxyReported) return
+    untrustedProxyReported = true
+    options.onUntrustedProxy?.(proxy)
+  }
   // Both apps hand out the CA they are built with: a reload that finds a new CA builds them again.
   const buildApps = (authority: ServedCertificate['authority']) => ({
     app: createApp({
@@ -162,6 +175,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
       frameAncestors: options.frameAncestors,
       throttle,
       trustProxy: options.trustProxy,
+      onUntrustedProxy,
       onFailedLogin: options.onFailedLogin,
       onRequest: options.onRequest,
       onError: options.onError,

@@ -2,6 +2,7 @@ import type {ServedCertificate} from '../certificates/store.js'
 import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from '../server/access-log.js'
 import type {FailedLogin} from '../server/basic-auth.js'
+import type {UntrustedProxy} from '../server/forward-auth.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import type {UnencryptedCredentials} from '../server/plain-http.js'
 import type {ServeOptions} from '../server/serve.js'
@@ -139,13 +140,27 @@ function printUnencryptedCredentials(output: Output, request: UnencryptedCredent
   )
 }
 
+/** Once per run: a local address asked /auth as a proxy would, but --trust-proxy does not name it. */
+function printUntrustedProxy(output: Output, proxy: UntrustedProxy): void {
+  flushAccessLog(output)
+  const address = proxy.address === undefined ? 'the Unix socket' : escapeControl(proxy.address)
+  const flag = proxy.address === undefined ? '127.0.0.1' : escapeControl(proxy.address)
+  printWarning(
+    output,
+    `/auth is asked with ${proxy.header} from ${address}, a reverse proxy homeauth does not trust: all its clients share one failed-login count. If it is yours, start serve with --trust-proxy ${flag}.`,
+  )
+}
+
 function printReloaded(output: Output, message: string): void {
   flushAccessLog(output)
   output.out.line(`${new Date().toISOString()} reload: ${message}`)
 }
 
 type ServerEvents = Required<
-  Pick<ServeOptions, 'onRequest' | 'onError' | 'onReload' | 'onFailedLogin' | 'onUnencryptedCredentials'>
+  Pick<
+    ServeOptions,
+    'onRequest' | 'onError' | 'onReload' | 'onFailedLogin' | 'onUnencryptedCredentials' | 'onUntrustedProxy'
+  >
 >
 
 /** What a running server reports, as log lines: requests, errors, reloads, failed logins and credentials sent in clear. */
@@ -158,6 +173,7 @@ export function serverLogEvents(output: Output): ServerEvents {
     onReload: (message) => printReloaded(output, message),
     onFailedLogin: (login) => printFailedLogin(output, login),
     onUnencryptedCredentials: (request) => printUnencryptedCredentials(output, request),
+    onUntrustedProxy: (proxy) => printUntrustedProxy(output, proxy),
   }
 }
 
