@@ -18,7 +18,7 @@ export const owner = {username: 'JeffLynne', password: 'Mr. Blue Sky 1977'}
 /** The addresses and files the README's recipes name, which a test fills in with its own. */
 const placeholders = {
   app: '127.0.0.1:8123',
-  authListen: '127.0.0.1:8444',
+  authListen: '127.0.0.1:9091',
   homeauthHttps: 'homeauth.home.arpa:8443',
   homeauthName: 'homeauth.home.arpa',
   ca: {caddy: '/etc/caddy/homeauth-ca.pem', nginx: '/etc/nginx/homeauth-ca.pem'},
