@@ -57,7 +57,7 @@ export function recipeFor(
         : replaceOnce(recipe, /^location = \/homeauth \{\n[\s\S]*?\n\}\n/m, readmeRecipe('nginx-https'))
     recipe = replaceAll(recipe, placeholders.homeauthHttps, fill.auth)
     recipe = replaceAll(recipe, placeholders.ca[proxy], fill.ca)
-    // The test reaches homeauth by IP; its certificate also names localhost, which nginx can verify (it checks names only).
+    // The test reaches homeauth by IP: nginx checks the certificate for localhost, a name it holds, as it would for homeauth.home.arpa.
     if (proxy === 'nginx') recipe = replaceAll(recipe, placeholders.homeauthName, 'localhost')
   } else {
     recipe = replaceAll(recipe, placeholders.authListen, fill.auth)
