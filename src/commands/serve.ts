@@ -69,6 +69,10 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
         'Address or CIDR range of your reverse proxy: its X-Forwarded-For names the client that failed logins count against (repeatable).',
       multiple: true,
     }),
+    'auth-listen': Flags.string({
+      description:
+        'Also serve /auth alone over plain HTTP here, for a reverse proxy on this machine: 127.0.0.1:PORT, [::1]:PORT or a Unix socket path.',
+    }),
     qr: qrFlag,
     detach: Flags.boolean({
       description: 'Run in the background (log: serve.log in the config directory); returns once it answers.',
@@ -108,6 +112,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       },
       trustProxy: flags['trust-proxy'] ?? [],
       logFile: flags['log-file'],
+      authListen: flags['auth-listen'],
     }
     const config = await readConfig(this.configDir)
     const {credentials, username, source} = await resolveCredentials({

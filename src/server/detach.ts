@@ -7,6 +7,7 @@ import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {invokedAs, invokedAsVariable} from '../invocation.js'
 import {configPath} from '../paths.js'
+import {parseAuthListen} from './auth-listener.js'
 import {probeHealth} from './health.js'
 import type {ServeSettings} from './serve.js'
 import {checkTrustedProxies} from './trusted-proxies.js'
@@ -60,6 +61,7 @@ export function backgroundCommand(
     ...option('--failure-window', settings.throttle.windowMs / 1000),
     ...option('--lockout', settings.throttle.lockoutMs / 1000),
     ...settings.trustProxy.flatMap((proxy) => ['--trust-proxy', proxy]),
+    ...option('--auth-listen', settings.authListen && authListenArgument(settings.authListen)),
   ]
   const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
   return {
@@ -71,6 +73,12 @@ export function backgroundCommand(
     },
     password: credentials?.password,
   }
+}
+
+/** The --auth-listen value for the child, which starts in another directory: a socket path made absolute. */
+function authListenArgument(value: string): string {
+  const address = parseAuthListen(value)
+  return 'socketPath' in address ? address.socketPath : value
 }
 
 export interface DetachedServer {

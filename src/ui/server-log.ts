@@ -1,6 +1,7 @@
 import type {ServedCertificate} from '../certificates/store.js'
 import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from '../server/access-log.js'
+import {describeAuthAddress, type AuthAddress} from '../server/auth-listener.js'
 import type {FailedLogin} from '../server/basic-auth.js'
 import type {UntrustedProxy} from '../server/forward-auth.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
@@ -19,6 +20,8 @@ export interface BannerInfo {
   realm: string
   /** The onboarding URLs for the QR code shown at a terminal; undefined with --no-qr. */
   onboarding: OnboardingUrls | undefined
+  /** The --auth-listen listener, when there is one. */
+  authListener?: {address: AuthAddress}
 }
 
 const provenanceNote: Record<ServedCertificate['provenance'], string> = {
@@ -51,6 +54,10 @@ export function printBanner(output: Output, info: BannerInfo): void {
     `Server certificate valid until ${certificate.notAfter.toISOString().slice(0, 10)} (${certificate.daysLeft} days)`,
   )
   lines.push(`Credentials: user "${info.username}", from ${info.credentialSource}`)
+  if (info.authListener) {
+    const where = describeAuthAddress(info.authListener.address)
+    lines.push(`Forward auth for a proxy on this machine: ${color.cyan(where)} (plain HTTP, /auth only)`)
+  }
   const caOption = authority ? `--cacert ${authority.file} ` : ''
   lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
   output.out.line(lines.join('\n'))
