@@ -7,6 +7,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {parseAuthListen} from '../../src/server/auth-listener.js'
+import type {FailedLogin} from '../../src/server/basic-auth.js'
 import {backgroundCommand} from '../../src/server/detach.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
@@ -147,5 +148,21 @@ describe('the /auth listener on a Unix socket', () => {
     writeFileSync(regularFile, 'keep me')
     await expect(startServer(tempDir(), {authListen: regularFile})).rejects.toMatchObject({exitCode: 2})
     expect(await readFile(regularFile, 'utf8')).toBe('keep me')
+  })
+
+  it('counts as 127.0.0.1 for --trust-proxy: believed when it is listed, ignored otherwise', async () => {
+    const failures: FailedLogin[] = []
+    const onFailedLogin = (failure: FailedLogin) => failures.push(failure)
+    const headers = {
+      authorization: basicHeader(wrong.username, wrong.password),
+      'x-forwarded-for': '203.0.113.7',
+    }
+    const trusted = path.join(tempDir(), 'auth.sock')
+    await startServer(tempDir(), {authListen: trusted, trustProxy: ['127.0.0.1'], onFailedLogin})
+    await requestOverSocket(trusted, '/auth', headers)
+    const untrusted = path.join(tempDir(), 'auth.sock')
+    await startServer(tempDir(), {authListen: untrusted, onFailedLogin})
+    await requestOverSocket(untrusted, '/auth', headers)
+    expect(failures.map((failure) => failure.address)).toEqual(['203.0.113.7', 'unknown'])
   })
 })
