@@ -64,8 +64,14 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       default: 60,
       min: 1,
     }),
-    'trust-proxy': Flags.boolean({
-      description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
+    'trust-proxy': Flags.string({
+      description:
+        'Address or CIDR range of your reverse proxy: its X-Forwarded-For names the client that failed logins count against (repeatable).',
+      multiple: true,
+    }),
+    'auth-listen': Flags.string({
+      description:
+        'Also serve /auth alone over plain HTTP here, for a reverse proxy on this machine: 127.0.0.1:PORT, [::1]:PORT or a Unix socket path.',
     }),
     qr: qrFlag,
     detach: Flags.boolean({
@@ -104,8 +110,9 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
         windowMs: flags['failure-window'] * 1000,
         lockoutMs: flags.lockout * 1000,
       },
-      trustProxy: flags['trust-proxy'],
+      trustProxy: flags['trust-proxy'] ?? [],
       logFile: flags['log-file'],
+      authListen: flags['auth-listen'],
     }
     const config = await readConfig(this.configDir)
     const {credentials, username, source} = await resolveCredentials({

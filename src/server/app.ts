@@ -4,10 +4,12 @@ import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
+import {checkProxyRequest, forwardAuthPath, forwardAuthVerdict, type UntrustedProxy} from './forward-auth.js'
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
 import {LoginThrottle} from './throttle.js'
+import {proxyTrust} from './trusted-proxies.js'
 
 export interface AppOptions {
   secret: string
@@ -17,8 +19,10 @@ export interface AppOptions {
   onRequest?: (entry: AccessLogEntry) => void
   /** Counts failed logins per client and locks out guessers; a default one when absent. */
   throttle?: LoginThrottle
-  /** Use X-Forwarded-For from one proxy in front (only when the user says there is one). */
-  trustProxy?: boolean
+  /** Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed (--trust-proxy). */
+  trustProxy?: string[]
+  /** /auth was asked with forwarding headers by a local address that is not among them. */
+  onUntrustedProxy?: (proxy: UntrustedProxy) => void
   onFailedLogin?: (failure: FailedLogin) => void
   /** Called with errors that are bugs (answered 500), for the server's error output. */
   onError?: (error: Error) => void
@@ -35,31 +39,76 @@ function sendFixedJson(value: unknown): RequestHandler {
   }
 }
 
-/** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
-export function createApp(options: AppOptions): express.Express {
-  const page = loadIndexPage(options.secret)
+/** An express app with what every listener's answers carry: the access log and the security headers. */
+function baseApp(options: Pick<AppOptions, 'onRequest' | 'frameAncestors'>, styleHashes: string[]) {
   const app = express()
   app.disable('x-powered-by')
-  // Only one hop, and only when asked: X-Forwarded-For from anyone else would let a guesser pick its address.
-  app.set('trust proxy', options.trustProxy ? 1 : false)
   app.set('etag', false)
   if (options.onRequest) app.use(accessLog(options.onRequest))
   // Every response, from the first middleware on, so no path can answer without them.
-  app.use(securityHeaders({styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}))
+  app.use(securityHeaders({styleHashes, frameAncestors: options.frameAncestors}))
+  return app
+}
+
+/**
+ * Adds `/auth` (the proxies' question) and returns the login middleware it uses: the verifier and
+ * the throttle are the ones given, so every listener and path counts a client's failures together.
+ */
+function addForwardAuth(
+  app: express.Express,
+  options: Pick<AppOptions, 'verifier' | 'realm' | 'trustProxy' | 'onUntrustedProxy' | 'onFailedLogin'>,
+  throttle: LoginThrottle,
+): RequestHandler {
+  // Only the listed proxies: X-Forwarded-For from anyone else would let a guesser pick its address.
+  const trust = proxyTrust(options.trustProxy ?? [])
+  app.set('trust proxy', trust)
+  const requireLogin = basicAuth({
+    realm: options.realm ?? defaultRealm,
+    verifier: options.verifier,
+    throttle,
+    onFailedLogin: options.onFailedLogin,
+  })
+  app.all(
+    forwardAuthPath,
+    checkProxyRequest({trust, onUntrustedProxy: options.onUntrustedProxy}),
+    requireLogin,
+    forwardAuthVerdict(),
+  )
+  return requireLogin
+}
+
+export type AuthAppOptions = Omit<AppOptions, 'secret' | 'authority' | 'frameAncestors' | 'throttle'> & {
+  throttle: LoginThrottle
+}
+
+const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json({message: 'Not found.'})
+}
+
+/**
+ * The app of --auth-listen: `/auth` alone, and 404 for every other path without reading credentials
+ * (nothing else is served there). It needs the server's throttle, shared with the main app.
+ */
+export function createAuthApp(options: AuthAppOptions): express.Express {
+  const app = baseApp(options, [])
+  addForwardAuth(app, options, options.throttle)
+  app.use(notFound)
+  app.use(answerErrors(options.onError))
+  return app
+}
+
+/** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
+export function createApp(options: AppOptions): express.Express {
+  const page = loadIndexPage(options.secret)
+  const app = baseApp(options, page.styleHashes)
 
   // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
   app.get('/logout', signOut(options.realm ?? defaultRealm))
   app.get('/healthz', sendFixedJson({status: 'ok'}))
   // Public too, before authentication: a device must fetch the CA before it can trust this server.
   if (options.authority) addOnboardingRoutes(app, options.authority)
-  app.use(
-    basicAuth({
-      realm: options.realm ?? defaultRealm,
-      verifier: options.verifier,
-      throttle: options.throttle ?? new LoginThrottle(),
-      onFailedLogin: options.onFailedLogin,
-    }),
-  )
+  const requireLogin = addForwardAuth(app, options, options.throttle ?? new LoginThrottle())
+  app.use(requireLogin)
   // The API first: scripts poll it, so it is the path answered most.
   app
     .route('/api/secret')
@@ -86,9 +135,7 @@ export function createApp(options: AppOptions): express.Express {
     res.status(204).end()
   })
 
-  app.use((_req, res) => {
-    res.status(404).json({message: 'Not found.'})
-  })
+  app.use(notFound)
   app.use(answerErrors(options.onError))
   return app
 }

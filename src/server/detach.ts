@@ -7,8 +7,10 @@ import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {invokedAs, invokedAsVariable} from '../invocation.js'
 import {configPath} from '../paths.js'
+import {parseAuthListen} from './auth-listener.js'
 import {probeHealth} from './health.js'
 import type {ServeSettings} from './serve.js'
+import {checkTrustedProxies} from './trusted-proxies.js'
 import {findRunningServer} from './state.js'
 
 export interface DetachOptions {
@@ -58,7 +60,8 @@ export function backgroundCommand(
     ...option('--max-failures', settings.throttle.maxFailures),
     ...option('--failure-window', settings.throttle.windowMs / 1000),
     ...option('--lockout', settings.throttle.lockoutMs / 1000),
-    ...(settings.trustProxy ? ['--trust-proxy'] : []),
+    ...settings.trustProxy.flatMap((proxy) => ['--trust-proxy', proxy]),
+    ...option('--auth-listen', settings.authListen && authListenArgument(settings.authListen)),
   ]
   const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
   return {
@@ -70,6 +73,12 @@ export function backgroundCommand(
     },
     password: credentials?.password,
   }
+}
+
+/** The --auth-listen value for the child, which starts in another directory: a socket path made absolute. */
+function authListenArgument(value: string): string {
+  const address = parseAuthListen(value)
+  return 'socketPath' in address ? address.socketPath : value
 }
 
 export interface DetachedServer {
@@ -112,6 +121,8 @@ export async function startDetached(
   options: DetachOptions,
 ): Promise<DetachedServer> {
   const {configDir} = settings
+  // Checked here too: a bad value is refused at once rather than from the background server's log.
+  checkTrustedProxies(settings.trustProxy)
   const logFile = configPath(configDir, 'log')
   const {args, env, password} = backgroundCommand(settings, options.credentials, options.env)
   await ensureConfigDir(configDir)

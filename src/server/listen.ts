@@ -136,7 +136,7 @@ interface HeaderDeadline {
  * keepAliveMs + headersMs of the previous response. A connection has at most one timer, set again
  * only when it fires before the deadline, so a request on a kept-alive connection costs no timer.
  */
-class HeaderDeadlines {
+export class HeaderDeadlines {
   private readonly deadlines = new WeakMap<Socket, HeaderDeadline>()
 
   constructor(private readonly timeouts: Timeouts) {}
@@ -192,7 +192,7 @@ const unparsableStatus: Record<string, number> = {
  * flushed (or after cutAfterMs, for a client that does not read it). As Node does, no answer is
  * written into a response already under way.
  */
-function answerUnparsableRequests(
+export function answerUnparsableRequests(
   server: http.Server,
   responding: (socket: Duplex) => boolean,
   cutAfterMs: number,
@@ -265,36 +265,60 @@ function bind(server: net.Server, host: string, port: number): Promise<void> {
   })
 }
 
-/**
- * Starts the server: HTTPS, and plain HTTP on the same port; resolves once it listens, or rejects
- * with a HomeauthError that says why not.
- */
-export async function startServer(options: ListenOptions): Promise<Listener> {
-  const timeouts = {...defaultTimeouts, ...options.timeouts}
-  const inFlight = new Set<ServerResponse>()
-  let closing = false
-  const deadlines = new HeaderDeadlines(timeouts)
-  // One 'close' listener per response does all the bookkeeping: shutdown and the header deadline.
-  const tracked =
-    (handler: RequestListener): RequestListener =>
-    (req, res) => {
-      if (closing) res.setHeader('Connection', 'close')
-      const socket = req.socket
-      inFlight.add(res)
-      deadlines.requestStarted(socket)
-      res.on('close', () => {
-        inFlight.delete(res)
-        deadlines.responseClosed(socket)
-      })
-      handler(req, res)
-    }
-  const httpOptions = {
+/** Node's HTTP server options with our timeouts and header limit, for every listener. */
+export function httpServerOptions(timeouts: Timeouts) {
+  return {
     maxHeaderSize: maxHeaderBytes,
     requestTimeout: timeouts.requestMs,
     headersTimeout: timeouts.headersMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     connectionsCheckingInterval: timeouts.checkIntervalMs,
   }
+}
+
+/** The responses in flight, for a graceful shutdown and the header deadlines. */
+export class RequestTracker {
+  private readonly inFlight = new Set<ServerResponse>()
+  private closing = false
+
+  constructor(private readonly deadlines: HeaderDeadlines) {}
+
+  /** `handler`, with one 'close' listener per response doing all the bookkeeping. */
+  tracked(handler: RequestListener): RequestListener {
+    return (req, res) => {
+      if (this.closing) res.setHeader('Connection', 'close')
+      const socket = req.socket
+      this.inFlight.add(res)
+      this.deadlines.requestStarted(socket)
+      res.on('close', () => {
+        this.inFlight.delete(res)
+        this.deadlines.responseClosed(socket)
+      })
+      handler(req, res)
+    }
+  }
+
+  /** Whether a response on `socket` has started, so no parser error answer may be written into it. */
+  readonly responding = (socket: Duplex): boolean =>
+    [...this.inFlight].some((res) => res.socket === socket && res.headersSent)
+
+  /** From now on every response closes its connection, and so do those not started yet. */
+  beginClose(): void {
+    this.closing = true
+    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
+  }
+}
+
+/**
+ * Starts the server: HTTPS, and plain HTTP on the same port; resolves once it listens, or rejects
+ * with a HomeauthError that says why not.
+ */
+export async function startServer(options: ListenOptions): Promise<Listener> {
+  const timeouts = {...defaultTimeouts, ...options.timeouts}
+  const deadlines = new HeaderDeadlines(timeouts)
+  const requests = new RequestTracker(deadlines)
+  const tracked = (handler: RequestListener) => requests.tracked(handler)
+  const httpOptions = httpServerOptions(timeouts)
   const httpsServer = https.createServer(
     {...secureContextOptions(options.tls), handshakeTimeout: timeouts.handshakeMs, ...httpOptions},
     tracked(options.handler),
@@ -303,9 +327,8 @@ export async function startServer(options: ListenOptions): Promise<Listener> {
   const httpServer = http.createServer(httpOptions, tracked(options.plainHandler))
   httpsServer.on('secureConnection', (socket: Socket) => deadlines.connected(socket))
   httpServer.on('connection', (socket: Socket) => deadlines.connected(socket))
-  const responding = (socket: Duplex) => [...inFlight].some((res) => res.socket === socket && res.headersSent)
-  answerUnparsableRequests(httpsServer, responding, timeouts.headersMs)
-  answerUnparsableRequests(httpServer, responding, timeouts.headersMs)
+  answerUnparsableRequests(httpsServer, requests.responding, timeouts.headersMs)
+  answerUnparsableRequests(httpServer, requests.responding, timeouts.headersMs)
 
   const connections = new Set<Socket>()
   const undecided = new Set<Socket>()
@@ -358,8 +381,7 @@ export async function startServer(options: ListenOptions): Promise<Listener> {
     closeAllConnections,
     close() {
       closed ??= new Promise<void>((resolve) => {
-        closing = true
-        for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
+        requests.beginClose()
         const force = setTimeout(closeAllConnections, timeouts.shutdownGraceMs)
         tcpServer.close(() => {
           clearTimeout(force)

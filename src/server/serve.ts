@@ -7,12 +7,15 @@ import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from './access-log.js'
-import {createApp} from './app.js'
+import {createApp, createAuthApp, type AuthAppOptions} from './app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
+import type {UntrustedProxy} from './forward-auth.js'
 import {startServer, type Listener, type Timeouts} from './listen.js'
+import {describeAuthAddress, parseAuthListen, startAuthListener, type AuthListener} from './auth-listener.js'
 import {createPlainApp, type UnencryptedCredentials} from './plain-http.js'
 import {clearState, findRunningServer, writeState} from './state.js'
 import {LoginThrottle, type ThrottleOptions} from './throttle.js'
+import {checkTrustedProxies} from './trusted-proxies.js'
 
 /**
  * What `serve` was asked for on its command line, in the server's terms: the foreground server
@@ -34,9 +37,12 @@ export interface ServeSettings {
   realm: string
   frameAncestors?: string[]
   throttle: {maxFailures: number; windowMs: number; lockoutMs: number}
-  trustProxy: boolean
+  /** --trust-proxy: addresses and CIDR ranges of the reverse proxies in front. */
+  trustProxy: string[]
   /** --log-file: where a detached server writes its log. */
   logFile?: string
+  /** --auth-listen: a loopback ADDRESS:PORT or a Unix socket path for /auth alone, over plain HTTP. */
+  authListen?: string
 }
 
 /** What the server runs with: the settings, resolved credentials and secret, and where it reports. */
@@ -62,16 +68,23 @@ export interface ServeOptions {
   onReload?: (message: string) => void
   /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
   throttle?: Partial<ThrottleOptions>
-  trustProxy?: boolean
+  /** Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed. */
+  trustProxy?: string[]
+  /** Told once, the first time a local address asks /auth with forwarding headers without being trusted. */
+  onUntrustedProxy?: (proxy: UntrustedProxy) => void
   onFailedLogin?: (failure: FailedLogin) => void
   /** A plain-HTTP request carried credentials (refused unread): its password has been exposed. */
   onUnencryptedCredentials?: (request: UnencryptedCredentials) => void
   /** Where a detached server logs, recorded in state.json for status and logs. */
   logFile?: string
+  /** A loopback ADDRESS:PORT or a Unix socket path that serves /auth alone over plain HTTP. */
+  authListen?: string
 }
 
 export interface HomeauthServer {
   listener: Listener
+  /** The plain-HTTP /auth listener of --auth-listen, when asked for. */
+  authListener?: AuthListener
   tls: ServedCertificate
   /** Where to open the page: the bound address, or loopback, the machine's names and LAN addresses. */
   urls: string[]
@@ -107,6 +120,8 @@ function checkOptions(options: ServeOptions): void {
   const realm = realmProblem(options.realm ?? defaultRealm)
   if (realm) throw usageError(realm, ['Pass another --realm.'])
   parseExtraHosts(options.extraHosts ?? [])
+  checkTrustedProxies(options.trustProxy ?? [])
+  if (options.authListen !== undefined) parseAuthListen(options.authListen)
   const badSource = options.frameAncestors?.find((source) => !frameSource.test(source))
   if (badSource !== undefined) {
     throw usageError(`--frame-ancestors ${JSON.stringify(badSource)} is not an origin.`, [
@@ -136,6 +151,27 @@ async function withConfigDefaults(options: ServeOptions): Promise<ServeOptions &
   }
 }
 
+/** Starts the --auth-listen listener, if asked for, with the main app's verifier, throttle and report. */
+async function startForwardAuthListener(
+  options: ServeOptions,
+  shared: Pick<AuthAppOptions, 'verifier' | 'throttle' | 'onUntrustedProxy'>,
+): Promise<AuthListener | undefined> {
+  if (options.authListen === undefined) return undefined
+  const app = createAuthApp({
+    ...shared,
+    realm: options.realm,
+    trustProxy: options.trustProxy,
+    onFailedLogin: options.onFailedLogin,
+    onRequest: options.onRequest,
+    onError: options.onError,
+  })
+  return startAuthListener({
+    handler: app,
+    address: parseAuthListen(options.authListen),
+    timeouts: options.timeouts,
+  })
+}
+
 /** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
 export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer> {
   const options = await withConfigDefaults(given)
@@ -153,6 +189,12 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
   let verifier = await loadVerifier(options)
   const tls = await loadTls(options)
   const throttle = new LoginThrottle(options.throttle)
+  let untrustedProxyReported = false
+  const onUntrustedProxy = (proxy: UntrustedProxy) => {
+    if (untrustedProxyReported) return
+    untrustedProxyReported = true
+    options.onUntrustedProxy?.(proxy)
+  }
   // Both apps hand out the CA they are built with: a reload that finds a new CA builds them again.
   const buildApps = (authority: ServedCertificate['authority']) => ({
     app: createApp({
@@ -162,6 +204,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
       frameAncestors: options.frameAncestors,
       throttle,
       trustProxy: options.trustProxy,
+      onUntrustedProxy,
       onFailedLogin: options.onFailedLogin,
       onRequest: options.onRequest,
       onError: options.onError,
@@ -183,6 +226,14 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     port: options.port,
     timeouts: options.timeouts,
   })
+  const authListener = await startForwardAuthListener(options, {
+    verifier: {check: (candidate) => verifier.check(candidate)},
+    throttle,
+    onUntrustedProxy,
+  }).catch(async (error: unknown) => {
+    await listener.close()
+    throw error
+  })
   const urls = serverUrls(listener.host, listener.port)
   await writeState(options.configDir, {
     pid: process.pid,
@@ -192,6 +243,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     logFile: options.logFile ?? null,
     credentials: options.credentials ? 'startup' : 'stored',
     supervisor: detectSupervisor(process.env),
+    ...(authListener ? {authListen: describeAuthAddress(authListener.address)} : {}),
   })
 
   async function reloadTls(): Promise<void> {
@@ -220,6 +272,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
 
   const server: HomeauthServer = {
     listener,
+    authListener,
     tls,
     urls,
     async reload() {
@@ -231,7 +284,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     },
     async close() {
       clearInterval(certificateCheck)
-      await listener.close()
+      await Promise.all([listener.close(), authListener?.close()])
       await clearState(options.configDir, process.pid)
     },
   }
@@ -251,7 +304,10 @@ export function serveUntilSignal(
   return new Promise((resolve) => {
     let received: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals) => {
-      if (received) return void server.listener.closeAllConnections()
+      if (received) {
+        server.authListener?.closeAllConnections()
+        return void server.listener.closeAllConnections()
+      }
       received = signal
       void server.close().then(() => {
         process.off('SIGINT', onSignal)

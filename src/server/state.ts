@@ -26,6 +26,8 @@ export interface ServerRecord {
   processStart: number | null
   /** The service manager that started it (systemd), absent when a person or serve --detach did. */
   supervisor?: Supervisor
+  /** Where --auth-listen serves /auth (`http://127.0.0.1:PORT/auth` or `unix:PATH`); absent without it. */
+  authListen?: string
 }
 
 /** Whether /proc says `pid` runs homeauth's serve command (true where there is no /proc to ask). */

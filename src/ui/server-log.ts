@@ -1,7 +1,9 @@
 import type {ServedCertificate} from '../certificates/store.js'
 import {homeauthCommand} from '../invocation.js'
 import type {AccessLogEntry} from '../server/access-log.js'
+import {describeAuthAddress, type AuthAddress} from '../server/auth-listener.js'
 import type {FailedLogin} from '../server/basic-auth.js'
+import type {UntrustedProxy} from '../server/forward-auth.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import type {UnencryptedCredentials} from '../server/plain-http.js'
 import type {ServeOptions} from '../server/serve.js'
@@ -18,6 +20,8 @@ export interface BannerInfo {
   realm: string
   /** The onboarding URLs for the QR code shown at a terminal; undefined with --no-qr. */
   onboarding: OnboardingUrls | undefined
+  /** The --auth-listen listener, when there is one. */
+  authListener?: {address: AuthAddress}
 }
 
 const provenanceNote: Record<ServedCertificate['provenance'], string> = {
@@ -50,6 +54,10 @@ export function printBanner(output: Output, info: BannerInfo): void {
     `Server certificate valid until ${certificate.notAfter.toISOString().slice(0, 10)} (${certificate.daysLeft} days)`,
   )
   lines.push(`Credentials: user "${info.username}", from ${info.credentialSource}`)
+  if (info.authListener) {
+    const where = describeAuthAddress(info.authListener.address)
+    lines.push(`Forward auth for a proxy on this machine: ${color.cyan(where)} (plain HTTP, /auth only)`)
+  }
   const caOption = authority ? `--cacert ${authority.file} ` : ''
   lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
   output.out.line(lines.join('\n'))
@@ -139,13 +147,27 @@ function printUnencryptedCredentials(output: Output, request: UnencryptedCredent
   )
 }
 
+/** Once per run: a local address asked /auth as a proxy would, but --trust-proxy does not name it. */
+function printUntrustedProxy(output: Output, proxy: UntrustedProxy): void {
+  flushAccessLog(output)
+  const address = proxy.address === undefined ? 'the Unix socket' : escapeControl(proxy.address)
+  const flag = proxy.address === undefined ? '127.0.0.1' : escapeControl(proxy.address)
+  printWarning(
+    output,
+    `/auth is asked with ${proxy.header} from ${address}, a reverse proxy homeauth does not trust: all its clients share one failed-login count. If it is yours, start serve with --trust-proxy ${flag}.`,
+  )
+}
+
 function printReloaded(output: Output, message: string): void {
   flushAccessLog(output)
   output.out.line(`${new Date().toISOString()} reload: ${message}`)
 }
 
 type ServerEvents = Required<
-  Pick<ServeOptions, 'onRequest' | 'onError' | 'onReload' | 'onFailedLogin' | 'onUnencryptedCredentials'>
+  Pick<
+    ServeOptions,
+    'onRequest' | 'onError' | 'onReload' | 'onFailedLogin' | 'onUnencryptedCredentials' | 'onUntrustedProxy'
+  >
 >
 
 /** What a running server reports, as log lines: requests, errors, reloads, failed logins and credentials sent in clear. */
@@ -158,6 +180,7 @@ export function serverLogEvents(output: Output): ServerEvents {
     onReload: (message) => printReloaded(output, message),
     onFailedLogin: (login) => printFailedLogin(output, login),
     onUnencryptedCredentials: (request) => printUnencryptedCredentials(output, request),
+    onUntrustedProxy: (proxy) => printUntrustedProxy(output, proxy),
   }
 }
 

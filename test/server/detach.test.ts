@@ -14,7 +14,7 @@ function settings(overrides: Partial<ServeSettings> = {}): ServeSettings {
     extraHosts: [],
     realm: 'homeauth',
     throttle: {maxFailures: 5, windowMs: 900_000, lockoutMs: 60_000},
-    trustProxy: false,
+    trustProxy: [],
     ...overrides,
   }
 }
@@ -31,7 +31,7 @@ describe('backgroundCommand', () => {
         realm: 'Home',
         frameAncestors: ['https://dashboard.local:8123', "'self'"],
         throttle: {maxFailures: 3, windowMs: 600_000, lockoutMs: 30_000},
-        trustProxy: true,
+        trustProxy: ['127.0.0.1', '10.0.0.0/8'],
       }),
       undefined,
       {},
@@ -51,7 +51,7 @@ describe('backgroundCommand', () => {
       ...['--max-failures', '3'],
       ...['--failure-window', '600'],
       ...['--lockout', '30'],
-      '--trust-proxy',
+      ...['--trust-proxy', '127.0.0.1', '--trust-proxy', '10.0.0.0/8'],
     ])
   })
 

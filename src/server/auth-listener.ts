@@ -1,0 +1,197 @@
+import {promises as fs} from 'node:fs'
+import http, {type RequestListener} from 'node:http'
+import net, {type AddressInfo, type Socket} from 'node:net'
+import path from 'node:path'
+
+import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
+import {
+  answerUnparsableRequests,
+  defaultMaxConnections,
+  defaultTimeouts,
+  HeaderDeadlines,
+  httpServerOptions,
+  RequestTracker,
+  type Timeouts,
+} from './listen.js'
+
+/** Where --auth-listen serves /auth: a loopback address and port, or a Unix socket. */
+export type AuthAddress = {host: string; port: number} | {socketPath: string}
+
+/**
+ * The socket's mode: owner and group. A proxy usually runs as its own user (www-data, caddy), so the
+ * owner alone would shut it out; the group lets the user admit it (a group both share, or the
+ * directory's setgid group) without opening the socket to every local user.
+ */
+export const authSocketMode = 0o660
+
+/**
+ * Parses --auth-listen: `127.0.0.1:PORT` (any 127.x address), `[::1]:PORT`, `localhost:PORT`, or a
+ * Unix socket path (anything with a `/`, so `9091` is never taken for a file name; made absolute). The listener speaks plain HTTP, so any
+ * other address is refused: credentials must never cross a network unencrypted.
+ */
+export function parseAuthListen(value: string): AuthAddress {
+  if (value.includes('/')) return {socketPath: path.resolve(value)}
+  const separator = value.lastIndexOf(':')
+  const givenHost = value.slice(0, separator)
+  const port = value.slice(separator + 1)
+  const host =
+    givenHost.toLowerCase() === 'localhost' ? '127.0.0.1' : givenHost === '[::1]' ? '::1' : givenHost
+  // An IPv6 address only in brackets: `::1:9091` could be read as an address without a port.
+  const loopback = (net.isIPv4(host) && host.startsWith('127.')) || givenHost === '[::1]'
+  if (separator === -1 || !/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
+    throw usageError(`--auth-listen ${JSON.stringify(value)} is not ADDRESS:PORT or a socket path.`, [
+      'Pass e.g. --auth-listen 127.0.0.1:9091, --auth-listen [::1]:9091, or a socket path with a / in it: --auth-listen ./auth.sock.',
+    ])
+  }
+  if (!loopback) {
+    throw usageError(
+      `--auth-listen ${value} is not a loopback address: it answers over plain HTTP, so only this machine may reach it.`,
+      ['Use 127.0.0.1 or [::1]; a proxy on another machine asks /auth on the HTTPS port.'],
+    )
+  }
+  return {host, port: Number(port)}
+}
+
+/** The address as a person reads it: `http://127.0.0.1:9091/auth` or `unix:/run/…/auth.sock`. */
+export function describeAuthAddress(address: AuthAddress): string {
+  if ('socketPath' in address) return `unix:${address.socketPath}`
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host
+  return `http://${host}:${address.port}/auth`
+}
+
+/** Whether something accepts connections on the Unix socket at `socketPath`. */
+function socketAnswers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath)
+    probe.once('connect', () => {
+      probe.destroy()
+      resolve(true)
+    })
+    probe.once('error', () => resolve(false))
+  })
+}
+
+/**
+ * Removes a socket file left by a server that did not stop cleanly. Only a socket nobody listens
+ * on: a regular file of that name, or a socket another server answers on, is refused instead.
+ */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const stats = await fs.lstat(socketPath).catch((error: unknown) => {
+    if (errorCode(error) === 'ENOENT') return undefined
+    throw error
+  })
+  if (!stats) return
+  if (!stats.isSocket()) {
+    throw usageError(`--auth-listen ${socketPath} exists and is not a socket.`, [
+      'Choose another path, or remove that file if it is not needed.',
+    ])
+  }
+  if (await socketAnswers(socketPath)) {
+    throw new HomeauthError(`Cannot listen on ${socketPath}: another server is already listening there.`, {
+      exitCode: ExitCode.portUnavailable,
+      suggestions: ['Stop the other server, or choose another --auth-listen path.'],
+    })
+  }
+  await fs.rm(socketPath, {force: true})
+}
+
+function authListenError(error: unknown, address: AuthAddress): Error {
+  const where = describeAuthAddress(address)
+  switch (errorCode(error)) {
+    case 'EADDRINUSE':
+      return new HomeauthError(
+        `Cannot listen on ${where} (--auth-listen): another program is already using it.`,
+        {
+          exitCode: ExitCode.portUnavailable,
+          suggestions: ['Stop the other program, or choose another --auth-listen port.'],
+        },
+      )
+    case 'EACCES':
+      return new HomeauthError(`Cannot listen on ${where} (--auth-listen): this user is not permitted to.`, {
+        exitCode: ExitCode.portUnavailable,
+        suggestions: ['Choose a port above 1023, or a socket path in a directory this user may write.'],
+      })
+    case 'EADDRNOTAVAIL':
+      return usageError(`Cannot listen on ${where} (--auth-listen): that address is not on this machine.`, [
+        'Use 127.0.0.1 or [::1].',
+      ])
+    default:
+      return error instanceof Error ? error : new Error(String(error))
+  }
+}
+
+export interface AuthListenOptions {
+  /** Answers every request on it (the app with /auth alone). */
+  handler: RequestListener
+  address: AuthAddress
+  timeouts?: Partial<Timeouts>
+  maxConnections?: number
+}
+
+export interface AuthListener {
+  server: http.Server
+  /** Where it listens, with the port chosen for port 0. */
+  address: AuthAddress
+  /** Stops accepting, lets in-flight requests finish, then cuts what is left; removes the socket file. */
+  close(): Promise<void>
+  closeAllConnections(): void
+}
+
+/**
+ * Starts the plain-HTTP listener for /auth, with the main listener's timeouts, header limit and
+ * connection cap; a Unix socket is made group-accessible (`authSocketMode`) once bound.
+ */
+export async function startAuthListener(options: AuthListenOptions): Promise<AuthListener> {
+  const timeouts = {...defaultTimeouts, ...options.timeouts}
+  const deadlines = new HeaderDeadlines(timeouts)
+  const requests = new RequestTracker(deadlines)
+  const server = http.createServer(httpServerOptions(timeouts), requests.tracked(options.handler))
+  server.maxConnections = options.maxConnections ?? defaultMaxConnections
+  server.on('connection', (socket: Socket) => deadlines.connected(socket))
+  answerUnparsableRequests(server, requests.responding, timeouts.headersMs)
+  const connections = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
+  })
+
+  const {address} = options
+  if ('socketPath' in address) await removeStaleSocket(address.socketPath)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    const listening = () => {
+      server.off('error', reject)
+      resolve()
+    }
+    if ('socketPath' in address) server.listen(address.socketPath, listening)
+    else server.listen({host: address.host, port: address.port}, listening)
+  }).catch((error: unknown) => {
+    throw authListenError(error, address)
+  })
+  if ('socketPath' in address) await fs.chmod(address.socketPath, authSocketMode)
+  const bound: AuthAddress =
+    'socketPath' in address ? address : {host: address.host, port: (server.address() as AddressInfo).port}
+
+  const closeAllConnections = () => {
+    for (const socket of connections) socket.destroy()
+  }
+  let closed: Promise<void> | undefined
+  return {
+    server,
+    address: bound,
+    closeAllConnections,
+    close() {
+      // Node removes the socket file when the server closes.
+      closed ??= new Promise<void>((resolve) => {
+        requests.beginClose()
+        const force = setTimeout(closeAllConnections, timeouts.shutdownGraceMs)
+        server.close(() => {
+          clearTimeout(force)
+          resolve()
+        })
+        server.closeIdleConnections()
+      })
+      return closed
+    },
+  }
+}

@@ -1,0 +1,84 @@
+import type {NextFunction, Request, RequestHandler, Response} from 'express'
+
+import {credentialProblem} from '../credentials/credentials.js'
+import {forwardingHeaderOf, isLocalAddress, type ProxyTrust} from './trusted-proxies.js'
+
+/** The path a reverse proxy asks (nginx auth_request, Caddy forward_auth, Traefik ForwardAuth). */
+export const forwardAuthPath = '/auth'
+
+/**
+ * The users `?user=alice&user=bob` admits, NFC-normalised like the names signing in; undefined when
+ * the query names none (then every valid user is admitted). Only `user` is read: Caddy's forward_auth
+ * with `uri /auth` passes the client's own query along, and whatever else it holds is not ours.
+ */
+function allowedUsers(req: Request): Set<string> | undefined | Error {
+  const queryStart = req.originalUrl.indexOf('?')
+  const query = new URLSearchParams(queryStart === -1 ? '' : req.originalUrl.slice(queryStart + 1))
+  const names = query.getAll('user')
+  if (names.length === 0) return undefined
+  const bad = names.find((name) => credentialProblem('user name', name))
+  if (bad !== undefined) return new Error(`?user=${JSON.stringify(bad)} is not a user name.`)
+  return new Set(names.map((name) => name.normalize('NFC')))
+}
+
+/**
+ * A user name as a header value: its UTF-8 bytes, which Node writes as they are (RFC 9110 §5.5
+ * obs-text); a name with a character above U+00FF would otherwise make Node throw. It cannot
+ * inject a header: a name only reaches here once verified, and names with control characters
+ * (CR, LF and NUL included) are refused before any check (credentialProblem, RFC 7617 §2), while
+ * UTF-8 encodes every other character in bytes of 0x20 and above.
+ */
+function headerValue(name: string): string {
+  return Buffer.from(name, 'utf8').toString('latin1')
+}
+
+/** A loopback or private address asked /auth with forwarding headers, and is not a trusted proxy. */
+export interface UntrustedProxy {
+  /** The connection's address; undefined on a Unix socket. */
+  address: string | undefined
+  /** The first forwarding header it sent, e.g. x-forwarded-for. */
+  header: string
+}
+
+export interface ProxyRequestOptions {
+  trust: ProxyTrust | false
+  onUntrustedProxy?: (proxy: UntrustedProxy) => void
+}
+
+/**
+ * Before authentication. A malformed `?user=` is the proxy's configuration, not the client's doing,
+ * so it answers 400 to everyone without reading credentials (nothing counted, nobody admitted).
+ * A local address sending forwarding headers is most likely a proxy the user forgot to name with
+ * --trust-proxy: all its clients then share one failed-login count, so it is reported.
+ */
+export function checkProxyRequest(options: ProxyRequestOptions): RequestHandler {
+  return function checkForwardAuthRequest(req: Request, res: Response, next: NextFunction) {
+    if (options.onUntrustedProxy) {
+      const address = req.socket.remoteAddress
+      const header = forwardingHeaderOf(req.headers)
+      if (header && isLocalAddress(address) && !(options.trust && options.trust(address, 0))) {
+        options.onUntrustedProxy({address, header})
+      }
+    }
+    const allowed = allowedUsers(req)
+    if (allowed instanceof Error) return void res.status(400).json({message: allowed.message})
+    res.locals.allowedUsers = allowed
+    next()
+  }
+}
+
+/**
+ * After authentication: the verdict for a proxy. 200 with `Remote-User` and an empty body for a user
+ * the query admits, 403 for a valid user it does not. Any method gets the same answer: nginx's
+ * auth_request asks with the method of the request it guards.
+ */
+export function forwardAuthVerdict(): RequestHandler {
+  return function answerProxy(_req: Request, res: Response) {
+    const user = res.locals.user as string
+    const allowed = res.locals.allowedUsers as Set<string> | undefined
+    if (allowed && !allowed.has(user)) {
+      return void res.status(403).json({message: 'This user may not open this app.'})
+    }
+    res.status(200).set('Remote-User', headerValue(user)).set('Cache-Control', 'no-store').end()
+  }
+}

@@ -1,0 +1,84 @@
+import {BlockList, isIP} from 'node:net'
+
+import {usageError} from '../errors.js'
+
+/** Whether the hop at `address` is a trusted proxy; `hop` 0 is the connection itself. */
+export type ProxyTrust = (address: string | undefined, hop: number) => boolean
+
+/** Checks the --trust-proxy values (IP addresses or CIDR ranges) at start-up, with one usage error for a bad one. */
+export function checkTrustedProxies(values: string[]): void {
+  for (const value of values) {
+    const [address = '', prefix, ...rest] = value.split('/')
+    const version = isIP(address)
+    const bits = version === 4 ? 32 : 128
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)
+    if (version === 0 || !validPrefix || rest.length > 0) {
+      throw usageError(`--trust-proxy ${JSON.stringify(value)} is not an IP address or CIDR range.`, [
+        'Pass the address your reverse proxy connects from, e.g. --trust-proxy 127.0.0.1 or --trust-proxy 192.168.1.0/24 (repeatable).',
+      ])
+    }
+    // Trusting every address would let any client name the address its failed logins count against.
+    if (prefix !== undefined && Number(prefix) === 0) {
+      throw usageError(
+        `--trust-proxy ${value} would trust every address, so any client could pick its own.`,
+        ['Pass only the addresses of your reverse proxies.'],
+      )
+    }
+  }
+}
+
+/**
+ * The predicate for express's `trust proxy` setting: express (proxy-addr) walks X-Forwarded-For from
+ * the right while each hop is trusted, so the client is the right-most address not in the list, and
+ * the header is never read at all unless the connection itself comes from a listed address. A
+ * connection on a Unix socket has no address: it comes from this machine, so it counts as 127.0.0.1.
+ */
+export function proxyTrust(values: string[]): ProxyTrust | false {
+  checkTrustedProxies(values)
+  if (values.length === 0) return false
+  const trusted = new BlockList()
+  for (const value of values) {
+    const [address = '', prefix] = value.split('/')
+    const type = isIP(address) === 4 ? 'ipv4' : 'ipv6'
+    if (prefix === undefined) trusted.addAddress(address, type)
+    else trusted.addSubnet(address, Number(prefix), type)
+  }
+  return (address, hop) => {
+    const hopAddress = address ?? (hop === 0 ? '127.0.0.1' : '')
+    const version = isIP(hopAddress)
+    return version !== 0 && trusted.check(hopAddress, version === 4 ? 'ipv4' : 'ipv6')
+  }
+}
+
+/** Loopback and private ranges: where a reverse proxy in a home sits (RFC 1918, RFC 4193, link-local). */
+const localRanges = new BlockList()
+localRanges.addSubnet('127.0.0.0', 8, 'ipv4')
+localRanges.addSubnet('10.0.0.0', 8, 'ipv4')
+localRanges.addSubnet('172.16.0.0', 12, 'ipv4')
+localRanges.addSubnet('192.168.0.0', 16, 'ipv4')
+localRanges.addSubnet('169.254.0.0', 16, 'ipv4')
+localRanges.addAddress('::1', 'ipv6')
+localRanges.addSubnet('fc00::', 7, 'ipv6')
+localRanges.addSubnet('fe80::', 10, 'ipv6')
+
+/** Whether `address` (as the socket reports it) is loopback or private; a Unix socket (no address) is this machine. */
+export function isLocalAddress(address: string | undefined): boolean {
+  if (address === undefined) return true
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  const plain = mapped ? mapped[1]! : address
+  const version = isIP(plain)
+  return version !== 0 && localRanges.check(plain, version === 4 ? 'ipv4' : 'ipv6')
+}
+
+const forwardingHeaders = [
+  'x-forwarded-for',
+  'forwarded',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+]
+
+/** The first forwarding header a request carries (as a proxy adds them), or undefined. */
+export function forwardingHeaderOf(headers: Record<string, unknown>): string | undefined {
+  return forwardingHeaders.find((name) => headers[name] !== undefined)
+}
