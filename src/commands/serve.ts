@@ -108,9 +108,9 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       logFile: flags['log-file'],
     }
     const config = await readConfig(this.configDir)
-    const {credentials, username, source} = await resolveCredentials({
+    const {credentials, usernames, source} = await resolveCredentials({
       ...this.credentialInputs(flags),
-      storedUsername: config?.username,
+      storedUsernames: config?.users.map((user) => user.name),
       warn: (message) => printWarning(output, message),
     })
     const secret = await resolveSecret({
@@ -129,7 +129,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     const {host, port} = server.listener
     printBanner(output, {
       ...server,
-      username,
+      usernames,
       credentialSource: source,
       realm: flags.realm,
       onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
