@@ -434,3 +434,40 @@ describe('a running server with several users', () => {
 async function waitForReloads(server: {waitFor(pattern: RegExp): Promise<RegExpMatchArray>}, count: number) {
   await server.waitFor(new RegExp(`(reload: credentials read again[^\\n]*\\n[^]*){${count}}`))
 }
+
+describe('homeauth init run again with several users', () => {
+  it('sets the first user’s password, or renames the first user, and keeps the others', async () => {
+    const configDir = await initialised()
+    expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
+    const bevBefore = storedConfig(configDir).users[1]
+    const reinit = (username: string, password: string) =>
+      runCli(
+        [
+          'init',
+          '--config-dir',
+          configDir,
+          '--username',
+          username,
+          '--password-stdin',
+          '--yes',
+          '--force',
+          '--no-qr',
+        ],
+        {
+          input: `${password}\n`,
+        },
+      )
+
+    expect((await reinit(jeff.username, 'Xanadu 1980')).code).toBe(0)
+    let users = storedConfig(configDir).users
+    expect(users.map((user) => user.name)).toEqual([jeff.username, bev.username])
+    expect(await verifyPassword('Xanadu 1980', users[0]!.passwordHash)).toBe(true)
+    expect(users[1]).toEqual(bevBefore)
+
+    expect((await reinit('Jeff', 'Hold On Tight')).code).toBe(0)
+    users = storedConfig(configDir).users
+    expect(users.map((user) => user.name)).toEqual(['Jeff', bev.username])
+    expect(await verifyPassword('Hold On Tight', users[0]!.passwordHash)).toBe(true)
+    expect(users[1]).toEqual(bevBefore)
+  }, 60_000)
+})
