@@ -32,7 +32,7 @@ export async function fetchSecret(options: FetchOptions): Promise<string> {
   return secretFromAnswer(answer, {url: options.url, username: options.credentials.username})
 }
 
-export interface FetchSecretInputs extends Omit<CredentialInputs, 'storedUsername'> {
+export interface FetchSecretInputs extends Omit<CredentialInputs, 'storedUsernames'> {
   configDir: string
   /** --url: a base URL or the full endpoint. */
   url?: string
@@ -54,7 +54,8 @@ export async function fetchSecretFor(inputs: FetchSecretInputs): Promise<string>
   const url = await resolveEndpoint({configDir: inputs.configDir, url: inputs.url, configPort: config?.port})
   const caFile = inputs.ca ?? configPath(inputs.configDir, 'caCert')
   const ca = inputs.insecure ? undefined : await readCa(caFile, inputs.ca !== undefined)
-  const credentials = await clientCredentials(inputs, config?.username, url)
+  // Without --username, the first stored user: the one init made.
+  const credentials = await clientCredentials(inputs, config?.users[0]?.name, url)
   return fetchSecret({url, ca, caFile, credentials, insecure: inputs.insecure, timeoutMs})
 }
 

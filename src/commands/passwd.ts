@@ -3,16 +3,18 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {allowShortPasswordFlag, credentialFlags} from '../flags.js'
 import {requireConfig} from '../config/config.js'
-import {checkCredential, givenNewPassword, noTerminalError} from '../credentials/sources.js'
-import {changeCredentials} from '../setup/passwd.js'
+import {givenNewPassword, noTerminalError} from '../credentials/sources.js'
+import {passwdUser, whichUserError} from '../setup/passwd.js'
+import {checkUserName, findUser, setPassword} from '../setup/users.js'
 import {askNewPassword, canPrompt, prompts} from '../ui/prompts.js'
 import {printVisibleSecretWarnings} from '../ui/messages.js'
 import {printPasswordChanged} from '../ui/setup-summary.js'
 
 export default class Passwd extends BaseCommand<typeof Passwd> {
-  static summary = 'Change the stored password (and optionally the user name).'
-  static description = `Stores a new scrypt hash in config.json; certificates are not touched.
-A running server that checks the stored hash is told to reload it at once; one started with credentials of its own (-u/-p, --password-stdin, the environment or a prompt) keeps them until it is restarted.`
+  static summary = "Change a user's stored password."
+  static description = `Stores a new scrypt hash for one user in config.json; the other users and the certificates are not touched.
+--username names whose password changes (default: the only user; with several, it is asked at a terminal). It does not rename: add the new name with "user add", then "user remove" the old one.
+A running server that checks the stored hashes is told to reload them at once; one started with credentials of its own (-u/-p, --password-stdin, the environment or a prompt) keeps them until it is restarted.`
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -22,7 +24,10 @@ A running server that checks the stored hash is told to reload it at once; one s
 
   static flags = {
     ...credentialFlags(''),
-    username: Flags.string({char: 'u', description: 'New user name (default: keep the current one).'}),
+    username: Flags.string({
+      char: 'u',
+      description: 'Whose password to change (default: the only user).',
+    }),
     'allow-short-password': allowShortPasswordFlag,
   }
 
@@ -31,12 +36,19 @@ A running server that checks the stored hash is told to reload it at once; one s
     printVisibleSecretWarnings(this.output, flags)
     const config = await requireConfig(this.configDir)
     const allowShort = flags['allow-short-password']
+    let name = passwdUser(config, flags.username)
+    if (name === undefined) {
+      if (!canPrompt()) throw whichUserError(config)
+      const names = config.users.map((user) => user.name).join(', ')
+      const known = (value: string) =>
+        findUser(config, value) !== undefined || `Not a user here; one of: ${names}.`
+      name = checkUserName(await prompts.input(`Whose password? (${names})`, undefined, known))
+    }
     let password = await givenNewPassword(this.credentialInputs(flags), allowShort)
     if (password === undefined) {
       if (!canPrompt()) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
-      password = await askNewPassword(prompts, flags.username ?? config.username, {allowShort})
+      password = await askNewPassword(prompts, name, {allowShort})
     }
-    const username = flags.username === undefined ? undefined : checkCredential('user name', flags.username)
-    printPasswordChanged(this.output, await changeCredentials(this.configDir, {username, password}))
+    printPasswordChanged(this.output, await setPassword(this.configDir, {name, password}))
   }
 }

@@ -115,9 +115,9 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
       authListen: flags['auth-listen'],
     }
     const config = await readConfig(this.configDir)
-    const {credentials, username, source} = await resolveCredentials({
+    const {credentials, usernames, source} = await resolveCredentials({
       ...this.credentialInputs(flags),
-      storedUsername: config?.username,
+      storedUsernames: config?.users.map((user) => user.name),
       warn: (message) => printWarning(output, message),
     })
     const secret = await resolveSecret({
@@ -136,7 +136,7 @@ SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the ce
     const {host, port} = server.listener
     printBanner(output, {
       ...server,
-      username,
+      usernames,
       credentialSource: source,
       realm: flags.realm,
       onboarding: flags.qr ? onboardingUrls(port, host) : undefined,

@@ -8,14 +8,23 @@ import {homeauthCommand} from '../invocation.js'
 import {configFiles, configPath} from '../paths.js'
 import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from './files.js'
 
-export const configVersion = 1
+/** The shape this build writes; it reads this one and every older one. */
+export const configVersion = 2
 export const defaultPort = 8443
 
-/** What `init` stores in config.json; the password only as a salted scrypt hash. */
+/** One person who may sign in: the password only as a salted scrypt hash. */
+export interface StoredUser {
+  /** NFC-normalised, so a name typed on a phone and on a terminal is one user. */
+  name: string
+  passwordHash: string
+  /** When the password was last set (ISO 8601); null when a version-1 config did not record it. */
+  passwordSetAt: string | null
+}
+
+/** What config.json holds (version 2): the users in the order they were added, the first one made by `init`. */
 export interface HomeauthConfig {
   version: typeof configVersion
-  username: string
-  passwordHash: string
+  users: StoredUser[]
   secret: string
   port: number
   /** Address to listen on; null for all interfaces. */
@@ -24,44 +33,101 @@ export interface HomeauthConfig {
   sans: string[]
 }
 
+/** What version 1 (homeauth before several users) stored: one user name and hash, no time. */
+interface VersionOneConfig extends Omit<HomeauthConfig, 'version' | 'users'> {
+  version: 1
+  username: string
+  passwordHash: string
+}
+
 type Check = (value: unknown) => string | undefined
 
 const text: Check = (value) =>
   typeof value === 'string' && value !== '' ? undefined : 'must be non-empty text'
 
-// A validator written out rather than a schema library: importing one costs about 100 ms of
-// start-up on every command that reads the config, for six fields.
-const fieldChecks: Record<keyof HomeauthConfig, Check> = {
-  version: (value) => (value === configVersion ? undefined : `must be ${configVersion}`),
-  username: (value) =>
-    text(value) ??
-    (credentialProblem('user name', value as string)
-      ? 'must not contain control characters or ":"'
-      : undefined),
-  passwordHash: (value) =>
-    typeof value === 'string' && parsePasswordHash(value)
-      ? undefined
-      : 'must be a scrypt hash written by homeauth',
+const userName: Check = (value) =>
+  text(value) ??
+  (credentialProblem('user name', value as string) ? 'must not contain control characters or ":"' : undefined)
+
+const passwordHash: Check = (value) =>
+  typeof value === 'string' && parsePasswordHash(value)
+    ? undefined
+    : 'must be a scrypt hash written by homeauth'
+
+const passwordSetAt: Check = (value) =>
+  value === null || (typeof value === 'string' && !Number.isNaN(Date.parse(value)))
+    ? undefined
+    : 'must be an ISO 8601 time or null'
+
+/** Checks for the fields every version shares. */
+const sharedChecks = {
   secret: text,
-  port: (value) =>
+  port: (value: unknown) =>
     Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535
       ? undefined
       : 'must be a port number from 0 to 65535',
-  host: (value) =>
+  host: (value: unknown) =>
     value === null || (typeof value === 'string' && isValidHost(value))
       ? undefined
       : 'must be an IP address, a host name or null',
-  sans: (value) =>
+  sans: (value: unknown) =>
     Array.isArray(value) && value.every((host) => typeof host === 'string' && isValidHost(host))
       ? undefined
       : 'must be a list of host names and IP addresses',
-}
+} satisfies Record<string, Check>
+
+// Validators written out rather than a schema library: importing one costs about 100 ms of
+// start-up on every command that reads the config, for a handful of fields.
+const versionOneChecks: Record<string, Check> = {username: userName, passwordHash, ...sharedChecks}
+const userChecks: Record<keyof StoredUser, Check> = {name: userName, passwordHash, passwordSetAt}
 
 const recover = (file: string) => [
   `Fix ${file} by hand, or run: ${homeauthCommand('init --force')} (the CA is kept).`,
 ]
 
-/** Parses and validates config.json text; a problem is reported naming the field, as exit code 8. */
+function checkFields(
+  record: Record<string, unknown>,
+  checks: Record<string, Check>,
+  file: string,
+  at = '',
+): void {
+  for (const [field, check] of Object.entries(checks)) {
+    const problem = check(record[field])
+    if (problem) throw setupError(`${file}: "${at}${field}" ${problem}.`, recover(file))
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function parseUsers(value: unknown, file: string): StoredUser[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw setupError(`${file}: "users" must be a non-empty list.`, recover(file))
+  }
+  const names = new Set<string>()
+  return value.map((entry, index) => {
+    const at = `users[${index}].`
+    if (!isRecord(entry)) throw setupError(`${file}: "users[${index}]" must be an object.`, recover(file))
+    checkFields(entry, userChecks, file, at)
+    const name = (entry.name as string).normalize('NFC')
+    if (names.has(name))
+      throw setupError(`${file}: "${at}name" ${JSON.stringify(name)} is listed twice.`, recover(file))
+    names.add(name)
+    return {
+      name,
+      passwordHash: entry.passwordHash as string,
+      passwordSetAt: entry.passwordSetAt as string | null,
+    }
+  })
+}
+
+/**
+ * Parses and validates config.json text; a problem is reported naming the field, as exit code 8.
+ * Version 1 (one `username` and `passwordHash`) is read as one user whose password was set at an
+ * unknown time; whoever writes the config next writes version 2. A version newer than this build's
+ * is refused rather than guessed at: its fields may mean something this build does not know.
+ */
 export function parseConfig(json: string, file: string): HomeauthConfig {
   let value: unknown
   try {
@@ -69,16 +135,27 @@ export function parseConfig(json: string, file: string): HomeauthConfig {
   } catch {
     throw setupError(`${file} is not valid JSON (truncated or hand-edited?).`, recover(file))
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw setupError(`${file} does not hold a JSON object.`, recover(file))
+  if (!isRecord(value)) throw setupError(`${file} does not hold a JSON object.`, recover(file))
+  const {version} = value
+  if (Number.isInteger(version) && (version as number) > configVersion) {
+    throw setupError(
+      `${file} was written by a newer homeauth (config version ${version as number}; this one reads up to ${configVersion}).`,
+      ['Upgrade homeauth to use this configuration.'],
+    )
   }
-  const record = value as Record<string, unknown>
-  for (const [field, check] of Object.entries(fieldChecks)) {
-    const problem = check(record[field])
-    if (problem) throw setupError(`${file}: "${field}" ${problem}.`, recover(file))
+  if (version === 1) {
+    checkFields(value, versionOneChecks, file)
+    const {username, passwordHash, secret, port, host, sans} = value as unknown as VersionOneConfig
+    const users = [{name: username.normalize('NFC'), passwordHash, passwordSetAt: null}]
+    return {version: configVersion, users, secret, port, host, sans}
   }
-  const {version, username, passwordHash, secret, port, host, sans} = record as unknown as HomeauthConfig
-  return {version, username, passwordHash, secret, port, host, sans}
+  if (version !== configVersion) {
+    throw setupError(`${file}: "version" must be 1 or ${configVersion}.`, recover(file))
+  }
+  const users = parseUsers(value.users, file)
+  checkFields(value, sharedChecks, file)
+  const {secret, port, host, sans} = value as unknown as HomeauthConfig
+  return {version, users, secret, port, host, sans}
 }
 
 export function configFile(config: HomeauthConfig): SetFile {

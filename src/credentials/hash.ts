@@ -45,12 +45,28 @@ export function parsePasswordHash(encoded: string): ParsedHash | undefined {
   return {logN, r, p, salt: Buffer.from(match[4]!, 'base64'), hash: Buffer.from(match[5]!, 'base64')}
 }
 
+function encodeHash(params: HashParams, salt: Buffer, hash: Buffer): string {
+  const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '')
+  return `$scrypt$ln=${params.logN},r=${params.r},p=${params.p}$${b64(salt)}$${b64(hash)}`
+}
+
 /** Hashes an NFC-normalised password with a fresh random salt; the result carries its parameters. */
 export async function hashPassword(password: string, params: HashParams = defaultParams): Promise<string> {
   const salt = randomBytes(saltLength)
-  const hash = await derive(password, salt, params, keyLength)
-  const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '')
-  return `$scrypt$ln=${params.logN},r=${params.r},p=${params.p}$${b64(salt)}$${b64(hash)}`
+  return encodeHash(params, salt, await derive(password, salt, params, keyLength))
+}
+
+/**
+ * A hash no password matches (random salt and random output) with the parameters and lengths of
+ * `like`, made without hashing: checking a password against it costs exactly what `like` costs.
+ */
+export function dummyPasswordHash(like: string): string {
+  const parsed = parsePasswordHash(like) ?? {
+    ...defaultParams,
+    salt: Buffer.alloc(saltLength),
+    hash: Buffer.alloc(keyLength),
+  }
+  return encodeHash(parsed, randomBytes(parsed.salt.length), randomBytes(parsed.hash.length))
 }
 
 /** Whether `password` matches `encoded`: scrypt, then a constant-time comparison. */

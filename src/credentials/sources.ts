@@ -21,8 +21,8 @@ export interface CredentialInputs {
   env: NodeJS.ProcessEnv
   stdin: Readable & {isTTY?: boolean}
   prompts: Prompts
-  /** The user name whose password hash `init` stored, if any: used when nothing else is given. */
-  storedUsername?: string
+  /** The users whose password hashes config.json stores, if any: used when nothing else is given. */
+  storedUsernames?: string[]
   /** Told, in one line, about input that is ignored (one of HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD alone). */
   warn?: (message: string) => void
 }
@@ -30,7 +30,8 @@ export interface CredentialInputs {
 export interface ResolvedCredentials {
   /** The credentials to accept; undefined means the hash stored in config.json. */
   credentials?: Credentials
-  username: string
+  /** Who may sign in: the one user given, or every stored user (the first one made by init). */
+  usernames: string[]
   /** Where they came from, for the banner: never the password itself. */
   source: string
 }
@@ -163,7 +164,7 @@ function resolved(username: Given, password: Given): ResolvedCredentials {
   const credentials = normalizeCredentials({username: username.value, password: password.value})
   return {
     credentials,
-    username: credentials.username,
+    usernames: [credentials.username],
     source: describeSource(username.source, password.source),
   }
 }
@@ -215,7 +216,7 @@ function loneVariableWarning(env: NodeJS.ProcessEnv): string {
  * Finds the credentials for `serve`, each source a complete pair, never mixed:
  * 1. -u with -p or --password-stdin (one of them alone: the other is asked at a terminal);
  * 2. HOMEAUTH_USERNAME with HOMEAUTH_PASSWORD, only when both are set (one alone is ignored, with a warning);
- * 3. the hash stored by `init`;
+ * 3. the hashes stored by `init` and `user add`;
  * 4. a prompt on a terminal; else a usage error naming the flags. Never prompts without a terminal.
  */
 export async function resolveCredentials(inputs: CredentialInputs): Promise<ResolvedCredentials> {
@@ -228,8 +229,12 @@ export async function resolveCredentials(inputs: CredentialInputs): Promise<Reso
   if (env.HOMEAUTH_USERNAME && env.HOMEAUTH_PASSWORD)
     return resolved(environmentUsername(inputs)!, environmentPassword(inputs)!)
   if (env.HOMEAUTH_USERNAME || env.HOMEAUTH_PASSWORD) inputs.warn?.(loneVariableWarning(env))
-  if (inputs.storedUsername !== undefined) {
-    return {username: inputs.storedUsername, source: 'the hash stored in config.json'}
+  const stored = inputs.storedUsernames ?? []
+  if (stored.length > 0) {
+    return {
+      usernames: stored,
+      source: stored.length === 1 ? 'the hash stored in config.json' : 'the hashes stored in config.json',
+    }
   }
   return askForMissing(inputs, undefined, undefined)
 }

@@ -2,7 +2,7 @@ import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 
 import {VerifiedCredentialsCache} from './cache.js'
 import {normalizeCredentials, pairDigest, type Credentials} from './credentials.js'
-import {verifyPassword} from './hash.js'
+import {dummyPasswordHash, verifyPassword} from './hash.js'
 
 /** One request's credentials, ready to be checked: the digest at once, the hash only when asked. */
 export interface CredentialCheck {
@@ -53,8 +53,9 @@ export function createPlainVerifier(expected: Credentials): CredentialVerifier {
   }
 }
 
+/** One user's stored credentials, as config.json holds them. */
 export interface StoredCredentials {
-  username: string
+  name: string
   passwordHash: string
 }
 
@@ -80,24 +81,29 @@ class StoredHashCheck implements CredentialCheck {
 }
 
 /**
- * Verifies against the stored scrypt hash, consulting the cache of verified pairs first.
- * The password is hashed against the stored hash whatever the user name: an unknown user costs
- * exactly what a wrong password costs (the stored hash serves as the dummy), and the user name
- * is compared in constant time too.
+ * Verifies against the stored scrypt hashes, consulting the cache of verified pairs first.
+ * Every check costs exactly one scrypt: a known user's password against their hash, an unknown
+ * user's against a dummy hash with the first user's parameters, so the time taken does not tell
+ * which names exist. Users are looked up by an HMAC of the name under a per-process key: the
+ * lookup's timing depends on digests an attacker cannot predict, never on the name's bytes.
  */
 class StoredHashVerifier implements CredentialVerifier {
   private readonly key = randomBytes(32)
-  private readonly expectedUser: Buffer
+  private readonly hashes: Map<string, string>
+  private readonly dummyHash: string
 
   constructor(
-    private readonly stored: StoredCredentials,
+    users: readonly StoredCredentials[],
     readonly cache: VerifiedCredentialsCache,
   ) {
-    this.expectedUser = this.userDigest(stored.username)
+    const [first] = users
+    if (first === undefined) throw new Error('A stored-hash verifier needs at least one user.')
+    this.hashes = new Map(users.map((user) => [this.userDigest(user.name), user.passwordHash]))
+    this.dummyHash = dummyPasswordHash(first.passwordHash)
   }
 
-  private userDigest(username: string): Buffer {
-    return createHmac('sha256', this.key).update(username.normalize('NFC')).digest()
+  private userDigest(username: string): string {
+    return createHmac('sha256', this.key).update(username.normalize('NFC')).digest('base64')
   }
 
   check(candidate: Credentials): CredentialCheck {
@@ -105,16 +111,20 @@ class StoredHashVerifier implements CredentialVerifier {
   }
 
   async matches(credentials: Credentials): Promise<boolean> {
-    const userMatches = timingSafeEqual(this.userDigest(credentials.username), this.expectedUser)
-    const passwordMatches = await verifyPassword(credentials.password, this.stored.passwordHash)
-    return userMatches && passwordMatches
+    const stored = this.hashes.get(this.userDigest(credentials.username))
+    const passwordMatches = await verifyPassword(credentials.password, stored ?? this.dummyHash)
+    return stored !== undefined && passwordMatches
   }
 }
 
-/** A verifier for the stored hash, with `cache` holding the pairs it verified. */
+/**
+ * A verifier for the stored users' hashes, with `cache` holding the pairs it verified. A new
+ * verifier (a reload) starts with a new cache unless one is passed: a removed user's or an old
+ * password's cached success is then forgotten at once.
+ */
 export function createHashedVerifier(
-  stored: StoredCredentials,
+  users: readonly StoredCredentials[],
   cache = new VerifiedCredentialsCache(),
 ): CredentialVerifier {
-  return new StoredHashVerifier(stored, cache)
+  return new StoredHashVerifier(users, cache)
 }

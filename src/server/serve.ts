@@ -130,9 +130,10 @@ function checkOptions(options: ServeOptions): void {
   }
 }
 
+/** The verifier for this run: the start-up credentials alone, else every user stored in config.json. */
 async function loadVerifier(options: ServeOptions): Promise<CredentialVerifier> {
   if (options.credentials) return createPlainVerifier(options.credentials)
-  return createHashedVerifier(await requireConfig(options.configDir))
+  return createHashedVerifier((await requireConfig(options.configDir)).users)
 }
 
 function loadTls(options: ServeOptions): Promise<ServedCertificate> {
@@ -277,6 +278,7 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     urls,
     async reload() {
       if (!options.credentials) {
+        // A new verifier comes with a new cache of verified logins: a removed user's is forgotten at once.
         verifier = await loadVerifier(options)
         options.onReload?.('credentials read again from config.json')
       }

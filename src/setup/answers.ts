@@ -1,5 +1,11 @@
 import {certificateHosts, invalidHostProblem, parseExtraHosts} from '../certificates/hosts.js'
-import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
+import {
+  configExists,
+  defaultPort,
+  readConfig,
+  type HomeauthConfig,
+  type StoredUser,
+} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
 import {osUsername} from '../credentials/os-user.js'
@@ -26,7 +32,7 @@ export interface InitInputs extends CredentialInputs {
   newCa?: boolean
   /** --allow-short-password: store a new password shorter than the minimum. */
   allowShortPassword?: boolean
-  /** The configuration a re-run replaces: its values are the defaults, and its hash is kept unless a new password is given. */
+  /** The configuration a re-run replaces: its values are the defaults, and a hash is kept unless a new password is given. */
   current?: HomeauthConfig
 }
 
@@ -81,6 +87,14 @@ export function describeReplacement(
   }
 }
 
+/**
+ * The stored user a re-run of init concerns when it is told `username`: that user when one has the
+ * name, else the first user (init made it), whom the answers then rename. Other users are kept.
+ */
+export function initUser(current: HomeauthConfig, username: string): StoredUser {
+  return current.users.find((user) => user.name === username.normalize('NFC')) ?? current.users[0]!
+}
+
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'
 
 function parsePort(text: string): number | undefined {
@@ -107,7 +121,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
 
   let username = givenUsername(inputs)?.value
   if (username === undefined) {
-    const defaultUsername = current?.username ?? osUsername()
+    const defaultUsername = current?.users[0]?.name ?? osUsername()
     if (inputs.yes) username = defaultUsername
     else if (!interactive)
       throw noTerminalError('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
@@ -120,7 +134,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
   const allowShort = inputs.allowShortPassword ?? false
   let password: InitAnswers['password'] | undefined = await givenNewPassword(inputs, allowShort)
   if (password === undefined) {
-    const keep = current && {storedHash: current.passwordHash}
+    const keep = current && {storedHash: initUser(current, username).passwordHash}
     if (keep && inputs.yes) password = keep
     else if (!interactive) {
       throw noTerminalError(

@@ -3,11 +3,19 @@ import {X509Certificate} from 'node:crypto'
 import {createAuthority, issueServerCertificate, type PemPair} from '../certificates/authority.js'
 import {certificateHosts} from '../certificates/hosts.js'
 import {authorityName, certificateFiles, readAuthority} from '../certificates/store.js'
-import {configFile, configVersion, type HomeauthConfig} from '../config/config.js'
+import {
+  configFile,
+  configVersion,
+  readConfig,
+  type HomeauthConfig,
+  type StoredUser,
+} from '../config/config.js'
+import {ExitCode, HomeauthError} from '../errors.js'
 import {ensureConfigDir, withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
 import {signalReload, type ServerRecord} from '../server/state.js'
+import {initUser} from './answers.js'
 
 export interface InitAnswers {
   username: string
@@ -46,11 +54,33 @@ async function makeCertificates(
 }
 
 /**
+ * The users after init: `username` with `passwordHash` where the re-run's user was (see `initUser`),
+ * the other users as they were. A kept hash keeps its time; a new one is set `now`.
+ */
+function usersAfterInit(
+  current: HomeauthConfig | undefined,
+  username: string,
+  passwordHash: string,
+  now: Date,
+): StoredUser[] {
+  const replaced = current && initUser(current, username)
+  const passwordSetAt = replaced?.passwordHash === passwordHash ? replaced.passwordSetAt : now.toISOString()
+  const user = {name: username, passwordHash, passwordSetAt}
+  if (!current || !replaced) return [user]
+  return current.users.map((other) => (other === replaced ? user : other))
+}
+
+/**
  * Writes a complete configuration: the password as a scrypt hash, the CA (kept unless `newCa`),
  * a new server certificate, and config.json, all switched in by one rename. If anything fails
- * before that rename, the previous configuration is untouched.
+ * before that rename, the previous configuration is untouched. Users added with `user add` are kept:
+ * init's questions are about one user, the first one unless the name given is another's.
  */
-export async function initialize(configDir: string, answers: InitAnswers): Promise<InitResult> {
+export async function initialize(
+  configDir: string,
+  answers: InitAnswers,
+  now = new Date(),
+): Promise<InitResult> {
   await ensureConfigDir(configDir)
   const hosts = certificateHosts(answers.extraHosts)
   const {authority, existing} = await withConfigLock(configDir, async ({updateFileSet}) => {
@@ -59,10 +89,14 @@ export async function initialize(configDir: string, answers: InitAnswers): Promi
       typeof answers.password === 'string' ? hashPassword(answers.password) : answers.password.storedHash,
       makeCertificates(configDir, answers.newCa, hosts),
     ])
+    const current = await readConfig(configDir).catch((error: unknown) => {
+      // An invalid config.json is what init --force replaces: nothing in it to keep.
+      if (error instanceof HomeauthError && error.exitCode === ExitCode.invalidSetup) return undefined
+      throw error
+    })
     const config: HomeauthConfig = {
       version: configVersion,
-      username: answers.username,
-      passwordHash,
+      users: usersAfterInit(current, answers.username, passwordHash, now),
       secret: answers.secret,
       port: answers.port,
       host: null,

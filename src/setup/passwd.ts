@@ -1,26 +1,31 @@
-import {configFile, requireConfig} from '../config/config.js'
-import {withConfigLock} from '../config/files.js'
-import {hashPassword} from '../credentials/hash.js'
-import {signalReload, type ServerRecord} from '../server/state.js'
+import type {HomeauthConfig} from '../config/config.js'
+import {usageError} from '../errors.js'
+import {homeauthCommand} from '../invocation.js'
+import {checkUserName, findUser} from './users.js'
 
-export interface PasswdResult {
-  username: string
-  /** The running server that was told to reload, if any; only one that checks the stored hash takes the change. */
-  signalledServer: Pick<ServerRecord, 'pid' | 'credentials'> | undefined
+/**
+ * Whose password `passwd` changes: `--username` when given (it must name a stored user: the flag
+ * no longer renames), else the only user; undefined when there are several and none was named.
+ */
+export function passwdUser(config: HomeauthConfig, given: string | undefined): string | undefined {
+  if (given === undefined) return config.users.length === 1 ? config.users[0]!.name : undefined
+  const name = checkUserName(given)
+  if (findUser(config, name)) return name
+  throw usageError(
+    `There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}); passwd --username picks whose password changes, it does not rename.`,
+    [
+      `Add ${name} with: ${homeauthCommand(`user add ${name}`)} (to rename, add the new name, then remove the old one).`,
+    ],
+  )
 }
 
-/** Stores a new password hash (and optionally a new user name); certificates stay as they are. */
-export async function changeCredentials(
-  configDir: string,
-  change: {username?: string; password: string},
-): Promise<PasswdResult> {
-  const passwordHash = await hashPassword(change.password)
-  const username = await withConfigLock(configDir, async ({updateFileSet}) => {
-    const config = await requireConfig(configDir)
-    const username = change.username ?? config.username
-    await updateFileSet([configFile({...config, username, passwordHash})])
-    return username
-  })
-  const running = await signalReload(configDir)
-  return {username, signalledServer: running}
+/** The error for `passwd` without --username when several users are stored and no one can be asked. */
+export function whichUserError(config: HomeauthConfig) {
+  return usageError(`config.json holds ${config.users.length} users; say whose password to change.`, [
+    `Pass --username NAME (one of: ${userNames(config)}).`,
+  ])
+}
+
+function userNames(config: HomeauthConfig): string {
+  return config.users.map((user) => user.name).join(', ')
 }

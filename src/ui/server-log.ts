@@ -15,7 +15,8 @@ import {printOnboardingCode} from './qr.js'
 export interface BannerInfo {
   urls: string[]
   tls: ServedCertificate
-  username: string
+  /** Who may sign in; the first one is named in the curl example. */
+  usernames: string[]
   credentialSource: string
   realm: string
   /** The onboarding URLs for the QR code shown at a terminal; undefined with --no-qr. */
@@ -53,13 +54,16 @@ export function printBanner(output: Output, info: BannerInfo): void {
   lines.push(
     `Server certificate valid until ${certificate.notAfter.toISOString().slice(0, 10)} (${certificate.daysLeft} days)`,
   )
-  lines.push(`Credentials: user "${info.username}", from ${info.credentialSource}`)
+  const names = info.usernames.map((name) => `"${escapeControl(name)}"`).join(', ')
+  lines.push(
+    `Credentials: ${info.usernames.length === 1 ? 'user' : 'users'} ${names}, from ${info.credentialSource}`,
+  )
   if (info.authListener) {
     const where = describeAuthAddress(info.authListener.address)
     lines.push(`Forward auth for a proxy on this machine: ${color.cyan(where)} (plain HTTP, /auth only)`)
   }
   const caOption = authority ? `--cacert ${authority.file} ` : ''
-  lines.push(`Fetch the secret: curl ${caOption}-u ${info.username} ${firstUrl}api/secret`)
+  lines.push(`Fetch the secret: curl ${caOption}-u ${info.usernames[0] ?? ''} ${firstUrl}api/secret`)
   output.out.line(lines.join('\n'))
   if (info.onboarding) printServerCode(output, info.onboarding, authority !== undefined)
   output.out.line(color.dim('Press Ctrl+C to stop.'))

@@ -1,7 +1,7 @@
 import {homeauthCommand} from '../invocation.js'
 import type {OnboardingUrls} from '../server/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
-import type {PasswdResult} from '../setup/passwd.js'
+import type {UserChangeResult} from '../setup/users.js'
 import {reloadNote} from './daemon.js'
 import type {Output} from './output.js'
 
@@ -9,7 +9,7 @@ import type {Output} from './output.js'
  * What to say about a running server that does not read the stored credentials again on SIGHUP (one
  * started with its own), or may not; undefined when none runs or it checks the stored hash.
  */
-function keptCredentialsNote(server: PasswdResult['signalledServer']): string | undefined {
+export function keptCredentialsNote(server: UserChangeResult['signalledServer']): string | undefined {
   if (server === undefined || server.credentials === 'stored') return undefined
   return server.credentials === 'startup'
     ? `The running server (PID ${server.pid}) was started with credentials given on its command line, in its environment or at a prompt, and keeps them; restart it to use the stored password.`
@@ -53,7 +53,7 @@ export async function printInitSummary(
   )
 }
 
-export function printPasswordChanged(output: Output, result: PasswdResult): void {
-  output.out.line(`Password for ${result.username} changed (stored as a scrypt hash only).`)
+export function printPasswordChanged(output: Output, result: UserChangeResult): void {
+  output.out.line(`Password for ${result.name} changed (stored as a scrypt hash only).`)
   output.err.line(keptCredentialsNote(result.signalledServer) ?? reloadNote(result.signalledServer?.pid))
 }

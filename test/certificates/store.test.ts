@@ -111,8 +111,7 @@ describe('loadOrCreateServerTls', () => {
     await loadOrCreateServerTls(dir)
     const config: HomeauthConfig = {
       version: configVersion,
-      username: 'JeffLynne',
-      passwordHash: await hashPassword('ELO'),
+      users: [{name: 'JeffLynne', passwordHash: await hashPassword('ELO'), passwordSetAt: null}],
       secret: 'Mr Blue Sky',
       port: 8443,
       host: null,

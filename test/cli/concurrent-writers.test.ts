@@ -46,7 +46,7 @@ describe('homeauth passwd and cert renew started together', () => {
     expect(certificate.checkPrivateKey(key)).toBe(true)
     expect((await runCli(['cert', '--config-dir', configDir])).code).toBe(0)
     const matches = await Promise.all(
-      lastPasswords.map((password) => verifyPassword(password, config.passwordHash)),
+      lastPasswords.map((password) => verifyPassword(password, config.users[0]!.passwordHash)),
     )
     expect(matches).toContain(true)
   }, 120_000)

@@ -43,14 +43,14 @@ describe('homeauth init, scripted', () => {
     expect(modeOf(path.join(configDir, 'ca.pem'))).toBe(0o644)
     const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
     expect(config).toMatchObject({
-      version: 1,
-      username: 'JeffLynne',
+      version: 2,
+      users: [{name: 'JeffLynne', passwordSetAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/)}],
       secret: 'Evil Woman',
       port: 9443,
       host: null,
       sans: ['pi.home.arpa'],
     })
-    expect(config.passwordHash).toMatch(/^\$scrypt\$ln=15,r=8,p=3\$/)
+    expect(config.users[0].passwordHash).toMatch(/^\$scrypt\$ln=15,r=8,p=3\$/)
     expect(new X509Certificate(readFileSync(path.join(configDir, 'server.pem'))).subjectAltName).toContain(
       'DNS:pi.home.arpa',
     )
@@ -240,7 +240,7 @@ describe('homeauth init at a terminal', () => {
     expect(session.output).toContain('homeauth is set up')
     const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
     expect(config).toMatchObject({
-      username: 'JeffLynne',
+      users: [{name: 'JeffLynne'}],
       secret: 'Hold On Tight',
       port: 9443,
       sans: ['pi.home.arpa'],
@@ -287,7 +287,12 @@ describe('homeauth init at a terminal', () => {
     expect(session.output).not.toContain(password)
     expect(session.output).toContain('homeauth is set up')
     const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
-    expect(config).toMatchObject({username: 'JeffLynne', secret: 'Hold On Tight', port: 8443, sans: []})
+    expect(config).toMatchObject({
+      users: [{name: 'JeffLynne'}],
+      secret: 'Hold On Tight',
+      port: 8443,
+      sans: [],
+    })
     const serving = startCli(serveArgs(configDir))
     const [url] = await serving.waitFor(urlPattern)
     const ca = readFileSync(path.join(configDir, 'ca.pem'), 'utf8')

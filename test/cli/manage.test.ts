@@ -90,16 +90,25 @@ describe('homeauth passwd', () => {
     expect((await request(`${url}api/secret`, {ca, auth: own})).status).toBe(200)
   })
 
-  it('can change the user name too', async () => {
+  it('no longer renames with --username: another name is refused (exit 2) and nothing changes', async () => {
     const configDir = await initialised()
-    expect(
-      (
-        await runCli(['passwd', '--config-dir', configDir, '-u', 'Bev', '--password-stdin'], {
-          input: 'Xanadu 1980\n',
-        })
-      ).code,
-    ).toBe(0)
-    expect(JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).username).toBe('Bev')
+    const before = readPublicFiles(configDir)
+    const renamed = await runCli(['passwd', '--config-dir', configDir, '-u', 'Bev', '--password-stdin'], {
+      input: 'Xanadu 1980\n',
+    })
+    expect(renamed.code).toBe(ExitCode.usage)
+    expect(renamed.stderr).toContain('There is no user named "Bev" (users: JeffLynne)')
+    expect(renamed.stderr).toContain('it does not rename')
+    expect(renamed.stderr).toContain(`${cliCommand} user add Bev`)
+    expect(readPublicFiles(configDir)).toEqual(before)
+    const named = await runCli(
+      ['passwd', '--config-dir', configDir, '-u', user.username, '--password-stdin'],
+      {
+        input: 'Xanadu 1980\n',
+      },
+    )
+    expect(named.code).toBe(0)
+    expect(named.stdout).toContain('Password for JeffLynne changed')
   })
 
   it('exits 8 when homeauth is not initialised', async () => {

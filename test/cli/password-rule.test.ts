@@ -25,7 +25,7 @@ const initialised = () => initConfig(tempDir(), {username: 'JeffLynne', password
 const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('Error:'))
 
 const storedHash = (configDir: string) =>
-  JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).passwordHash as string
+  JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).users[0].passwordHash as string
 
 describe('a new password shorter than 8 characters', () => {
   it.each(shortInputs)(

@@ -21,16 +21,29 @@ const tempDir = useTempDir()
 const file = '/home/jeff/.config/homeauth/config.json'
 
 let valid: HomeauthConfig
+let versionOne: Record<string, unknown>
 
 beforeAll(async () => {
+  const passwordHash = await hashPassword('pw', {logN: 14, r: 8, p: 1})
   valid = {
-    version: 1,
-    username: 'JeffLynne',
-    passwordHash: await hashPassword('pw', {logN: 14, r: 8, p: 1}),
+    version: 2,
+    users: [
+      {name: 'JeffLynne', passwordHash, passwordSetAt: '2026-11-30T14:03:12.000Z'},
+      {name: 'Bev', passwordHash, passwordSetAt: null},
+    ],
     secret: 'bXkgc2VjcmV0',
     port: 8443,
     host: null,
     sans: ['pi.local', '192.168.1.20', 'fd00::1'],
+  }
+  versionOne = {
+    version: 1,
+    username: 'JeffLynne',
+    passwordHash,
+    secret: valid.secret,
+    port: valid.port,
+    host: valid.host,
+    sans: valid.sans,
   }
 })
 
@@ -80,48 +93,55 @@ describe('parseConfig', () => {
     expect(parseConfig(json, file)).toEqual(valid)
   })
 
-  const wrongFields: [keyof HomeauthConfig, unknown][] = [
-    ['port', 'abc'],
-    ['port', 70000],
-    ['port', -1],
-    ['port', 8443.5],
-    ['username', ''],
-    ['username', 'Jeff:Lynne'],
-    ['username', 'Jeff\nLynne'],
-    ['username', 42],
-    ['passwordHash', 'plain-text'],
-    [
-      'passwordHash',
-      '$scrypt$ln=10,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
-    ],
-    ['version', 2],
-    ['version', '1'],
-    ['host', 5],
-    ['host', 'not a host'],
-    ['sans', ['not a host']],
-    ['sans', 'pi.local'],
-    ['sans', [5]],
-    ['secret', ''],
-    ['secret', null],
+  const hash = '$scrypt$ln=14,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'
+  const user = (fields: Record<string, unknown>) => [
+    {name: 'JeffLynne', passwordHash: hash, passwordSetAt: null, ...fields},
+  ]
+  const wrongFields: [keyof HomeauthConfig, unknown, string][] = [
+    ['port', 'abc', 'port'],
+    ['port', 70000, 'port'],
+    ['port', -1, 'port'],
+    ['port', 8443.5, 'port'],
+    ['users', [], 'users'],
+    ['users', 'JeffLynne', 'users'],
+    ['users', ['JeffLynne'], 'users[0]'],
+    ['users', user({name: ''}), 'users[0].name'],
+    ['users', user({name: 'Jeff:Lynne'}), 'users[0].name'],
+    ['users', user({name: 'Jeff\nLynne'}), 'users[0].name'],
+    ['users', user({name: 42}), 'users[0].name'],
+    ['users', user({passwordHash: 'plain-text'}), 'users[0].passwordHash'],
+    ['users', user({passwordHash: hash.replace('ln=14', 'ln=10')}), 'users[0].passwordHash'],
+    ['users', user({passwordSetAt: 'yesterday'}), 'users[0].passwordSetAt'],
+    ['users', user({passwordSetAt: undefined}), 'users[0].passwordSetAt'],
+    ['users', [...user({}), ...user({name: 'Bev'}), ...user({name: 'JeffLynne'})], 'users[2].name'],
+    ['version', 0, 'version'],
+    ['version', '1', 'version'],
+    ['host', 5, 'host'],
+    ['host', 'not a host', 'host'],
+    ['sans', ['not a host'], 'sans'],
+    ['sans', 'pi.local', 'sans'],
+    ['sans', [5], 'sans'],
+    ['secret', '', 'secret'],
+    ['secret', null, 'secret'],
   ]
 
-  for (const [field, value] of wrongFields) {
-    it(`refuses "${field}" = ${JSON.stringify(value)}, naming the field, with exit code 8`, () => {
+  for (const [field, value, named] of wrongFields) {
+    it(`refuses "${field}" = ${JSON.stringify(value)}, naming "${named}", with exit code 8`, () => {
       const error = thrown(() => parseConfig(JSON.stringify({...valid, [field]: value}), file))
-      const setup = expectSetupError(error, `${file}: "${field}"`)
+      const setup = expectSetupError(error, `${file}: "${named}"`)
       expect(setup.suggestions.join('\n')).toContain(file)
     })
   }
 
-  const fields: (keyof HomeauthConfig)[] = [
-    'version',
-    'username',
-    'passwordHash',
-    'secret',
-    'port',
-    'host',
-    'sans',
-  ]
+  it('refuses two users whose names differ only in their Unicode form', () => {
+    const users = [...user({name: 'Zoë'.normalize('NFC')}), ...user({name: 'Zoë'.normalize('NFD')})]
+    expectSetupError(
+      thrown(() => parseConfig(JSON.stringify({...valid, users}), file)),
+      /"users\[1\]\.name" "Zoë" is listed twice/,
+    )
+  })
+
+  const fields: (keyof HomeauthConfig)[] = ['version', 'users', 'secret', 'port', 'host', 'sans']
 
   for (const field of fields) {
     it(`refuses a config without "${field}", naming the field`, () => {
@@ -135,12 +155,13 @@ describe('parseConfig', () => {
   }
 
   it('reports a bad user name in one sentence, ending in a single full stop', () => {
-    const error = thrown(() => parseConfig(JSON.stringify({...valid, username: 'Jeff:Lynne'}), file))
-    expect(expectSetupError(error, '"username"').message).not.toMatch(/\.\.$/)
+    const users = user({name: 'Jeff:Lynne'})
+    const error = thrown(() => parseConfig(JSON.stringify({...valid, users}), file))
+    expect(expectSetupError(error, '"users[0].name"').message).not.toMatch(/\.\.$/)
   })
 
   it('refuses text that is not JSON, naming the file', () => {
-    for (const json of ['', '{', '{"version": 1,}', 'version=1']) {
+    for (const json of ['', '{', '{"version": 2,}', 'version=2']) {
       expectSetupError(
         thrown(() => parseConfig(json, file)),
         `${file} is not valid JSON`,
@@ -183,11 +204,74 @@ describe('parseConfig', () => {
         try {
           expect(parseConfig(json, file)[field]).toEqual(JSON.parse(JSON.stringify(value)))
         } catch (error) {
-          expectSetupError(error, `"${field}"`)
+          // A user's own fields are named inside the list ("users[0].name"); a newer version as such;
+          // version 1 asks for version 1's fields.
+          const newer = field === 'version' && Number.isInteger(value) && (value as number) > 2
+          const older = field === 'version' && value === 1
+          expectSetupError(error, newer ? 'written by a newer homeauth' : older ? '"username"' : `"${field}`)
         }
       }),
       {numRuns: 1000},
     )
+  })
+})
+
+describe('config versions', () => {
+  it('reads a version-1 config as one user whose password time is unknown', () => {
+    expect(parseConfig(JSON.stringify(versionOne), file)).toEqual({
+      version: 2,
+      users: [{name: 'JeffLynne', passwordHash: versionOne.passwordHash, passwordSetAt: null}],
+      secret: valid.secret,
+      port: valid.port,
+      host: valid.host,
+      sans: valid.sans,
+    })
+  })
+
+  it('reads a version-1 user name in its NFC form', () => {
+    const config = parseConfig(JSON.stringify({...versionOne, username: 'Zoë'.normalize('NFD')}), file)
+    expect(config.users[0]!.name).toBe('Zoë'.normalize('NFC'))
+  })
+
+  it('writes what it read from version 1 as version 2', () => {
+    const written = JSON.parse(configFile(parseConfig(JSON.stringify(versionOne), file)).data) as Record<
+      string,
+      unknown
+    >
+    expect(written.version).toBe(2)
+    expect(written).not.toHaveProperty('username')
+    expect(written).not.toHaveProperty('passwordHash')
+    expect(parseConfig(JSON.stringify(written), file)).toEqual(parseConfig(JSON.stringify(versionOne), file))
+  })
+
+  const versionOneWrong: [string, unknown][] = [
+    ['username', ''],
+    ['username', 'Jeff:Lynne'],
+    ['username', undefined],
+    ['passwordHash', 'plain-text'],
+    ['port', 'abc'],
+  ]
+  for (const [field, value] of versionOneWrong) {
+    it(`refuses a version-1 config whose "${field}" is ${JSON.stringify(value)}, naming it`, () => {
+      expectSetupError(
+        thrown(() => parseConfig(JSON.stringify({...versionOne, [field]: value}), file)),
+        `${file}: "${field}"`,
+      )
+    })
+  }
+
+  it('refuses a config written by a newer homeauth in one line, whatever its fields, with exit code 8', () => {
+    for (const newer of [
+      {...valid, version: 3},
+      {version: 17, people: {}},
+    ]) {
+      const error = expectSetupError(
+        thrown(() => parseConfig(JSON.stringify(newer), file)),
+        `${file} was written by a newer homeauth (config version ${newer.version}; this one reads up to 2).`,
+      )
+      expect(error.message).not.toContain('\n')
+      expect(error.suggestions).toEqual(['Upgrade homeauth to use this configuration.'])
+    }
   })
 })
 

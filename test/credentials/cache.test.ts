@@ -132,13 +132,13 @@ describe('createHashedVerifier', () => {
 
   beforeAll(async () => {
     stored = {
-      username: jeff.username,
+      name: jeff.username,
       passwordHash: await hashPassword(jeff.password, {logN: 14, r: 8, p: 1}),
     }
   })
 
   it('accepts the right pair and refuses a wrong user or a wrong password', async () => {
-    const verifier = createHashedVerifier(stored, new VerifiedCredentialsCache())
+    const verifier = createHashedVerifier([stored], new VerifiedCredentialsCache())
     expect(await verify(verifier, jeff)).toBe(true)
     expect(await verify(verifier, {username: 'JeffLynn', password: 'ELO'})).toBe(false)
     expect(await verify(verifier, {username: 'JeffLynne', password: 'ELO '})).toBe(false)
@@ -146,13 +146,13 @@ describe('createHashedVerifier', () => {
   })
 
   it('accepts the NFD form of a stored NFC user name', async () => {
-    const verifier = createHashedVerifier({...stored, username: 'Zoë'.normalize('NFC')})
+    const verifier = createHashedVerifier([{...stored, name: 'Zoë'.normalize('NFC')}])
     expect(await verify(verifier, {username: 'Zoë'.normalize('NFD'), password: 'ELO'})).toBe(true)
   })
 
   it('caches a success and never a failure', async () => {
     const cache = new VerifiedCredentialsCache()
-    const verifier = createHashedVerifier(stored, cache)
+    const verifier = createHashedVerifier([stored], cache)
     expect(await verify(verifier, {username: 'someone', password: 'ELO'})).toBe(false)
     expect(await verify(verifier, {username: 'JeffLynne', password: 'wrong'})).toBe(false)
     expect(cache.size).toBe(0)
@@ -163,7 +163,7 @@ describe('createHashedVerifier', () => {
 
   it('hashes the password against the stored hash for an unknown user, as for a wrong password', async () => {
     const cache = new VerifiedCredentialsCache()
-    const verifier = createHashedVerifier(stored, cache)
+    const verifier = createHashedVerifier([stored], cache)
     const unknownUser = await countScrypt(() => verify(verifier, {username: 'someone', password: 'ELO'}))
     const wrongPassword = await countScrypt(() => verify(verifier, {username: 'JeffLynne', password: 'x'}))
     expect(unknownUser).toEqual({result: false, scrypts: 1})
@@ -173,7 +173,7 @@ describe('createHashedVerifier', () => {
 
   it('serves a cached success without hashing again', async () => {
     const cache = new VerifiedCredentialsCache()
-    const verifier = createHashedVerifier(stored, cache)
+    const verifier = createHashedVerifier([stored], cache)
     expect(await countScrypt(() => verify(verifier, jeff))).toEqual({result: true, scrypts: 1})
     expect(await countScrypt(() => verify(verifier, jeff))).toEqual({result: true, scrypts: 0})
     expect(cache.size).toBe(1)
@@ -182,14 +182,14 @@ describe('createHashedVerifier', () => {
   it('hashes again once the cached success has expired', async () => {
     const clock = manualClock()
     const cache = new VerifiedCredentialsCache({ttlMs: 1000, now: clock.now})
-    const verifier = createHashedVerifier(stored, cache)
+    const verifier = createHashedVerifier([stored], cache)
     expect(await verify(verifier, jeff)).toBe(true)
     clock.advance(1000)
     expect(await countScrypt(() => verify(verifier, jeff))).toEqual({result: true, scrypts: 1})
   })
 
   it('answers a cached pair at once, whichever Unicode form it comes in, and gives equal pairs one digest', async () => {
-    const verifier = createHashedVerifier({...stored, username: 'Zoë'.normalize('NFC')})
+    const verifier = createHashedVerifier([{...stored, name: 'Zoë'.normalize('NFC')}])
     const nfc = {username: 'Zoë'.normalize('NFC'), password: 'ELO'}
     const nfd = {username: 'Zoë'.normalize('NFD'), password: 'ELO'}
     expect(verifier.check(nfd).digest).toBe(verifier.check(nfc).digest)
@@ -198,5 +198,61 @@ describe('createHashedVerifier', () => {
     expect(await verifier.check(nfd).hash()).toBe(true)
     expect(verifier.check(nfc).answerAtOnce()).toBe(true)
     expect(verifier.check({...nfc, password: 'wrong'}).answerAtOnce()).toBeUndefined()
+  })
+})
+
+describe('createHashedVerifier with several users', () => {
+  const bev = {username: 'Bev', password: 'Bevan on cello'}
+  let users: StoredCredentials[]
+
+  beforeAll(async () => {
+    const params = {logN: 14, r: 8, p: 1}
+    users = [
+      {name: jeff.username, passwordHash: await hashPassword(jeff.password, params)},
+      {name: bev.username, passwordHash: await hashPassword(bev.password, params)},
+    ]
+  })
+
+  it('accepts each user with their own password, and neither with the other one’s', async () => {
+    const verifier = createHashedVerifier(users)
+    expect(await verify(verifier, jeff)).toBe(true)
+    expect(await verify(verifier, bev)).toBe(true)
+    expect(await verify(verifier, {username: jeff.username, password: bev.password})).toBe(false)
+    expect(await verify(verifier, {username: bev.username, password: jeff.password})).toBe(false)
+  })
+
+  it('hashes exactly once for an unknown user, for a wrong password and for a right one, whichever user', async () => {
+    const verifier = createHashedVerifier(users, new VerifiedCredentialsCache())
+    const attempts = [
+      {username: 'Richard', password: 'ELO'},
+      {username: 'Richard', password: bev.password},
+      {username: bev.username, password: 'wrong'},
+      {username: jeff.username, password: 'wrong'},
+    ]
+    for (const attempt of attempts) {
+      expect(await countScrypt(() => verify(verifier, attempt))).toEqual({result: false, scrypts: 1})
+    }
+    expect(await countScrypt(() => verify(verifier, bev))).toEqual({result: true, scrypts: 1})
+  })
+
+  it('never admits an unknown user, whatever the password', async () => {
+    const verifier = createHashedVerifier(users)
+    for (const password of [jeff.password, bev.password, '']) {
+      expect(await verify(verifier, {username: 'Richard', password})).toBe(false)
+    }
+  })
+
+  it('starts with an empty cache unless given one: a rebuilt verifier forgets a removed user at once', async () => {
+    const before = createHashedVerifier(users)
+    expect(await verify(before, bev)).toBe(true)
+    expect(before.check(bev).answerAtOnce()).toBe(true)
+    const after = createHashedVerifier(users.filter((user) => user.name !== bev.username))
+    expect(after.check(bev).answerAtOnce()).toBeUndefined()
+    expect(await verify(after, bev)).toBe(false)
+    expect(await verify(after, jeff)).toBe(true)
+  })
+
+  it('refuses to be made without users', () => {
+    expect(() => createHashedVerifier([])).toThrow(/at least one user/)
   })
 })

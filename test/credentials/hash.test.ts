@@ -1,7 +1,13 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {defaultParams, hashPassword, parsePasswordHash, verifyPassword} from '../../src/credentials/hash.js'
+import {
+  defaultParams,
+  dummyPasswordHash,
+  hashPassword,
+  parsePasswordHash,
+  verifyPassword,
+} from '../../src/credentials/hash.js'
 
 /** The cheapest parameters parsePasswordHash accepts, to keep these tests fast. */
 const cheap = {logN: 14, r: 8, p: 1}
@@ -136,5 +142,23 @@ describe('parsePasswordHash', () => {
       }),
       {numRuns: 200},
     )
+  })
+})
+
+describe('dummyPasswordHash', () => {
+  it('has the parameters and lengths of the hash it is like, a salt of its own, and matches no password', async () => {
+    const real = await hashPassword('ELO', cheap)
+    const dummy = dummyPasswordHash(real)
+    const [parsedReal, parsedDummy] = [parsePasswordHash(real)!, parsePasswordHash(dummy)!]
+    expect(parsedDummy).toMatchObject(cheap)
+    expect(parsedDummy.salt.length).toBe(parsedReal.salt.length)
+    expect(parsedDummy.hash.length).toBe(parsedReal.hash.length)
+    expect(parsedDummy.salt.equals(parsedReal.salt)).toBe(false)
+    expect(await verifyPassword('ELO', dummy)).toBe(false)
+    expect(dummyPasswordHash(real)).not.toBe(dummy)
+  })
+
+  it('falls back to the default parameters for a string that is not a hash', () => {
+    expect(parsePasswordHash(dummyPasswordHash('plain-text'))).toMatchObject(defaultParams)
   })
 })

@@ -78,7 +78,7 @@ describe('resolveCredentials', () => {
     )
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
-      username: 'JeffLynne',
+      usernames: ['JeffLynne'],
       source: 'the command line (-u/-p)',
     })
   })
@@ -111,7 +111,7 @@ describe('resolveCredentials', () => {
     )
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
-      username: 'JeffLynne',
+      usernames: ['JeffLynne'],
       source: 'the environment (HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD)',
     })
   })
@@ -132,7 +132,7 @@ describe('resolveCredentials', () => {
     expect(asked).toEqual(['User name', 'Password for JeffLynne'])
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
-      username: 'JeffLynne',
+      usernames: ['JeffLynne'],
       source: 'user name from the prompt, password from the prompt',
     })
   })
@@ -153,9 +153,9 @@ describe('resolveCredentials takes each source as a pair', () => {
   it('uses the stored hash when only HOMEAUTH_PASSWORD is set, warning that it is ignored', async () => {
     const {warn, seen} = warnings()
     const resolved = await resolveCredentials(
-      inputs({env: {HOMEAUTH_PASSWORD: 'ELO'}, storedUsername: 'JeffLynne', warn}),
+      inputs({env: {HOMEAUTH_PASSWORD: 'ELO'}, storedUsernames: ['JeffLynne'], warn}),
     )
-    expect(resolved).toEqual({username: 'JeffLynne', source: 'the hash stored in config.json'})
+    expect(resolved).toEqual({usernames: ['JeffLynne'], source: 'the hash stored in config.json'})
     expect(seen).toEqual([
       'HOMEAUTH_PASSWORD is ignored because HOMEAUTH_USERNAME is not set; set both to take the credentials from the environment.',
     ])
@@ -179,7 +179,7 @@ describe('resolveCredentials takes each source as a pair', () => {
 
   it('never pairs -u with HOMEAUTH_PASSWORD: without a terminal that is a usage error naming the flags', async () => {
     const error = await resolveCredentials(
-      inputs({username: 'JeffLynne', env: {HOMEAUTH_PASSWORD: 'ELO'}, storedUsername: 'JeffLynne'}),
+      inputs({username: 'JeffLynne', env: {HOMEAUTH_PASSWORD: 'ELO'}, storedUsernames: ['JeffLynne']}),
     ).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(HomeauthError)
     expect((error as HomeauthError).exitCode).toBe(ExitCode.usage)
@@ -218,7 +218,7 @@ describe('resolveCredentials takes each source as a pair', () => {
     expect(asked).toEqual(['Password for JeffLynne'])
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'Mr Blue Sky'},
-      username: 'JeffLynne',
+      usernames: ['JeffLynne'],
       source: 'user name from -u, password from the prompt',
     })
   })
@@ -241,18 +241,18 @@ describe('resolveCredentials takes each source as a pair', () => {
 describe('resolveCredentials after init', () => {
   it('uses the stored hash when nothing else is given, without prompting', async () => {
     const resolved = await resolveCredentials(
-      inputs({storedUsername: 'JeffLynne', stdin: stdinWith(undefined, true)}),
+      inputs({storedUsernames: ['JeffLynne'], stdin: stdinWith(undefined, true)}),
     )
-    expect(resolved).toEqual({username: 'JeffLynne', source: 'the hash stored in config.json'})
+    expect(resolved).toEqual({usernames: ['JeffLynne'], source: 'the hash stored in config.json'})
   })
 
   it('lets -u/-p and the environment override the stored hash', async () => {
     const fromFlags = await resolveCredentials(
-      inputs({username: 'a', password: 'b', storedUsername: 'JeffLynne'}),
+      inputs({username: 'a', password: 'b', storedUsernames: ['JeffLynne']}),
     )
     expect(fromFlags.credentials).toEqual({username: 'a', password: 'b'})
     const fromEnv = await resolveCredentials(
-      inputs({env: {HOMEAUTH_USERNAME: 'c', HOMEAUTH_PASSWORD: 'd'}, storedUsername: 'JeffLynne'}),
+      inputs({env: {HOMEAUTH_USERNAME: 'c', HOMEAUTH_PASSWORD: 'd'}, storedUsernames: ['JeffLynne']}),
     )
     expect(fromEnv.credentials).toEqual({username: 'c', password: 'd'})
   })

@@ -67,8 +67,7 @@ describe('findOnboardingUrls', () => {
     const configDir = tempDir()
     const config: HomeauthConfig = {
       version: configVersion,
-      username: 'JeffLynne',
-      passwordHash: await hashPassword('ELO'),
+      users: [{name: 'JeffLynne', passwordHash: await hashPassword('ELO'), passwordSetAt: null}],
       secret: 'Mr Blue Sky',
       port: 9443,
       host: '127.0.0.1',

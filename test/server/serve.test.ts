@@ -16,8 +16,7 @@ describe('startHomeauth', () => {
     const configDir = tempDir()
     const config: HomeauthConfig = {
       version: configVersion,
-      username: user.username,
-      passwordHash: await hashPassword(user.password),
+      users: [{name: user.username, passwordHash: await hashPassword(user.password), passwordSetAt: null}],
       secret: 'Mr Blue Sky',
       port: 8443,
       host: '127.0.0.1',
