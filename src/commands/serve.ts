@@ -20,7 +20,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
 Without --cert/--key, a local CA and a server certificate are made in the config directory on first use and reused after.
 Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD (both set), else the hash stored by init, else a prompt on a terminal.
 After init, every flag is optional: port, secret and host names come from the config, and flags override them.
-SIGHUP (sent by passwd and cert renew) reloads the stored credentials and the certificate.`
+SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored users and the certificate.`
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',
