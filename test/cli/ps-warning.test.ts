@@ -20,20 +20,25 @@ const warnings = (text: string) => text.match(warning)?.length ?? 0
 
 const initialised = () => initConfig(tempDir(), {username: 'JeffLynne', password})
 
+/** init with the password and the secret on its command line, where ps shows them. */
+const initWithVisibleSecrets = (...extra: string[]) =>
+  runCli([
+    'init',
+    '--config-dir',
+    tempDir(),
+    '-u',
+    'JeffLynne',
+    '-p',
+    password,
+    '--secret',
+    'Hold On Tight',
+    '--yes',
+    ...extra,
+  ])
+
 describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
   it('is one line for init with both -p and --secret, naming both', async () => {
-    const result = await runCli([
-      'init',
-      '--config-dir',
-      tempDir(),
-      '-u',
-      'JeffLynne',
-      '-p',
-      password,
-      '--secret',
-      'Hold On Tight',
-      '--yes',
-    ])
+    const result = await initWithVisibleSecrets()
     expect(result.code).toBe(0)
     expect(warnings(result.stderr)).toBe(1)
     expect(result.stderr).toContain(
@@ -60,19 +65,7 @@ describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
   })
 
   it('is not printed with --json (init, fetch-secret)', async () => {
-    const init = await runCli([
-      'init',
-      '--config-dir',
-      tempDir(),
-      '-u',
-      'JeffLynne',
-      '-p',
-      password,
-      '--secret',
-      'Hold On Tight',
-      '--yes',
-      '--json',
-    ])
+    const init = await initWithVisibleSecrets('--json')
     expect(init.code).toBe(0)
     expect(init.stderr).toBe('')
     const fetched = await runCli([
