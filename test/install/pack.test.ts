@@ -38,6 +38,26 @@ function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env
 }
 
+/**
+ * npm's environment is the user's own, NODE_EXTRA_CA_CERTS included: a tarball carries no lockfile,
+ * so npm resolves the newest matching versions and goes to the registry whenever a dependency has
+ * published since its cache was filled, and where the registry is reached through a proxy only
+ * that variable names the proxy's CA. Only homeauth's own runs are kept from it.
+ */
+const npmEnv = (): NodeJS.ProcessEnv => ({...shellEnv({}), ...pick(process.env, 'NODE_EXTRA_CA_CERTS')})
+
+function pick(env: NodeJS.ProcessEnv, key: string): Record<string, string> {
+  const value = env[key]
+  return value === undefined ? {} : {[key]: value}
+}
+
+/**
+ * A registry that cannot be reached fails in seconds with npm's own message, well inside the
+ * hook's time, instead of npm's retries running into the hook's timeout.
+ */
+const npmNetworkOptions = ['--fetch-retries=1', '--fetch-retry-mintimeout=1000', '--fetch-timeout=30000']
+const npmDeadline = 150_000
+
 describe('npm pack, then npm install -g of the tarball', () => {
   let root: string
   let clone: string
@@ -77,7 +97,7 @@ describe('npm pack, then npm install -g of the tarball', () => {
     symlinkSync(path.join(projectDir, 'node_modules'), path.join(clone, 'node_modules'))
     const out = path.join(root, 'out')
     mkdirSync(out)
-    const packed = await run('npm', ['pack', '--pack-destination', out], {cwd: clone, env: shellEnv({})})
+    const packed = await run('npm', ['pack', '--pack-destination', out], {cwd: clone, env: npmEnv()})
     tarball = path.join(out, packed.stdout.trim().split('\n').at(-1)!)
 
     prefix = path.join(root, 'prefix')
@@ -85,8 +105,18 @@ describe('npm pack, then npm install -g of the tarball', () => {
     // The registry is reachable here and in CI; --prefer-offline takes what npm's cache already has.
     const installed = await run(
       'npm',
-      ['install', '--global', tarball, '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund'],
-      {cwd: root, env: shellEnv({})},
+      [
+        'install',
+        '--global',
+        tarball,
+        '--prefix',
+        prefix,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        ...npmNetworkOptions,
+      ],
+      {cwd: root, env: npmEnv(), timeout: npmDeadline},
     )
     installSeconds = (Date.now() - started) / 1000
     installOutput = installed.stdout + installed.stderr
