@@ -2,7 +2,7 @@ import {isIP} from 'node:net'
 
 import {defaultPort} from '../config/config.js'
 import {usageError} from '../errors.js'
-import {findRunningServer} from '../server/state.js'
+import {findRunningServer} from '../daemon/state.js'
 
 export interface EndpointInputs {
   configDir: string

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {configPath} from '../paths.js'
-import {followFile, journalOf, tailLines} from '../server/manage.js'
+import {followFile, journalOf, tailLines} from '../daemon/manage.js'
 import {printJournalHint, printLogLines, printNoLog} from '../ui/daemon.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {

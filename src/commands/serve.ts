@@ -5,8 +5,8 @@ import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
 import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'
-import {defaultRealm} from '../server/basic-auth.js'
-import {RotatingLog} from '../server/log-file.js'
+import {defaultRealm} from '../web/basic-auth.js'
+import {RotatingLog} from '../daemon/log-file.js'
 import {findOnboardingUrls, onboardingUrls} from '../server/onboarding-urls.js'
 import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
@@ -127,7 +127,7 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
       stored: config?.secret,
     })
     if (flags.detach) {
-      const {startDetached} = await import('../server/detach.js')
+      const {startDetached} = await import('../daemon/detach.js')
       const detached = await startDetached(settings, {credentials, env: process.env})
       return printDetached(output, detached, flags.qr ? await findOnboardingUrls(this.configDir) : undefined)
     }

@@ -1,6 +1,6 @@
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../errors.js'
-import {serverStatus, type StatusReport} from '../server/manage.js'
+import {serverStatus, type StatusReport} from '../daemon/manage.js'
 import {printStatus} from '../ui/daemon.js'
 
 export type StatusJson = Omit<StatusReport, 'healthy'>

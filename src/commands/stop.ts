@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {stopServer} from '../server/manage.js'
+import {stopServer} from '../daemon/manage.js'
 import {printStopResult} from '../ui/daemon.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {

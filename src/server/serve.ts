@@ -6,16 +6,21 @@ import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from
 import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
-import type {AccessLogEntry} from './access-log.js'
-import {createApp, createAuthApp, type AuthAppOptions} from './app.js'
-import {defaultRealm, realmProblem, type FailedLogin} from './basic-auth.js'
-import type {UntrustedProxy} from './forward-auth.js'
-import {startServer, type Listener, type Timeouts} from './listen.js'
-import {describeAuthAddress, parseAuthListen, startAuthListener, type AuthListener} from './auth-listener.js'
-import {createPlainApp, type UnencryptedCredentials} from './plain-http.js'
-import {clearState, findRunningServer, writeState} from './state.js'
-import {LoginThrottle, type ThrottleOptions} from './throttle.js'
-import {checkTrustedProxies} from './trusted-proxies.js'
+import type {AccessLogEntry} from '../web/access-log.js'
+import {createApp, createAuthApp, type AuthAppOptions} from '../web/app.js'
+import {defaultRealm, realmProblem, type FailedLogin} from '../web/basic-auth.js'
+import type {UntrustedProxy} from '../web/forward-auth.js'
+import {startServer, type Listener, type Timeouts} from '../net/listen.js'
+import {
+  describeAuthAddress,
+  parseAuthListen,
+  startAuthListener,
+  type AuthListener,
+} from '../net/auth-listener.js'
+import {createPlainApp, type UnencryptedCredentials} from '../web/plain-http.js'
+import {clearState, findRunningServer, writeState} from '../daemon/state.js'
+import {LoginThrottle, type ThrottleOptions} from '../web/throttle.js'
+import {checkTrustedProxies} from '../web/trusted-proxies.js'
 
 /**
  * What `serve` was asked for on its command line, in the server's terms: the foreground server

@@ -14,7 +14,7 @@ import {ExitCode, HomeauthError} from '../errors.js'
 import {ensureConfigDir, withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
-import {signalReload, type ServerRecord} from '../server/state.js'
+import {signalReload, type ServerRecord} from '../daemon/state.js'
 import {initUser} from './answers.js'
 
 export interface InitAnswers {

@@ -4,7 +4,7 @@ import {checkCredential} from '../credentials/sources.js'
 import {hashPassword} from '../credentials/hash.js'
 import {usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
-import {signalReload, type ServerRecord} from '../server/state.js'
+import {signalReload, type ServerRecord} from '../daemon/state.js'
 
 /** What a change to the users did: whom it concerned and which running server was told to reload. */
 export interface UserChangeResult {

@@ -7,7 +7,7 @@ import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {isAlive, writeState} from '../../src/server/state.js'
+import {isAlive, writeState} from '../../src/daemon/state.js'
 import {runCli, useCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 

@@ -6,7 +6,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {loadOrCreateServerTls} from '../../src/certificates/store.js'
 import {ExitCode} from '../../src/errors.js'
-import {startServer} from '../../src/server/listen.js'
+import {startServer} from '../../src/net/listen.js'
 import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {runInTerminal} from '../helpers/terminal.js'

@@ -15,7 +15,7 @@ import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {isAlive} from '../../src/server/state.js'
+import {isAlive} from '../../src/daemon/state.js'
 import {CliProcess, cliCommand, projectDir, runCli, runJs, urlPattern, useCli} from '../helpers/cli.js'
 import {request} from '../helpers/https.js'
 import {initialisedForLoopback, useInitialisedConfig, owner, secret} from '../helpers/service.js'

@@ -3,7 +3,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {endpointUrl, hostAndPort, resolveEndpoint, serverName} from '../../src/client/endpoint.js'
-import {writeState} from '../../src/server/state.js'
+import {writeState} from '../../src/daemon/state.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()

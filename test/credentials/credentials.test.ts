@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 
 import {credentialProblem, shortPasswordProblem} from '../../src/credentials/credentials.js'
 import {createPlainVerifier} from '../../src/credentials/verifier.js'
-import {parseAuthorization} from '../../src/server/basic-auth.js'
+import {parseAuthorization} from '../../src/web/basic-auth.js'
 import {basicHeader} from '../helpers/https.js'
 
 describe('credentialProblem', () => {

@@ -2,7 +2,7 @@ import https from 'node:https'
 
 import {describe, expect, it} from 'vitest'
 
-import type {FailedLogin} from '../../src/server/basic-auth.js'
+import type {FailedLogin} from '../../src/web/basic-auth.js'
 import {initialize} from '../../src/setup/init.js'
 import {runCli} from '../helpers/cli.js'
 import {basicHeader, request, type RequestOptions} from '../helpers/https.js'

@@ -4,7 +4,7 @@ import {Writable} from 'node:stream'
 
 import {describe, expect, it} from 'vitest'
 
-import {RotatingLog} from '../../src/server/log-file.js'
+import {RotatingLog} from '../../src/daemon/log-file.js'
 import {printFailure, printWarning} from '../../src/ui/messages.js'
 import {createLogFileOutput, createTerminalOutput} from '../../src/ui/output.js'
 import {useTempDir} from '../helpers/temp.js'

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {homeauthCommand} from '../../src/invocation.js'
-import {RotatingLog} from '../../src/server/log-file.js'
+import {RotatingLog} from '../../src/daemon/log-file.js'
 import {createLogFileOutput} from '../../src/ui/output.js'
 import {printReloadFailed, printStopped, serverLogEvents} from '../../src/ui/server-log.js'
 import {useTempDir} from '../helpers/temp.js'

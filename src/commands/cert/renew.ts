@@ -1,7 +1,7 @@
 import {BaseCommand} from '../../base-command.js'
 import {sanFlag} from '../../flags.js'
 import {parseExtraHosts} from '../../certificates/hosts.js'
-import {signalReload} from '../../server/state.js'
+import {signalReload} from '../../daemon/state.js'
 import {printRenewed} from '../../ui/certificates.js'
 
 export default class CertRenew extends BaseCommand<typeof CertRenew> {

@@ -6,9 +6,9 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {parseAuthListen} from '../../src/server/auth-listener.js'
-import type {FailedLogin} from '../../src/server/basic-auth.js'
-import {backgroundCommand} from '../../src/server/detach.js'
+import {parseAuthListen} from '../../src/net/auth-listener.js'
+import type {FailedLogin} from '../../src/web/basic-auth.js'
+import {backgroundCommand} from '../../src/daemon/detach.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'

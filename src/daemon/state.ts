@@ -1,7 +1,7 @@
 import {existsSync, promises as fs, readFileSync} from 'node:fs'
 
 import {privateFileMode, writeFileAtomic} from '../config/files.js'
-import type {Supervisor} from '../daemon/supervisor.js'
+import type {Supervisor} from './supervisor.js'
 import {errorCode} from '../errors.js'
 import {configPath} from '../paths.js'
 

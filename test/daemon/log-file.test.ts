@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {RotatingLog} from '../../src/server/log-file.js'
+import {RotatingLog} from '../../src/daemon/log-file.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()

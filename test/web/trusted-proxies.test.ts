@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import type {FailedLogin} from '../../src/server/basic-auth.js'
-import type {UntrustedProxy} from '../../src/server/forward-auth.js'
-import {checkTrustedProxies, isLocalAddress, proxyTrust} from '../../src/server/trusted-proxies.js'
+import type {FailedLogin} from '../../src/web/basic-auth.js'
+import type {UntrustedProxy} from '../../src/web/forward-auth.js'
+import {checkTrustedProxies, isLocalAddress, proxyTrust} from '../../src/web/trusted-proxies.js'
 import {request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'

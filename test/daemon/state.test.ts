@@ -11,7 +11,7 @@ import {
   signalReload,
   writeState,
   type ServerRecord,
-} from '../../src/server/state.js'
+} from '../../src/daemon/state.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {commandNameOf, invokedAs} from '../../src/invocation.js'
-import {backgroundCommand} from '../../src/server/detach.js'
+import {backgroundCommand} from '../../src/daemon/detach.js'
 import type {ServeSettings} from '../../src/server/serve.js'
 
 const user = {username: 'JeffLynne', password: 'Turn to Stone'}

@@ -2,8 +2,8 @@ import tls from 'node:tls'
 
 import {describe, expect, it} from 'vitest'
 
-import type {AccessLogEntry} from '../../src/server/access-log.js'
-import type {FailedLogin} from '../../src/server/basic-auth.js'
+import type {AccessLogEntry} from '../../src/web/access-log.js'
+import type {FailedLogin} from '../../src/web/basic-auth.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'

@@ -5,7 +5,7 @@ import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
-import {startServer, type ListenOptions, type Listener} from '../../src/server/listen.js'
+import {startServer, type ListenOptions, type Listener} from '../../src/net/listen.js'
 import {request} from '../helpers/https.js'
 
 let authority: PemPair

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {FairScheduler} from '../../src/credentials/limiter.js'
 import type {CredentialCheck} from '../../src/credentials/verifier.js'
-import {clientKey, LoginThrottle, type LoginResult} from '../../src/server/throttle.js'
+import {clientKey, LoginThrottle, type LoginResult} from '../../src/web/throttle.js'
 
 function fakeClock(start = 1_000_000) {
   let now = start

@@ -2,7 +2,7 @@ import https from 'node:https'
 
 import {describe, expect, it} from 'vitest'
 
-import type {AccessLogEntry} from '../../src/server/access-log.js'
+import type {AccessLogEntry} from '../../src/web/access-log.js'
 import {basicHeader, request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'

@@ -3,10 +3,10 @@ import type {X509Certificate} from 'node:crypto'
 
 import {parseCertificate, summarize} from '../certificates/inspect.js'
 import {readFileSetSnapshot} from '../config/files.js'
-import {journalCommand, systemctlCommand, type Supervisor} from '../daemon/supervisor.js'
+import {journalCommand, systemctlCommand, type Supervisor} from './supervisor.js'
 import {ExitCode, HomeauthError, errorCode} from '../errors.js'
 import {configFiles} from '../paths.js'
-import {probeHealth} from './health.js'
+import {probeHealth} from '../web/health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
 export interface StatusReport {

@@ -5,11 +5,7 @@ import express, {type RequestHandler} from 'express'
 import helmet from 'helmet'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {
-  helmetOptions,
-  securityHeaders,
-  type SecurityHeaderOptions,
-} from '../../src/server/security-headers.js'
+import {helmetOptions, securityHeaders, type SecurityHeaderOptions} from '../../src/web/security-headers.js'
 
 const servers: http.Server[] = []
 afterEach(async () => {

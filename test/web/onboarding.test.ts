@@ -9,7 +9,7 @@ import {describe, expect, it} from 'vitest'
 
 import {exportAuthority} from '../../src/certificates/export.js'
 import {loadOrCreateServerTls} from '../../src/certificates/store.js'
-import {httpsOrigin} from '../../src/server/onboarding.js'
+import {httpsOrigin} from '../../src/web/onboarding.js'
 import {request} from '../helpers/https.js'
 import {useTestServer, user, type TestServer} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'

@@ -6,7 +6,7 @@ import type {AddressInfo} from 'node:net'
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
-import {probeHealth, type Health} from '../../src/server/health.js'
+import {probeHealth, type Health} from '../../src/web/health.js'
 
 let pair: PemPair
 const servers: https.Server[] = []
