@@ -30,6 +30,15 @@ export class HomeauthError extends Error {
   }
 }
 
+/** What every `--json` failure prints on stdout: `{"error": {"code", "message", "suggestions"}}`. */
+export interface ErrorDocument {
+  error: {code: number; message: string; suggestions: string[]}
+}
+
+export function errorDocument(code: number, message: string, suggestions: string[]): ErrorDocument {
+  return {error: {code, message, suggestions}}
+}
+
 export function usageError(message: string, suggestions: string[] = []): HomeauthError {
   return new HomeauthError(message, {exitCode: ExitCode.usage, suggestions})
 }

@@ -10,7 +10,6 @@ import {
 import {usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {configPath} from '../paths.js'
-import {canPrompt} from '../ui/prompts.js'
 import {readCa} from './ca.js'
 import {resolveEndpoint} from './endpoint.js'
 import {secretFromAnswer, transportFailure} from './failures.js'
@@ -75,8 +74,7 @@ async function clientCredentials(
     ])
   const password = (await givenPassword(inputs))?.value
   if (password !== undefined) return {username, password}
-  if (!canPrompt(inputs.stdin))
-    throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
+  if (!inputs.prompts) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
   return {
     username,
     password: checkCredential(

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
-import {credentialFlags} from '../flags.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {credentialFlags} from '../cli/flags.js'
 import {printSecret, printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 
 export default class FetchSecret extends BaseCommand<typeof FetchSecret> {

@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
-import {allowShortPasswordFlag, credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {allowShortPasswordFlag, credentialFlags, qrFlag, sanFlag, secretFlags} from '../cli/flags.js'
 import {onboardingUrls} from '../server/onboarding-urls.js'
 import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
 import type {InitResult} from '../setup/init.js'
-import {canPrompt, prompts} from '../ui/prompts.js'
 import {printVisibleSecretWarnings} from '../ui/messages.js'
 import {printInitSummary} from '../ui/setup-summary.js'
 
@@ -49,8 +48,7 @@ The user name and password are about one user (the first, unless the name given 
     const existing = await readExistingSetup(this.configDir)
     const replacement = describeReplacement(this.configDir, existing, flags['new-ca'])
     if (replacement && !flags.force) {
-      if (!canPrompt()) throw replacement.refusal
-      if (!(await prompts.confirm(replacement.question))) {
+      if (!(await this.promptsOr(replacement.refusal).confirm(replacement.question))) {
         this.logToStderr('Nothing changed.')
         return this.exit(0)
       }

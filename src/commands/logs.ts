@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {configPath} from '../paths.js'
 import {followFile, journalOf, tailLines} from '../daemon/manage.js'
 import {printJournalHint, printLogLines, printNoLog} from '../ui/daemon.js'

@@ -1,12 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
-import {allowShortPasswordFlag, credentialFlags} from '../flags.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {allowShortPasswordFlag, credentialFlags} from '../cli/flags.js'
 import {requireConfig} from '../config/config.js'
-import {givenNewPassword, noTerminalError} from '../credentials/sources.js'
 import {passwdUser, whichUserError} from '../setup/passwd.js'
-import {checkUserName, findUser, setPassword} from '../setup/users.js'
-import {askNewPassword, canPrompt, prompts} from '../ui/prompts.js'
+import {checkUserName, findUser, setPassword, userNames} from '../setup/users.js'
 import {printVisibleSecretWarnings} from '../ui/messages.js'
 import {printPasswordChanged} from '../ui/setup-summary.js'
 
@@ -35,20 +33,15 @@ A running server that checks the stored hashes is told to reload them at once; o
     const {flags} = this
     printVisibleSecretWarnings(this.output, flags)
     const config = await requireConfig(this.configDir)
-    const allowShort = flags['allow-short-password']
     let name = passwdUser(config, flags.username)
     if (name === undefined) {
-      if (!canPrompt()) throw whichUserError(config)
-      const names = config.users.map((user) => user.name).join(', ')
+      const prompts = this.promptsOr(whichUserError(config))
+      const names = userNames(config)
       const known = (value: string) =>
         findUser(config, value) !== undefined || `Not a user here; one of: ${names}.`
       name = checkUserName(await prompts.input(`Whose password? (${names})`, undefined, known))
     }
-    let password = await givenNewPassword(this.credentialInputs(flags), allowShort)
-    if (password === undefined) {
-      if (!canPrompt()) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
-      password = await askNewPassword(prompts, name, {allowShort})
-    }
+    const password = await this.newPassword(flags, name, flags['allow-short-password'])
     printPasswordChanged(this.output, await setPassword(this.configDir, {name, password}))
   }
 }

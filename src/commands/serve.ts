@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
-import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../cli/flags.js'
 import {defaultPort, readConfig} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
 import {resolveCredentials} from '../credentials/sources.js'

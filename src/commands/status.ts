@@ -1,4 +1,4 @@
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {ExitCode} from '../errors.js'
 import {serverStatus, type StatusReport} from '../daemon/manage.js'
 import {printStatus} from '../ui/daemon.js'

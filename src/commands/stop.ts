@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {stopServer} from '../daemon/manage.js'
 import {printStopResult} from '../ui/daemon.js'
 

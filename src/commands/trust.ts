@@ -1,5 +1,5 @@
-import {BaseCommand} from '../base-command.js'
-import {qrFlag} from '../flags.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {qrFlag} from '../cli/flags.js'
 import {findOnboardingUrls} from '../server/onboarding-urls.js'
 import {printTrust} from '../ui/trust.js'
 

@@ -2,7 +2,7 @@ import type {Readable} from 'node:stream'
 
 import {usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
-import {canPrompt, type Prompts} from '../ui/prompts.js'
+import type {Prompts} from '../prompts.js'
 import {
   credentialProblem,
   normalizeCredentials,
@@ -19,8 +19,9 @@ export interface CredentialInputs {
   /** --password-stdin */
   passwordStdin?: boolean
   env: NodeJS.ProcessEnv
-  stdin: Readable & {isTTY?: boolean}
-  prompts: Prompts
+  stdin: Readable
+  /** The questions a person at a terminal answers; absent when stdin is not a terminal. */
+  prompts?: Prompts
   /** The users whose password hashes config.json stores, if any: used when nothing else is given. */
   storedUsernames?: string[]
   /** Told, in one line, about input that is ignored (one of HOMEAUTH_USERNAME/HOMEAUTH_PASSWORD alone). */
@@ -131,9 +132,7 @@ async function commandLinePassword(inputs: CredentialInputs): Promise<Given | un
     return {value: checkCredential('password', inputs.password), source: '-p'}
   if (!inputs.passwordStdin) return undefined
   // At a terminal the line would be echoed as it is typed: read it through the masked prompt instead.
-  const line = canPrompt(inputs.stdin)
-    ? await inputs.prompts.password('Password')
-    : await readFirstLine(inputs.stdin)
+  const line = inputs.prompts ? await inputs.prompts.password('Password') : await readFirstLine(inputs.stdin)
   if (line === '') throw usageError('The password read from stdin is empty.')
   return {value: checkCredential('password', line), source: '--password-stdin'}
 }
@@ -175,7 +174,8 @@ async function askForMissing(
   username: Given | undefined,
   password: Given | undefined,
 ): Promise<ResolvedCredentials> {
-  if (!canPrompt(inputs.stdin)) {
+  const {prompts} = inputs
+  if (!prompts) {
     if (username) {
       throw noTerminalError(
         'password',
@@ -194,11 +194,11 @@ async function askForMissing(
     )
   }
   username ??= {
-    value: checkCredential('user name', await inputs.prompts.input('User name', osUsername())),
+    value: checkCredential('user name', await prompts.input('User name', osUsername())),
     source: 'the prompt',
   }
   password ??= {
-    value: checkCredential('password', await inputs.prompts.password(`Password for ${username.value}`)),
+    value: checkCredential('password', await prompts.password(`Password for ${username.value}`)),
     source: 'the prompt',
   }
   return resolved(username, password)

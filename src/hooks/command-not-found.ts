@@ -1,10 +1,11 @@
 import {Errors, toConfiguredId, type Hook, type Interfaces} from '@oclif/core'
 
-import {ExitCode} from '../errors.js'
+import {ExitCode, errorDocument} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {printFailure} from '../ui/messages.js'
 import {createTerminalOutput} from '../ui/output.js'
-import {canPrompt, isPromptCancelled, prompts} from '../ui/prompts.js'
+import {isPromptCancelled, terminalPromptsFor} from '../cli/prompts.js'
+import type {Prompts} from '../prompts.js'
 
 /**
  * "Did you mean" for a mistyped command or topic, in place of @oclif/plugin-not-found's hook: that
@@ -33,13 +34,12 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
   const suggestions = [suggestion ? spoken(suggestion) : homeauthCommand('--help')]
 
   if (argv.includes('--json')) {
-    process.stdout.write(
-      JSON.stringify({error: {code: ExitCode.usage, message, suggestions}}, null, 2) + '\n',
-    )
+    process.stdout.write(JSON.stringify(errorDocument(ExitCode.usage, message, suggestions), null, 2) + '\n')
     return Errors.exit(ExitCode.usage)
   }
   printFailure(createTerminalOutput(process.stdout, process.stderr), message, suggestions)
-  if (suggestion && canPrompt() && (await confirmRun(spoken(suggestion)))) {
+  const prompts = terminalPromptsFor()
+  if (suggestion && prompts && (await confirmRun(prompts, spoken(suggestion)))) {
     if (config.findCommand(suggestion)) return runInstead(config, suggestion, argv)
     return runInstead(config, 'help', suggestion.split(':'))
   }
@@ -58,7 +58,7 @@ function runInstead(config: Interfaces.Config, commandId: string, args: string[]
   return config.runCommand(commandId, args)
 }
 
-async function confirmRun(command: string): Promise<boolean> {
+async function confirmRun(prompts: Prompts, command: string): Promise<boolean> {
   try {
     return await prompts.confirm(`Run ${command} now?`, false)
   } catch (error) {

@@ -1,11 +1,5 @@
 import {certificateHosts, invalidHostProblem, parseExtraHosts} from '../certificates/hosts.js'
-import {
-  configExists,
-  defaultPort,
-  readConfig,
-  type HomeauthConfig,
-  type StoredUser,
-} from '../config/config.js'
+import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
 import {osUsername} from '../credentials/os-user.js'
@@ -16,10 +10,10 @@ import {
   type CredentialInputs,
 } from '../credentials/sources.js'
 import {credentialProblem} from '../credentials/credentials.js'
+import {askNewPassword} from '../credentials/new-password.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {configPath} from '../paths.js'
-import {askNewPassword, canPrompt} from '../ui/prompts.js'
-import type {InitAnswers} from './init.js'
+import {initUser, type InitAnswers} from './init.js'
 
 export interface InitInputs extends CredentialInputs {
   secret?: string
@@ -87,14 +81,6 @@ export function describeReplacement(
   }
 }
 
-/**
- * The stored user a re-run of init concerns when it is told `username`: that user when one has the
- * name, else the first user (init made it), whom the answers then rename. Other users are kept.
- */
-export function initUser(current: HomeauthConfig, username: string): StoredUser {
-  return current.users.find((user) => user.name === username.normalize('NFC')) ?? current.users[0]!
-}
-
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'
 
 function parsePort(text: string): number | undefined {
@@ -116,14 +102,13 @@ function parseHosts(text: string): string[] {
  * question is a usage error naming its flag; nothing ever waits for input that cannot come.
  */
 export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswers> {
-  const interactive = canPrompt(inputs.stdin)
   const {prompts, current} = inputs
 
   let username = givenUsername(inputs)?.value
   if (username === undefined) {
     const defaultUsername = current?.users[0]?.name ?? osUsername()
     if (inputs.yes) username = defaultUsername
-    else if (!interactive)
+    else if (!prompts)
       throw noTerminalError('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
     else {
       const validate = (value: string) => credentialProblem('user name', value) ?? true
@@ -136,7 +121,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
   if (password === undefined) {
     const keep = current && {storedHash: initUser(current, username).passwordHash}
     if (keep && inputs.yes) password = keep
-    else if (!interactive) {
+    else if (!prompts) {
       throw noTerminalError(
         'password',
         `Pass --password-stdin or set HOMEAUTH_PASSWORD.${keep ? ' Or pass --yes to keep the stored password.' : ''}`,
@@ -150,7 +135,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     inputs.secret !== undefined || inputs.secretFile !== undefined || inputs.env.HOMEAUTH_SECRET
   let secret: string
   if (secretGiven || inputs.yes) secret = await resolveSecret({...inputs, stored: current?.secret})
-  else if (!interactive)
+  else if (!prompts)
     throw noTerminalError(
       'secret message',
       `Pass --secret-file (or --secret, or set HOMEAUTH_SECRET). ${yesHint}`,
@@ -165,7 +150,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
   let port = inputs.port
   if (port === undefined) {
     if (inputs.yes) port = current?.port ?? defaultPort
-    else if (!interactive) throw noTerminalError('port', `Pass --port. ${yesHint}`)
+    else if (!prompts) throw noTerminalError('port', `Pass --port. ${yesHint}`)
     else {
       const validate = (value: string) =>
         parsePort(value) !== undefined || 'A port is a number from 1 to 65535.'
@@ -176,7 +161,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
   let extraHosts = inputs.san && parseExtraHosts(inputs.san)
   if (extraHosts === undefined) {
     if (inputs.yes) extraHosts = current?.sans ?? []
-    else if (!interactive)
+    else if (!prompts)
       throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
     else {
       const machineHosts = certificateHosts()

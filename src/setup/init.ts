@@ -15,8 +15,6 @@ import {ensureConfigDir, withConfigLock} from '../config/files.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
 import {signalReload, type ServerRecord} from '../daemon/state.js'
-import {initUser} from './answers.js'
-
 export interface InitAnswers {
   username: string
   /** The new password; or, when a re-run's password question was left empty, the stored hash to keep. */
@@ -27,6 +25,14 @@ export interface InitAnswers {
   extraHosts: string[]
   /** Make a new CA even when one exists (devices must then trust the new one). */
   newCa: boolean
+}
+
+/**
+ * The stored user a re-run of init concerns when it is told `username`: that user when one has the
+ * name, else the first user (init made it), whom the answers then rename. Other users are kept.
+ */
+export function initUser(current: HomeauthConfig, username: string): StoredUser {
+  return current.users.find((user) => user.name === username.normalize('NFC')) ?? current.users[0]!
 }
 
 export interface InitResult {

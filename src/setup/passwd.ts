@@ -1,7 +1,7 @@
 import type {HomeauthConfig} from '../config/config.js'
 import {usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
-import {checkUserName, findUser} from './users.js'
+import {checkUserName, findUser, userNames} from './users.js'
 
 /**
  * Whose password `passwd` changes: `--username` when given (it must name a stored user: the flag
@@ -24,8 +24,4 @@ export function whichUserError(config: HomeauthConfig) {
   return usageError(`config.json holds ${config.users.length} users; say whose password to change.`, [
     `Pass --username NAME (one of: ${userNames(config)}).`,
   ])
-}
-
-function userNames(config: HomeauthConfig): string {
-  return config.users.map((user) => user.name).join(', ')
 }

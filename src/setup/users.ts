@@ -30,13 +30,14 @@ export function findUser(config: HomeauthConfig, name: string): StoredUser | und
   return config.users.find((user) => user.name === wanted)
 }
 
-function namesOf(config: HomeauthConfig): string {
+/** The stored users' names, comma-separated, for messages that list them. */
+export function userNames(config: HomeauthConfig): string {
   return config.users.map((user) => user.name).join(', ')
 }
 
 /** The error for a name no stored user has, naming the ones there are. */
 export function unknownUserError(config: HomeauthConfig, name: string) {
-  return usageError(`There is no user named ${JSON.stringify(name)} (users: ${namesOf(config)}).`, [
+  return usageError(`There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}).`, [
     `Add one with: ${homeauthCommand(`user add ${name}`)}`,
   ])
 }

@@ -20,7 +20,7 @@ const prompts = {
   input: async (message, defaultValue) => (offered = defaultValue),
   password: async () => 'secret',
 }
-await resolveCredentials({env: {}, stdin: {isTTY: true}, prompts})
+await resolveCredentials({env: {}, stdin: process.stdin, prompts})
 console.log(offered)
 `
 

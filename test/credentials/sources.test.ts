@@ -10,11 +10,10 @@ import {
   type CredentialInputs,
 } from '../../src/credentials/sources.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
-import type {Prompts} from '../../src/ui/prompts.js'
+import type {Prompts} from '../../src/prompts.js'
 
-function stdinWith(text: string | undefined, isTTY = false): PassThrough & {isTTY?: boolean} {
-  const stream: PassThrough & {isTTY?: boolean} = new PassThrough()
-  stream.isTTY = isTTY
+function stdinWith(text: string | undefined): PassThrough {
+  const stream = new PassThrough()
   if (text !== undefined) stream.end(text)
   return stream
 }
@@ -23,10 +22,14 @@ const noPrompts: Prompts = {
   input: () => Promise.reject(new Error('must not prompt')),
   password: () => Promise.reject(new Error('must not prompt')),
   confirm: () => Promise.reject(new Error('must not prompt')),
+  tell: () => {
+    throw new Error('must not tell')
+  },
 }
 
+/** Without `prompts` in the overrides, nobody is at a terminal: the command seam hands none. */
 function inputs(overrides: Partial<CredentialInputs>): CredentialInputs {
-  return {env: {}, stdin: stdinWith(''), prompts: noPrompts, ...overrides}
+  return {env: {}, stdin: stdinWith(''), ...overrides}
 }
 
 async function usageFailure(promise: Promise<unknown>): Promise<string> {
@@ -127,8 +130,9 @@ describe('resolveCredentials', () => {
       input: async (message) => (asked.push(message), 'JeffLynne'),
       password: async (message) => (asked.push(message), 'ELO'),
       confirm: noPrompts.confirm,
+      tell: noPrompts.tell,
     }
-    const resolved = await resolveCredentials(inputs({stdin: stdinWith(undefined, true), prompts}))
+    const resolved = await resolveCredentials(inputs({stdin: stdinWith(undefined), prompts}))
     expect(asked).toEqual(['User name', 'Password for JeffLynne'])
     expect(resolved).toEqual({
       credentials: {username: 'JeffLynne', password: 'ELO'},
@@ -168,9 +172,10 @@ describe('resolveCredentials takes each source as a pair', () => {
       input: async (message) => (asked.push(message), 'Bev'),
       password: async (message) => (asked.push(message), 'ELO'),
       confirm: noPrompts.confirm,
+      tell: noPrompts.tell,
     }
     const resolved = await resolveCredentials(
-      inputs({env: {HOMEAUTH_USERNAME: 'JeffLynne'}, stdin: stdinWith(undefined, true), prompts, warn}),
+      inputs({env: {HOMEAUTH_USERNAME: 'JeffLynne'}, stdin: stdinWith(undefined), prompts, warn}),
     )
     expect(resolved.credentials).toEqual({username: 'Bev', password: 'ELO'})
     expect(asked).toEqual(['User name', 'Password for Bev'])
@@ -206,12 +211,13 @@ describe('resolveCredentials takes each source as a pair', () => {
       input: noPrompts.input,
       password: async (message) => (asked.push(message), 'Mr Blue Sky'),
       confirm: noPrompts.confirm,
+      tell: noPrompts.tell,
     }
     const resolved = await resolveCredentials(
       inputs({
         username: 'JeffLynne',
         env: {HOMEAUTH_USERNAME: 'other', HOMEAUTH_PASSWORD: 'other'},
-        stdin: stdinWith(undefined, true),
+        stdin: stdinWith(undefined),
         prompts,
       }),
     )
@@ -229,9 +235,10 @@ describe('resolveCredentials takes each source as a pair', () => {
       input: noPrompts.input,
       password: async (message) => (asked.push(message), 'ELO'),
       confirm: noPrompts.confirm,
+      tell: noPrompts.tell,
     }
     const resolved = await resolveCredentials(
-      inputs({username: 'JeffLynne', passwordStdin: true, stdin: stdinWith('', true), prompts}),
+      inputs({username: 'JeffLynne', passwordStdin: true, stdin: stdinWith(''), prompts}),
     )
     expect(asked).toEqual(['Password'])
     expect(resolved.credentials).toEqual({username: 'JeffLynne', password: 'ELO'})
@@ -241,7 +248,7 @@ describe('resolveCredentials takes each source as a pair', () => {
 describe('resolveCredentials after init', () => {
   it('uses the stored hash when nothing else is given, without prompting', async () => {
     const resolved = await resolveCredentials(
-      inputs({storedUsernames: ['JeffLynne'], stdin: stdinWith(undefined, true)}),
+      inputs({storedUsernames: ['JeffLynne'], stdin: stdinWith(undefined)}),
     )
     expect(resolved).toEqual({usernames: ['JeffLynne'], source: 'the hash stored in config.json'})
   })

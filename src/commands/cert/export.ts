@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {caDownloads} from '../../certificates/platforms.js'
 import {usageError} from '../../errors.js'
 import {homeauthCommand} from '../../invocation.js'

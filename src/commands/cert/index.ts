@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {printCertificates} from '../../ui/certificates.js'
 
 interface CertificateJson {

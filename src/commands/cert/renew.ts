@@ -1,5 +1,5 @@
-import {BaseCommand} from '../../base-command.js'
-import {sanFlag} from '../../flags.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {sanFlag} from '../../cli/flags.js'
 import {parseExtraHosts} from '../../certificates/hosts.js'
 import {signalReload} from '../../daemon/state.js'
 import {printRenewed} from '../../ui/certificates.js'

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {checkConfigDir} from '../../config/files.js'
 import {enableService, planService, runSystemctl, writeUnit} from '../../daemon/service.js'
 import {printInstalled} from '../../ui/service.js'

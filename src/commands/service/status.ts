@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {runSystemctl, serviceState, type ServiceState} from '../../daemon/service.js'
 import {ExitCode} from '../../errors.js'
 import {printServiceState} from '../../ui/service.js'

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {runSystemctl, uninstallService} from '../../daemon/service.js'
 import {printUninstalled} from '../../ui/service.js'
 

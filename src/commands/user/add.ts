@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {requireConfig} from '../../config/config.js'
-import {givenNewPassword, noTerminalError} from '../../credentials/sources.js'
-import {allowShortPasswordFlag} from '../../flags.js'
+import {allowShortPasswordFlag} from '../../cli/flags.js'
 import {addUser, checkNewUserName, checkUserName} from '../../setup/users.js'
-import {askNewPassword, canPrompt, prompts} from '../../ui/prompts.js'
 import {printUserAdded} from '../../ui/users.js'
 
 export default class UserAdd extends BaseCommand<typeof UserAdd> {
@@ -35,12 +33,7 @@ A running server that checks the stored hashes is told to reload them at once.`
     const name = checkUserName(args.name)
     // Checked before the password is asked for, so nobody types one for nothing; checked again under the lock.
     checkNewUserName(await requireConfig(this.configDir), name)
-    const allowShort = flags['allow-short-password']
-    let password = await givenNewPassword(this.credentialInputs(flags), allowShort)
-    if (password === undefined) {
-      if (!canPrompt()) throw noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.')
-      password = await askNewPassword(prompts, name, {allowShort})
-    }
+    const password = await this.newPassword(flags, name, flags['allow-short-password'])
     printUserAdded(this.output, await addUser(this.configDir, {name, password}))
   }
 }

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {listUsers, type UserSummary} from '../../setup/users.js'
 import {printUserList} from '../../ui/users.js'
 

@@ -1,10 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import {requireConfig} from '../../config/config.js'
 import {usageError} from '../../errors.js'
 import {findUser, removeUser, unknownUserError} from '../../setup/users.js'
-import {canPrompt, prompts} from '../../ui/prompts.js'
 import {printUserRemoved} from '../../ui/users.js'
 
 export default class UserRemove extends BaseCommand<typeof UserRemove> {
@@ -33,8 +32,9 @@ A running server that checks the stored hashes is told to reload them, and forge
     const name = args.name.normalize('NFC')
     if (!findUser(config, name)) throw unknownUserError(config, name)
     if (!this.flags.yes) {
-      if (!canPrompt())
-        throw usageError(`Not removing ${name} without asking.`, ['Pass --yes to remove without a question.'])
+      const prompts = this.promptsOr(
+        usageError(`Not removing ${name} without asking.`, ['Pass --yes to remove without a question.']),
+      )
       if (!(await prompts.confirm(`Remove user ${name}? They can no longer sign in.`))) {
         this.logToStderr('Nothing changed.')
         return

@@ -1,10 +1,10 @@
 import {Config} from '@oclif/core'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
-import {BaseCommand} from '../src/base-command.js'
-import {ExitCode, HomeauthError} from '../src/errors.js'
-import {cliCommand, projectDir, runCli} from './helpers/cli.js'
-import {useTempDir} from './helpers/temp.js'
+import {BaseCommand} from '../../src/cli/base-command.js'
+import {ExitCode, HomeauthError} from '../../src/errors.js'
+import {cliCommand, projectDir, runCli} from '../helpers/cli.js'
+import {useTempDir} from '../helpers/temp.js'
 
 class Failing extends BaseCommand<typeof Failing> {
   static enableJsonFlag = true

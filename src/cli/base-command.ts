@@ -2,13 +2,15 @@ import {stripVTControlCharacters} from 'node:util'
 
 import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 
-import {checkConfigDir} from './config/files.js'
-import {ExitCode, HomeauthError} from './errors.js'
-import type {CredentialInputs} from './credentials/sources.js'
-import {homeauthCommand} from './invocation.js'
-import {isPromptCancelled, prompts} from './ui/prompts.js'
-import {printFailure} from './ui/messages.js'
-import {createTerminalOutput, type Output} from './ui/output.js'
+import {checkConfigDir} from '../config/files.js'
+import {ExitCode, HomeauthError, errorDocument} from '../errors.js'
+import {askNewPassword} from '../credentials/new-password.js'
+import {givenNewPassword, noTerminalError, type CredentialInputs} from '../credentials/sources.js'
+import {homeauthCommand} from '../invocation.js'
+import type {Prompts} from '../prompts.js'
+import {isPromptCancelled, terminalPromptsFor} from './prompts.js'
+import {printFailure} from '../ui/messages.js'
+import {createTerminalOutput, type Output} from '../ui/output.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -58,6 +60,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return (this.terminalOutput ??= createTerminalOutput(process.stdout, process.stderr))
   }
 
+  /**
+   * The questions this command may ask: present only when stdin is a terminal, so a command or a
+   * module handed them never prompts where nobody can answer.
+   */
+  protected get prompts(): Prompts | undefined {
+    return terminalPromptsFor(process.stdin)
+  }
+
+  /** The prompts, or `noTerminal` thrown when stdin is not a terminal to ask at. */
+  protected promptsOr(noTerminal: Error): Prompts {
+    const {prompts} = this
+    if (!prompts) throw noTerminal
+    return prompts
+  }
+
   /** The -u/-p/--password-stdin flags with this process's environment, stdin and prompts. */
   protected credentialInputs(flags: {
     username?: string
@@ -70,8 +87,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       passwordStdin: flags['password-stdin'],
       env: process.env,
       stdin: process.stdin,
-      prompts,
+      prompts: this.prompts,
     }
+  }
+
+  /**
+   * A new password for `username` from -p, --password-stdin or HOMEAUTH_PASSWORD, else asked twice at
+   * a terminal; without one, a usage error naming the flags.
+   */
+  protected async newPassword(
+    flags: {password?: string; 'password-stdin'?: boolean},
+    username: string,
+    allowShort: boolean,
+  ): Promise<string> {
+    const given = await givenNewPassword(this.credentialInputs(flags), allowShort)
+    if (given !== undefined) return given
+    const prompts = this.promptsOr(
+      noTerminalError('password', 'Pass --password-stdin or set HOMEAUTH_PASSWORD.'),
+    )
+    return askNewPassword(prompts, username, {allowShort})
   }
 
   /**
@@ -105,7 +139,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     suggestions: string[],
     printText = () => printFailure(this.output, message, suggestions),
   ): never {
-    if (this.jsonEnabled()) this.logJson({error: {code, message, suggestions}})
+    if (this.jsonEnabled()) this.logJson(errorDocument(code, message, suggestions))
     else printText()
     return this.exit(code)
   }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {minPasswordLength} from './credentials/credentials.js'
+import {minPasswordLength} from '../credentials/credentials.js'
 
 /** -u/-p/--password-stdin, shared by serve, init and passwd so they read and document alike. */
 export function credentialFlags(role: string) {
