@@ -1,4 +1,4 @@
-/** The exit codes homeauth promises (README, "Exit codes"); one table, used by every command. */
+/** The exit codes homeauth promises (docs/scripting.md, "Exit codes"); one table, used by every command. */
 export const ExitCode = {
   ok: 0,
   unexpected: 1,

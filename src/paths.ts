@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 /** Where the HTML templates ship: `templates/` beside `src/` and `dist/`. */
 export const templatesDir = fileURLToPath(new URL('../templates/', import.meta.url))
 
-/** File names inside the config directory (modes: see README, "Where things live"). */
+/** File names inside the config directory (modes: see docs/configuration.md). */
 export const configFiles = {
   config: 'config.json',
   state: 'state.json',

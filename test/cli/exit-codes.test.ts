@@ -15,7 +15,7 @@ import {useTempDir} from '../helpers/temp.js'
 import {runInTerminal} from '../helpers/terminal.js'
 
 /**
- * README's exit-code table, one row each, every code produced by the real CLI in a child process.
+ * The exit-code table of docs/scripting.md, one row each, every code produced by the real CLI in a child process.
  * Other files test each failure in depth; this one is where a reader checks the table as a whole.
  */
 
@@ -200,9 +200,12 @@ const table: {
 ]
 
 describe('the exit-code table', () => {
-  it('lists in README.md exactly the codes of src/errors.ts, each with a row below', () => {
-    const readme = readFileSync(path.join(projectDir, 'README.md'), 'utf8')
-    const section = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('## Development'))
+  it('lists in docs/scripting.md exactly the codes of src/errors.ts, each with a row below', () => {
+    const page = readFileSync(path.join(projectDir, 'docs', 'scripting.md'), 'utf8')
+    const start = page.indexOf('\n## Exit codes\n')
+    expect(start).not.toBe(-1)
+    const end = page.indexOf('\n## ', start + 1)
+    const section = page.slice(start, end === -1 ? undefined : end)
     const documented = [...section.matchAll(/^\| (\d+) +\|/gm)].map((match) => Number(match[1]))
     expect(documented).toEqual(Object.values(ExitCode))
     expect(table.map((row) => row.code)).toEqual(documented)

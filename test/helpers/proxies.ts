@@ -15,7 +15,7 @@ export const proxyBinaries: Record<ProxyKind, string> = {caddy: '/usr/bin/caddy'
 
 export const owner = {username: 'JeffLynne', password: 'Mr. Blue Sky 1977'}
 
-/** The addresses and files the README's recipes name, which a test fills in with its own. */
+/** The addresses and files the recipes of docs/forward-auth.md name, which a test fills in with its own. */
 const placeholders = {
   app: '127.0.0.1:8123',
   authListen: '127.0.0.1:9091',
@@ -24,11 +24,11 @@ const placeholders = {
   ca: {caddy: '/etc/caddy/homeauth-ca.pem', nginx: '/etc/nginx/homeauth-ca.pem'},
 }
 
-/** The config block that follows `<!-- recipe: NAME -->` in README.md, as a reader copies it. */
-export function readmeRecipe(name: string): string {
-  const readme = readFileSync(path.join(projectDir, 'README.md'), 'utf8')
-  const match = readme.match(new RegExp(`<!-- recipe: ${name} -->\\n\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\`\\n`))
-  if (!match) throw new Error(`README.md has no recipe block named ${name}`)
+/** The config block that follows `<!-- recipe: NAME -->` in docs/forward-auth.md, as a reader copies it. */
+export function documentedRecipe(name: string): string {
+  const page = readFileSync(path.join(projectDir, 'docs', 'forward-auth.md'), 'utf8')
+  const match = page.match(new RegExp(`<!-- recipe: ${name} -->\\n\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\`\\n`))
+  if (!match) throw new Error(`docs/forward-auth.md has no recipe block named ${name}`)
   return match[1]!
 }
 
@@ -43,18 +43,18 @@ function replaceAll(text: string, search: string, replacement: string): string {
   return text.replaceAll(search, replacement)
 }
 
-/** The README's recipe for `proxy` and `authPath`, unchanged but for the test's addresses and CA file. */
+/** The documented recipe for `proxy` and `authPath`, unchanged but for the test's addresses and CA file. */
 export function recipeFor(
   proxy: ProxyKind,
   authPath: AuthPath,
   fill: {app: string; auth: string; ca: string},
 ) {
-  let recipe = readmeRecipe(proxy)
+  let recipe = documentedRecipe(proxy)
   if (authPath === 'https') {
     recipe =
       proxy === 'caddy'
-        ? readmeRecipe('caddy-https')
-        : replaceOnce(recipe, /^location = \/homeauth \{\n[\s\S]*?\n\}\n/m, readmeRecipe('nginx-https'))
+        ? documentedRecipe('caddy-https')
+        : replaceOnce(recipe, /^location = \/homeauth \{\n[\s\S]*?\n\}\n/m, documentedRecipe('nginx-https'))
     recipe = replaceAll(recipe, placeholders.homeauthHttps, fill.auth)
     recipe = replaceAll(recipe, placeholders.ca[proxy], fill.ca)
     // The test reaches homeauth by IP: nginx checks the certificate for localhost, a name it holds, as it would for homeauth.home.arpa.
@@ -65,7 +65,7 @@ export function recipeFor(
   return replaceAll(recipe, placeholders.app, fill.app)
 }
 
-/** The recipe with `?user=` naming `users`, as the README's "Only some people" says. */
+/** The recipe with `?user=` naming `users`, as docs/forward-auth.md's "Only some people" says. */
 export function restrictTo(recipe: string, users: string[]): string {
   const query = users.map((user) => `user=${encodeURIComponent(user)}`).join('&')
   return replaceOnce(recipe, /\/auth\??(?=;|\n)/, `/auth?${query}`)
@@ -144,7 +144,7 @@ async function stopProgram(child: ChildProcess, graceMs = 8_000): Promise<void> 
   clearTimeout(timer)
 }
 
-/** The sites the proxy serves, each the README's recipe with another `/auth` URL or CA. */
+/** The sites the proxy serves, each the documented recipe with another `/auth` URL or CA. */
 export interface ProxySites {
   /** Any signed-in user. */
   open: string
@@ -169,7 +169,7 @@ const systemCaBundle = '/etc/ssl/certs/ca-certificates.crt'
 
 /**
  * homeauth (`init` in a temp config dir, then `serve`), the upstream app and the real `proxy` on
- * loopback, configured from the README's recipe. On any failure everything started is stopped.
+ * loopback, configured from the documented recipe. On any failure everything started is stopped.
  */
 export async function startProxyStack(
   proxy: ProxyKind,

@@ -4,7 +4,7 @@ import {request} from '../helpers/https.js'
 import {owner, startProxyStack, type AuthPath, type ProxyKind, type ProxyStack} from '../helpers/proxies.js'
 
 const maxFailures = 3
-/** What each proxy answers when it cannot get a verdict from homeauth, as the README says. */
+/** What each proxy answers when it cannot get a verdict from homeauth, as docs/forward-auth.md says. */
 const failClosedStatus: Record<ProxyKind, number> = {caddy: 502, nginx: 503}
 const wrong = {username: owner.username, password: 'not the password'}
 
@@ -15,7 +15,7 @@ const wrong = {username: owner.username, password: 'not the password'}
 let lastClient = 1
 const nextClient = () => `127.0.0.${++lastClient}`
 
-/** The behaviour of homeauth's /auth through the README's recipe for `proxy`, asked over `authPath`. */
+/** The behaviour of homeauth's /auth through the documented recipe for `proxy`, asked over `authPath`. */
 export function describeForwardAuth(proxy: ProxyKind, authPath: AuthPath) {
   describe(`${proxy} asking homeauth over ${authPath === 'https' ? 'its HTTPS port, trusting its CA' : '--auth-listen'}`, () => {
     let stack: ProxyStack

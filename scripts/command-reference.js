@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Writes README.md's command reference, between <!-- commands --> and <!-- commandsstop --> (the
-// markers `oclif readme` uses), from the help of every visible command, as `homeauth COMMAND --help`
+// Writes the command reference of docs/commands.md, between <!-- commands --> and <!-- commandsstop -->
+// (the markers `oclif readme` uses), from the help of every visible command, as `homeauth COMMAND --help`
 // prints it at 80 columns: usage, flags with their descriptions, description and examples. The
 // commands come from the built CLI (oclif.manifest.json, else dist/), so run `npm run readme`
-// after adding or changing a command. `--check` writes nothing and exits 1 when README.md differs,
+// after adding or changing a command. `--check` writes nothing and exits 1 when the page differs,
 // which test/readme.test.ts runs so that the reference cannot drift from the help.
 //
-//   node scripts/readme-commands.js [--check] [README file]
+//   node scripts/command-reference.js [--check] [Markdown file]
 import {readFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -19,18 +19,18 @@ const end = '<!-- commandsstop -->'
 
 const args = process.argv.slice(2)
 const check = args.includes('--check')
-const readmeFile = path.resolve(args.find((arg) => arg !== '--check') ?? path.join(root, 'README.md'))
+const pageFile = path.resolve(args.find((arg) => arg !== '--check') ?? path.join(root, 'docs', 'commands.md'))
 
-const readme = await readFile(readmeFile, 'utf8')
-const expected = replaceReference(readme, await renderReference())
+const page = await readFile(pageFile, 'utf8')
+const expected = replaceReference(page, await renderReference())
 if (check) {
-  if (expected !== readme) {
-    console.error(`${readmeFile}: the command reference differs from the help. Run: npm run readme`)
+  if (expected !== page) {
+    console.error(`${pageFile}: the command reference differs from the help. Run: npm run readme`)
     process.exitCode = 1
   }
-} else if (expected !== readme) {
-  await writeFile(readmeFile, expected)
-  console.error(`Wrote the command reference to ${readmeFile}.`)
+} else if (expected !== page) {
+  await writeFile(pageFile, expected)
+  console.error(`Wrote the command reference to ${pageFile}.`)
 }
 
 /** One section per visible command, sorted by name: its summary, then its help in a code block. */
@@ -48,7 +48,7 @@ async function renderReference() {
       .formatCommand(command)
       .replace(/[ \t]+$/gm, '')
       .trim()
-    return `### \`${name}\`\n\n${summary}\n\n\`\`\`\n${text}\n\`\`\``
+    return `## \`${name}\`\n\n${summary}\n\n\`\`\`\n${text}\n\`\`\``
   })
   return sections.join('\n\n')
 }
@@ -56,6 +56,6 @@ async function renderReference() {
 function replaceReference(text, reference) {
   const from = text.indexOf(start)
   const to = text.indexOf(end)
-  if (from === -1 || to < from) throw new Error(`${readmeFile} has no ${start} … ${end} markers.`)
+  if (from === -1 || to < from) throw new Error(`${pageFile} has no ${start} … ${end} markers.`)
   return `${text.slice(0, from + start.length)}\n\n${reference}\n\n${text.slice(to)}`
 }
