@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {constants, promises as fs} from 'node:fs'
+import {constants, promises as fs, type Stats} from 'node:fs'
 import path from 'node:path'
 
 import {errorCode, setupError} from '../errors.js'
@@ -62,6 +62,14 @@ export async function exists(file: string): Promise<boolean> {
     if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return false
     throw error
   }
+}
+
+/**
+ * `file`'s stats, or undefined when it cannot be stat'ed (most often: it does not exist yet). For
+ * files that come and go while they are read, such as the log a server appends to.
+ */
+export async function statIfPresent(file: string): Promise<Stats | undefined> {
+  return fs.stat(file).catch(() => undefined)
 }
 
 function octalMode(mode: number): string {

@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {ensureConfigDir} from '../config/files.js'
+import {ensureConfigDir, statIfPresent} from '../config/files.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {invokedAs, invokedAsVariable} from '../invocation.js'
@@ -87,13 +87,6 @@ export interface DetachedServer {
   logFile: string
 }
 
-async function sizeOf(file: string): Promise<number> {
-  return fs.stat(file).then(
-    (stats) => stats.size,
-    () => 0,
-  )
-}
-
 /** The error a failed background server wrote to its log, as the foreground would have shown it. */
 async function failureFromLog(logFile: string, offset: number, code: number | null): Promise<HomeauthError> {
   const text = await fs.readFile(logFile, 'utf8').then(
@@ -126,7 +119,7 @@ export async function startDetached(
   const logFile = configPath(configDir, 'log')
   const {args, env, password} = backgroundCommand(settings, options.credentials, options.env)
   await ensureConfigDir(configDir)
-  const offset = await sizeOf(logFile)
+  const offset = (await statIfPresent(logFile))?.size ?? 0
   const [script = ''] = process.argv.slice(1)
   const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
     detached: true,

@@ -2,7 +2,7 @@ import {promises as fs} from 'node:fs'
 import type {X509Certificate} from 'node:crypto'
 
 import {parseCertificate, summarize} from '../certificates/inspect.js'
-import {readFileSetSnapshot} from '../config/files.js'
+import {readFileSetSnapshot, statIfPresent} from '../config/files.js'
 import {journalCommand, systemctlCommand, type Supervisor} from './supervisor.js'
 import {ExitCode, HomeauthError, errorCode} from '../errors.js'
 import {configFiles} from '../paths.js'
@@ -159,17 +159,11 @@ export async function followFile(
   onText: (text: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  let position = await fs.stat(file).then(
-    (stats) => stats.size,
-    () => 0,
-  )
-  let inode = await fs.stat(file).then(
-    (stats) => stats.ino,
-    () => 0,
-  )
+  const start = await statIfPresent(file)
+  let [position, inode] = [start?.size ?? 0, start?.ino ?? 0]
   while (!signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 200))
-    const stats = await fs.stat(file).catch(() => undefined)
+    const stats = await statIfPresent(file)
     if (!stats) continue
     if (stats.ino !== inode || stats.size < position) [position, inode] = [0, stats.ino]
     if (stats.size === position) continue

@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs'
 import {isIPv6} from 'node:net'
 import path from 'node:path'
 
@@ -13,8 +12,8 @@ import {
   type CaFormat,
   type PlatformGuide,
 } from '../certificates/platforms.js'
-import {templatesDir} from '../paths.js'
-import {inlineStyleHashes} from './page.js'
+import {inlineStyleHashes, pagePolicyHeader} from './security-headers.js'
+import {loadTemplate} from './template.js'
 
 /** The local CA as the onboarding routes hand it out: its certificate (PEM) and SHA-256 fingerprint. */
 export interface OnboardingAuthority {
@@ -25,8 +24,6 @@ export interface OnboardingAuthority {
 export interface OnboardingOptions {
   /** Where the onboarding page answers; `/trust` unless given (plain HTTP adds `/`). */
   pagePaths?: string[]
-  /** The page's template; templates/trust.html unless given. */
-  template?: string
 }
 
 /**
@@ -107,27 +104,18 @@ export function addOnboardingRoutes(
   authority: OnboardingAuthority,
   options: OnboardingOptions = {},
 ): void {
-  const template = options.template ?? readFileSync(path.join(templatesDir, 'trust.html'), 'utf8')
+  const template = loadTemplate('trust.html', {platforms: 'html', caFingerprint: 'html', continue: 'html'})
   // The page's own policy, whichever app mounts it: its styles are inline, hashed; it loads nothing else.
-  const policy = [
-    "default-src 'none'",
-    `style-src ${inlineStyleHashes(template)
-      .map((hash) => `'${hash}'`)
-      .join(' ')}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ')
-  const caFingerprint = fingerprintGroups(authority.fingerprint)
+  const policy = pagePolicyHeader({styleHashes: inlineStyleHashes(template.source)})
+  const page = template.fill({caFingerprint: fingerprintGroups(authority.fingerprint)})
 
   router
     .route(options.pagePaths ?? ['/trust'])
     .get((req, res) => {
-      // Replacer functions, not strings: a replacement string would expand `$&` and the like.
-      const html = template
-        .replace('{{platforms}}', () => platformsHtml(req.get('user-agent')))
-        .replace('{{caFingerprint}}', () => caFingerprint)
-        .replace('{{continue}}', () => continueHtml(req.get('host')))
+      const html = page.render({
+        platforms: platformsHtml(req.get('user-agent')),
+        continue: continueHtml(req.get('host')),
+      })
       res
         .set({
           'Content-Security-Policy': policy,

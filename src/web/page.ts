@@ -1,14 +1,13 @@
-import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import escapeHtml from 'escape-html'
-
 import {templatesDir} from '../paths.js'
+import {inlineStyleHashes} from './security-headers.js'
+import {loadTemplate} from './template.js'
 
 /** What changes from one request to the next. */
 export interface PageRequest {
-  /** The signed-in user's name, as verified; escaped here. */
+  /** The signed-in user's name, as verified; escaped in the page. */
   user: string
   servedAt: Date
 }
@@ -20,13 +19,6 @@ export interface IndexPage {
   script: string
   /** CSP hash sources of the page's inline <style> blocks. */
   styleHashes: string[]
-}
-
-const requestFields = ['user', 'servedAt', 'servedAtIso'] as const
-type RequestField = (typeof requestFields)[number]
-
-function isRequestField(name: string): name is RequestField {
-  return (requestFields as readonly string[]).includes(name)
 }
 
 const twoDigits = (value: number): string => String(value).padStart(2, '0')
@@ -42,44 +34,21 @@ function formatServedAt(date: Date): string {
 }
 
 /**
- * Reads templates/index.html and app.js once, at start-up. The template is split at its
- * `{{placeholders}}` here, with the message HTML-escaped and fixed, so `render` only escapes the
- * user name and joins. Nothing is ever substituted with String.replace: a replacement string
- * would expand `$&`-style patterns, and a message containing `{{user}}` stays text.
+ * Reads templates/index.html and app.js once, at start-up, with the message HTML-escaped and fixed
+ * in the page, so `render` only escapes the user name and joins.
  */
-export function loadIndexPage(
-  message: string,
-  template = readFileSync(path.join(templatesDir, 'index.html'), 'utf8'),
-  script = readFileSync(path.join(templatesDir, 'app.js'), 'utf8'),
-): IndexPage {
-  const escapedMessage = escapeHtml(message)
-  // split() with a capturing group: even indexes are text, odd ones placeholder names.
-  const pieces = template.split(/\{\{(\w+)\}\}/).map((piece, index): string | {field: RequestField} => {
-    if (index % 2 === 0) return piece
-    if (piece === 'message') return escapedMessage
-    if (isRequestField(piece)) return {field: piece}
-    throw new Error(`templates/index.html has an unknown placeholder {{${piece}}}.`)
+export function loadIndexPage(message: string): IndexPage {
+  const template = loadTemplate('index.html', {
+    message: 'text',
+    user: 'text',
+    servedAt: 'text',
+    servedAtIso: 'text',
   })
-  const styleHashes = inlineStyleHashes(template)
-
-  function render({user, servedAt}: PageRequest): string {
-    const values: Record<RequestField, string> = {
-      user: escapeHtml(user),
-      servedAt: formatServedAt(servedAt),
-      servedAtIso: servedAt.toISOString(),
-    }
-    return pieces.map((piece) => (typeof piece === 'string' ? piece : values[piece.field])).join('')
+  const page = template.fill({message})
+  return {
+    render: ({user, servedAt}) =>
+      page.render({user, servedAt: formatServedAt(servedAt), servedAtIso: servedAt.toISOString()}),
+    script: readFileSync(path.join(templatesDir, 'app.js'), 'utf8'),
+    styleHashes: inlineStyleHashes(template.source),
   }
-
-  return {render, script, styleHashes}
-}
-
-/** CSP hash sources ('sha256-…') of the inline <style> blocks in `html`. */
-export function inlineStyleHashes(html: string): string[] {
-  return [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
-    ([, css]) =>
-      `sha256-${createHash('sha256')
-        .update(css ?? '')
-        .digest('base64')}`,
-  )
 }

@@ -16,6 +16,7 @@ import {describe, expect, it} from 'vitest'
 import {
   ensureConfigDir,
   readFileSetSnapshot,
+  statIfPresent,
   withConfigLock,
   writeFileAtomic,
   type SetFile,
@@ -162,5 +163,16 @@ describe('two processes writing the config directory at once', () => {
     const generations = readdirSync(dir).filter((entry) => entry.startsWith('.data-'))
     expect(generations).toEqual([readlinkSync(path.join(dir, '.data'))])
     expect(existsSync(path.join(dir, '.lock'))).toBe(false)
+  })
+})
+
+describe('statIfPresent', () => {
+  it('gives a file’s stats, and undefined where there is no file to stat', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'serve.log')
+    writeFileSync(file, 'twelve bytes')
+    expect((await statIfPresent(file))?.size).toBe(12)
+    expect(await statIfPresent(path.join(dir, 'missing.log'))).toBeUndefined()
+    expect(await statIfPresent(path.join(file, 'below-a-file'))).toBeUndefined()
   })
 })

@@ -5,7 +5,12 @@ import express, {type RequestHandler} from 'express'
 import helmet from 'helmet'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {helmetOptions, securityHeaders, type SecurityHeaderOptions} from '../../src/web/security-headers.js'
+import {
+  helmetOptions,
+  pagePolicyHeader,
+  securityHeaders,
+  type SecurityHeaderOptions,
+} from '../../src/web/security-headers.js'
 
 const servers: http.Server[] = []
 afterEach(async () => {
@@ -53,4 +58,12 @@ describe('security headers', () => {
       expect(precomputed).toEqual([...fromHelmet, 'Cache-Control: no-store'])
     })
   }
+})
+
+describe('a page’s own policy', () => {
+  it('is written as helmet writes the apps’ policy: no script, no images, no framing, styles by hash', () => {
+    expect(pagePolicyHeader({styleHashes: ['sha256-abc=', 'sha256-def=']})).toBe(
+      "default-src 'none';style-src 'sha256-abc=' 'sha256-def=';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+    )
+  })
 })
