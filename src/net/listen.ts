@@ -3,8 +3,13 @@ import https from 'node:https'
 import net, {type AddressInfo, type Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
-import type {PemPair} from '../certificates/authority.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
+
+/** A certificate (with its chain) and its private key, in PEM. */
+export interface TlsMaterial {
+  cert: string
+  key: string
+}
 
 export interface Timeouts {
   /** A connection's first byte must arrive within this, and then its TLS handshake complete (Node's default is 120 s). */
@@ -62,7 +67,7 @@ export interface ListenOptions {
   handler: RequestListener
   /** Answers the requests that arrive as plain HTTP on the same port. */
   plainHandler: RequestListener
-  tls: PemPair
+  tls: TlsMaterial
   /** Address to bind; all interfaces (IPv6 and IPv4) when absent. */
   host?: string
   port: number
@@ -85,10 +90,10 @@ export interface Listener {
   /** Cuts every open connection at once. */
   closeAllConnections(): void
   /** Swaps the certificate and key for new connections, without a restart. */
-  setTls(tls: PemPair): void
+  setTls(tls: TlsMaterial): void
 }
 
-function secureContextOptions(tls: PemPair) {
+function secureContextOptions(tls: TlsMaterial) {
   return {key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2', ciphers, honorCipherOrder: true} as const
 }
 

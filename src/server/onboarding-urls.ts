@@ -1,8 +1,8 @@
 import {isIP} from 'node:net'
 
-import {isWildcardHost, lanAddresses} from '../certificates/hosts.js'
 import {defaultPort, readConfig} from '../config/config.js'
 import {findRunningServer} from '../daemon/state.js'
+import {isWildcardHost, lanAddresses} from '../net/hosts.js'
 
 /** Where a device opens the onboarding page: plain HTTP on the server's port, where `/` hands out the CA. */
 export interface OnboardingUrls {

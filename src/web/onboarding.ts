@@ -5,7 +5,6 @@ import path from 'node:path'
 import escapeHtml from 'escape-html'
 import type {IRouter, Request, Response} from 'express'
 
-import {isValidHost} from '../certificates/hosts.js'
 import {
   caDownloads,
   detectPlatform,
@@ -13,6 +12,7 @@ import {
   type CaFormat,
   type PlatformGuide,
 } from '../certificates/platforms.js'
+import {isValidHost} from '../net/hosts.js'
 import {templatesDir} from '../paths.js'
 import {inlineStyleHashes} from './page.js'
 
