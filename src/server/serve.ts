@@ -10,6 +10,7 @@ import type {AccessLogEntry} from '../web/access-log.js'
 import {createApp, createAuthApp, type AuthAppOptions} from '../web/app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from '../web/basic-auth.js'
 import type {UntrustedProxy} from '../web/forward-auth.js'
+import {bracketHost} from '../net/address.js'
 import {isWildcardHost, lanAddresses, machineNames} from '../net/hosts.js'
 import {startServer, type Listener, type Timeouts} from '../net/listen.js'
 import {
@@ -104,7 +105,7 @@ export interface HomeauthServer {
 const certificateCheckMs = 12 * 60 * 60 * 1000
 
 function urlFor(host: string, port: number): string {
-  return `https://${host.includes(':') ? `[${host}]` : host}:${port}/`
+  return `https://${bracketHost(host)}:${port}/`
 }
 
 /** The URLs to show for a server bound to `host`, most useful first. */

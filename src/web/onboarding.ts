@@ -12,6 +12,7 @@ import {
   type CaFormat,
   type PlatformGuide,
 } from '../certificates/platforms.js'
+import {unbracketHost} from '../net/address.js'
 import {isValidHost} from '../net/hosts.js'
 import {templatesDir} from '../paths.js'
 import {inlineStyleHashes} from './page.js'
@@ -39,7 +40,7 @@ export function httpsOrigin(hostHeader: string | undefined): string | undefined 
   if (!match) return undefined
   const [, host = '', port] = match
   const validHost = host.startsWith('[')
-    ? isIPv6(host.slice(1, -1))
+    ? isIPv6(unbracketHost(host))
     : isValidHost(host) && !host.includes('*')
   const validPort = port === undefined || (Number(port) >= 1 && Number(port) <= 65_535)
   return validHost && validPort
