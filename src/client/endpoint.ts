@@ -3,6 +3,7 @@ import {isIP} from 'node:net'
 import {defaultPort} from '../config/config.js'
 import {usageError} from '../errors.js'
 import {findRunningServer} from '../daemon/state.js'
+import {unbracketHost} from '../net/address.js'
 
 export interface EndpointInputs {
   configDir: string
@@ -54,7 +55,7 @@ export function hostAndPort(url: URL): string {
 
 /** The host to connect to: the URL's host name without the brackets of an IPv6 address. */
 export function connectHost(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '')
+  return unbracketHost(url.hostname)
 }
 
 /** The name to send in SNI, which carries host names only (RFC 6066 §3): undefined for an address. */

@@ -1,10 +1,10 @@
 import {promises as fs} from 'node:fs'
 
-import {isValidHost} from '../certificates/hosts.js'
 import {credentialProblem} from '../credentials/credentials.js'
 import {parsePasswordHash} from '../credentials/hash.js'
 import {errorCode, setupError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
+import {isValidHost} from '../net/hosts.js'
 import {configFiles, configPath} from '../paths.js'
 import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from './files.js'
 

@@ -1,21 +1,21 @@
 import {promises as fs} from 'node:fs'
 import http, {type RequestListener} from 'node:http'
-import net, {type AddressInfo, type Socket} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
 import {
-  answerUnparsableRequests,
-  defaultMaxConnections,
-  defaultTimeouts,
-  HeaderDeadlines,
-  httpServerOptions,
-  RequestTracker,
-  type Timeouts,
-} from './listen.js'
+  bind,
+  bracketHost,
+  listenError,
+  splitHostPort,
+  type ListenAddress,
+  type ListenAdvice,
+} from './address.js'
+import {ConnectionTracker, type Timeouts} from './connections.js'
 
 /** Where --auth-listen serves /auth: a loopback address and port, or a Unix socket. */
-export type AuthAddress = {host: string; port: number} | {socketPath: string}
+export type AuthAddress = ListenAddress
 
 /**
  * The socket's mode: owner and group. A proxy usually runs as its own user (www-data, caddy), so the
@@ -31,32 +31,29 @@ export const authSocketMode = 0o660
  */
 export function parseAuthListen(value: string): AuthAddress {
   if (value.includes('/')) return {socketPath: path.resolve(value)}
-  const separator = value.lastIndexOf(':')
-  const givenHost = value.slice(0, separator)
-  const port = value.slice(separator + 1)
-  const host =
-    givenHost.toLowerCase() === 'localhost' ? '127.0.0.1' : givenHost === '[::1]' ? '::1' : givenHost
-  // An IPv6 address only in brackets: `::1:9091` could be read as an address without a port.
-  const loopback = (net.isIPv4(host) && host.startsWith('127.')) || givenHost === '[::1]'
-  if (separator === -1 || !/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
+  const given = splitHostPort(value)
+  if (!given) {
     throw usageError(`--auth-listen ${JSON.stringify(value)} is not ADDRESS:PORT or a socket path.`, [
       'Pass e.g. --auth-listen 127.0.0.1:9091, --auth-listen [::1]:9091, or a socket path with a / in it: --auth-listen ./auth.sock.',
     ])
   }
+  const host =
+    given.host.toLowerCase() === 'localhost' ? '127.0.0.1' : given.host === '[::1]' ? '::1' : given.host
+  // An IPv6 address only in brackets: `::1:9091` could be read as an address without a port.
+  const loopback = (net.isIPv4(host) && host.startsWith('127.')) || given.host === '[::1]'
   if (!loopback) {
     throw usageError(
       `--auth-listen ${value} is not a loopback address: it answers over plain HTTP, so only this machine may reach it.`,
       ['Use 127.0.0.1 or [::1]; a proxy on another machine asks /auth on the HTTPS port.'],
     )
   }
-  return {host, port: Number(port)}
+  return {host, port: given.port}
 }
 
 /** The address as a person reads it: `http://127.0.0.1:9091/auth` or `unix:/run/…/auth.sock`. */
 export function describeAuthAddress(address: AuthAddress): string {
   if ('socketPath' in address) return `unix:${address.socketPath}`
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host
-  return `http://${host}:${address.port}/auth`
+  return `http://${bracketHost(address.host)}:${address.port}/auth`
 }
 
 /** Whether something accepts connections on the Unix socket at `socketPath`. */
@@ -95,28 +92,13 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   await fs.rm(socketPath, {force: true})
 }
 
-function authListenError(error: unknown, address: AuthAddress): Error {
-  const where = describeAuthAddress(address)
-  switch (errorCode(error)) {
-    case 'EADDRINUSE':
-      return new HomeauthError(
-        `Cannot listen on ${where} (--auth-listen): another program is already using it.`,
-        {
-          exitCode: ExitCode.portUnavailable,
-          suggestions: ['Stop the other program, or choose another --auth-listen port.'],
-        },
-      )
-    case 'EACCES':
-      return new HomeauthError(`Cannot listen on ${where} (--auth-listen): this user is not permitted to.`, {
-        exitCode: ExitCode.portUnavailable,
-        suggestions: ['Choose a port above 1023, or a socket path in a directory this user may write.'],
-      })
-    case 'EADDRNOTAVAIL':
-      return usageError(`Cannot listen on ${where} (--auth-listen): that address is not on this machine.`, [
-        'Use 127.0.0.1 or [::1].',
-      ])
-    default:
-      return error instanceof Error ? error : new Error(String(error))
+/** How the failures of --auth-listen on `address` name it, and what they suggest. */
+function authListenAdvice(address: AuthAddress): ListenAdvice {
+  return {
+    where: `${describeAuthAddress(address)} (--auth-listen)`,
+    inUse: 'Stop the other program, or choose another --auth-listen port.',
+    denied: 'Choose a port above 1023, or a socket path in a directory this user may write.',
+    notHere: 'Use 127.0.0.1 or [::1].',
   }
 }
 
@@ -142,56 +124,25 @@ export interface AuthListener {
  * connection cap; a Unix socket is made group-accessible (`authSocketMode`) once bound.
  */
 export async function startAuthListener(options: AuthListenOptions): Promise<AuthListener> {
-  const timeouts = {...defaultTimeouts, ...options.timeouts}
-  const deadlines = new HeaderDeadlines(timeouts)
-  const requests = new RequestTracker(deadlines)
-  const server = http.createServer(httpServerOptions(timeouts), requests.tracked(options.handler))
-  server.maxConnections = options.maxConnections ?? defaultMaxConnections
-  server.on('connection', (socket: Socket) => deadlines.connected(socket))
-  answerUnparsableRequests(server, requests.responding, timeouts.headersMs)
-  const connections = new Set<Socket>()
-  server.on('connection', (socket: Socket) => {
-    connections.add(socket)
-    socket.once('close', () => connections.delete(socket))
-  })
+  const connections = new ConnectionTracker(options.timeouts)
+  const server = http.createServer(connections.httpOptions())
+  connections.serve(server, options.handler, 'connection')
+  connections.accept(server, options.maxConnections)
 
   const {address} = options
   if ('socketPath' in address) await removeStaleSocket(address.socketPath)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    const listening = () => {
-      server.off('error', reject)
-      resolve()
-    }
-    if ('socketPath' in address) server.listen(address.socketPath, listening)
-    else server.listen({host: address.host, port: address.port}, listening)
-  }).catch((error: unknown) => {
-    throw authListenError(error, address)
+  await bind(server, address).catch((error: unknown) => {
+    throw listenError(error, authListenAdvice(address))
   })
   if ('socketPath' in address) await fs.chmod(address.socketPath, authSocketMode)
   const bound: AuthAddress =
     'socketPath' in address ? address : {host: address.host, port: (server.address() as AddressInfo).port}
 
-  const closeAllConnections = () => {
-    for (const socket of connections) socket.destroy()
-  }
-  let closed: Promise<void> | undefined
   return {
     server,
     address: bound,
-    closeAllConnections,
-    close() {
-      // Node removes the socket file when the server closes.
-      closed ??= new Promise<void>((resolve) => {
-        requests.beginClose()
-        const force = setTimeout(closeAllConnections, timeouts.shutdownGraceMs)
-        server.close(() => {
-          clearTimeout(force)
-          resolve()
-        })
-        server.closeIdleConnections()
-      })
-      return closed
-    },
+    closeAllConnections: connections.closeAll,
+    // Node removes the socket file when the server closes.
+    close: () => connections.close(server, [server]),
   }
 }

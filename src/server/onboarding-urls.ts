@@ -1,8 +1,9 @@
 import {isIP} from 'node:net'
 
-import {isWildcardHost, lanAddresses} from '../certificates/hosts.js'
 import {defaultPort, readConfig} from '../config/config.js'
 import {findRunningServer} from '../daemon/state.js'
+import {bracketHost} from '../net/address.js'
+import {isWildcardHost, lanAddresses} from '../net/hosts.js'
 
 /** Where a device opens the onboarding page: plain HTTP on the server's port, where `/` hands out the CA. */
 export interface OnboardingUrls {
@@ -19,7 +20,7 @@ function isLoopback(host: string): boolean {
 }
 
 function onboardingUrl(host: string, port: number): string {
-  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}/`
+  return `http://${bracketHost(host)}:${port}/`
 }
 
 /**

@@ -1,5 +1,5 @@
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
-import {isWildcardHost, lanAddresses, machineNames, parseExtraHosts} from '../certificates/hosts.js'
+import {parseExtraHosts} from '../certificates/hosts.js'
 import {defaultPort, readConfig, requireConfig} from '../config/config.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
@@ -10,6 +10,8 @@ import type {AccessLogEntry} from '../web/access-log.js'
 import {createApp, createAuthApp, type AuthAppOptions} from '../web/app.js'
 import {defaultRealm, realmProblem, type FailedLogin} from '../web/basic-auth.js'
 import type {UntrustedProxy} from '../web/forward-auth.js'
+import {bracketHost} from '../net/address.js'
+import {isWildcardHost, lanAddresses, machineNames} from '../net/hosts.js'
 import {startServer, type Listener, type Timeouts} from '../net/listen.js'
 import {
   describeAuthAddress,
@@ -103,7 +105,7 @@ export interface HomeauthServer {
 const certificateCheckMs = 12 * 60 * 60 * 1000
 
 function urlFor(host: string, port: number): string {
-  return `https://${host.includes(':') ? `[${host}]` : host}:${port}/`
+  return `https://${bracketHost(host)}:${port}/`
 }
 
 /** The URLs to show for a server bound to `host`, most useful first. */

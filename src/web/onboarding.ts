@@ -4,7 +4,6 @@ import path from 'node:path'
 import escapeHtml from 'escape-html'
 import type {IRouter, Request, Response} from 'express'
 
-import {isValidHost} from '../certificates/hosts.js'
 import {
   caDownloads,
   detectPlatform,
@@ -12,6 +11,8 @@ import {
   type CaFormat,
   type PlatformGuide,
 } from '../certificates/platforms.js'
+import {unbracketHost} from '../net/address.js'
+import {isValidHost} from '../net/hosts.js'
 import {inlineStyleHashes, pagePolicyHeader} from './security-headers.js'
 import {loadTemplate} from './template.js'
 
@@ -36,7 +37,7 @@ export function httpsOrigin(hostHeader: string | undefined): string | undefined 
   if (!match) return undefined
   const [, host = '', port] = match
   const validHost = host.startsWith('[')
-    ? isIPv6(host.slice(1, -1))
+    ? isIPv6(unbracketHost(host))
     : isValidHost(host) && !host.includes('*')
   const validPort = port === undefined || (Number(port) >= 1 && Number(port) <= 65_535)
   return validHost && validPort

@@ -14,7 +14,8 @@ import {
   serverValidityDays,
   type PemPair,
 } from '../../src/certificates/authority.js'
-import {certificateHosts, isValidHost, machineNames} from '../../src/certificates/hosts.js'
+import {certificateHosts} from '../../src/certificates/hosts.js'
+import {machineNames} from '../../src/net/hosts.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const day = 24 * 60 * 60 * 1000
@@ -115,20 +116,5 @@ describe('the server certificate', () => {
       },
     )
     expect(output.trim()).toBe(`${path.join(dir, 'server.pem')}: OK`)
-  })
-})
-
-describe('host names', () => {
-  it('adds .local to the machine name without doubling it', () => {
-    expect(machineNames('Pi')).toEqual(['pi', 'pi.local'])
-    expect(machineNames('pi.local')).toEqual(['pi', 'pi.local'])
-    expect(machineNames('localhost')).toEqual([])
-  })
-
-  it('accepts DNS names and IP addresses, and nothing else', () => {
-    for (const good of ['pi', 'pi.home.arpa', '*.example.com', '192.168.1.20', 'fd00::1'])
-      expect(isValidHost(good)).toBe(true)
-    for (const bad of ['', 'a b', 'pi..local', '-pi', 'pi/1', 'x'.repeat(64)])
-      expect(isValidHost(bad)).toBe(false)
   })
 })
