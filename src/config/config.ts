@@ -12,6 +12,11 @@ import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from 
 export const configVersion = 2
 export const defaultPort = 8443
 
+/** The port a server listens on: the one asked for, else config.json's, else 8443. */
+export function serverPort(configured: number | undefined, asked?: number): number {
+  return asked ?? configured ?? defaultPort
+}
+
 /** One person who may sign in: the password only as a salted scrypt hash. */
 export interface StoredUser {
   /** NFC-normalised, so a name typed on a phone and on a terminal is one user. */

@@ -1,7 +1,8 @@
 import {isIP} from 'node:net'
 
 import {isWildcardHost, lanAddresses} from '../certificates/hosts.js'
-import {defaultPort, readConfig} from '../config/config.js'
+import {readConfig, serverPort} from '../config/config.js'
+import {httpsPort} from '../client/endpoint.js'
 import {findRunningServer} from '../daemon/state.js'
 
 /** Where a device opens the onboarding page: plain HTTP on the server's port, where `/` hands out the CA. */
@@ -52,10 +53,8 @@ export interface ServerOnboardingUrls extends OnboardingUrls {
 export async function findOnboardingUrls(configDir: string): Promise<ServerOnboardingUrls> {
   const running = await findRunningServer(configDir)
   if (running) {
-    // A URL on https's default port has no port in it.
-    const port = Number(new URL(running.url).port || 443)
-    return {...onboardingUrls(port, running.host), serverRunning: true}
+    return {...onboardingUrls(httpsPort(new URL(running.url)), running.host), serverRunning: true}
   }
   const config = await readConfig(configDir)
-  return {...onboardingUrls(config?.port ?? defaultPort, config?.host ?? undefined), serverRunning: false}
+  return {...onboardingUrls(serverPort(config?.port), config?.host ?? undefined), serverRunning: false}
 }
