@@ -12,7 +12,7 @@ import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
 import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 import {createLogFileOutput, type Output} from '../ui/output.js'
-import {printBanner, printReloadFailed, printStopped, serverLogEvents} from '../ui/server-log.js'
+import {ServerLog} from '../ui/server-log.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Start the protected HTTPS server.'
@@ -132,15 +132,20 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
       return printDetached(output, detached, flags.qr ? await findOnboardingUrls(this.configDir) : undefined)
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
-    const server = await startHomeauth({...settings, credentials, secret, ...serverLogEvents(output)})
-    const {host, port} = server.listener
-    printBanner(output, {
-      ...server,
-      usernames,
-      credentialSource: source,
-      realm: flags.realm,
-      onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
-    })
-    printStopped(output, await serveUntilSignal(server, (error) => printReloadFailed(output, error)))
+    const log = new ServerLog(output)
+    try {
+      const server = await startHomeauth({...settings, credentials, secret, ...log.events})
+      const {host, port} = server.listener
+      log.banner({
+        ...server,
+        usernames,
+        credentialSource: source,
+        realm: flags.realm,
+        onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
+      })
+      log.stopped(await serveUntilSignal(server, (error) => log.reloadFailed(error)))
+    } finally {
+      log.close()
+    }
   }
 }
