@@ -2,13 +2,13 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../flags.js'
-import {defaultPort, readConfig} from '../config/config.js'
+import {defaultPort} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
+import {resolveServeSettings, type ServeSettings} from '../config/serve-settings.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../web/basic-auth.js'
 import {RotatingLog} from '../daemon/log-file.js'
 import {findOnboardingUrls, onboardingUrls} from '../server/onboarding-urls.js'
-import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
 import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 import {createLogFileOutput, type Output} from '../ui/output.js'
@@ -114,7 +114,8 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
       logFile: flags['log-file'],
       authListen: flags['auth-listen'],
     }
-    const config = await readConfig(this.configDir)
+    const resolved = await resolveServeSettings(settings)
+    const {config} = resolved
     const {credentials, usernames, source} = await resolveCredentials({
       ...this.credentialInputs(flags),
       storedUsernames: config?.users.map((user) => user.name),
@@ -134,7 +135,7 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
     const log = new ServerLog(output)
     try {
-      const server = await startHomeauth({...settings, credentials, secret, ...log.events})
+      const server = await startHomeauth({...resolved, credentials, secret, ...log.events})
       const {host, port} = server.listener
       log.banner({
         ...server,

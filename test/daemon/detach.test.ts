@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {commandNameOf, invokedAs} from '../../src/invocation.js'
 import {backgroundCommand} from '../../src/daemon/detach.js'
-import type {ServeSettings} from '../../src/server/serve.js'
+import type {ServeSettings} from '../../src/config/serve-settings.js'
 
 const user = {username: 'JeffLynne', password: 'Turn to Stone'}
 
