@@ -129,7 +129,8 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
     })
     if (flags.detach) {
       const {startDetached} = await import('../daemon/detach.js')
-      const detached = await startDetached(settings, {credentials, env: process.env})
+      const commandLine = {definitions: Serve.flags, values: flags}
+      const detached = await startDetached(settings, commandLine, {credentials, env: process.env})
       return printDetached(output, detached, flags.qr ? await findOnboardingUrls(this.configDir) : undefined)
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')

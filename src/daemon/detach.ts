@@ -21,6 +21,18 @@ export interface DetachOptions {
   timeoutMs?: number
 }
 
+/** What detach needs to know of one of serve's flags; oclif's flag definitions have this shape. */
+export interface FlagShape {
+  type: 'boolean' | 'option'
+  allowNo?: boolean
+}
+
+/** Serve's command line as parsed: its flag definitions, in their documented order, and their values. */
+export interface ServeCommandLine {
+  definitions: Record<string, FlagShape>
+  values: Record<string, unknown>
+}
+
 /** How a detached `serve` is started: its arguments, its environment, and what to write to its stdin. */
 export interface BackgroundCommand {
   args: string[]
@@ -30,38 +42,61 @@ export interface BackgroundCommand {
 }
 
 /**
- * The background `serve`'s command line (every setting but the secrets, paths made absolute, its
- * log file) and environment. The password goes over stdin, so HOMEAUTH_PASSWORD is removed; a
- * secret given with --secret goes in the environment (not visible in ps), any other is found
- * again by the child from --secret-file, HOMEAUTH_SECRET or the config. The child's hints name
- * the command as this process was started (`npx homeauth`, `homeauth`, a path).
+ * Flags the background serve does not get as they were given: the credentials and --secret (see
+ * backgroundCommand), the config directory and log file (put first, made absolute), and what only
+ * the starting process does.
+ */
+const notHandedDown = new Set([
+  'username',
+  'password',
+  'password-stdin',
+  'secret',
+  'config-dir',
+  'log-file',
+  'detach',
+  'qr',
+])
+
+const absolute = (file: string) => path.resolve(file)
+
+/** Values the child, which may start in another directory, needs in another form: files made absolute. */
+const childValue: Record<string, (value: string) => string> = {
+  cert: absolute,
+  key: absolute,
+  'secret-file': absolute,
+  'auth-listen': authListenArgument,
+}
+
+/** A flag as the child gets it: repeated for each value of a multiple one, absent when not set. */
+function flagArguments(name: string, shape: FlagShape, value: unknown): string[] {
+  if (value === undefined) return []
+  if (shape.type === 'boolean') return value ? [`--${name}`] : shape.allowNo ? [`--no-${name}`] : []
+  const convert = childValue[name] ?? ((text: string) => text)
+  return (Array.isArray(value) ? value : [value]).flatMap((one) => [`--${name}`, convert(String(one))])
+}
+
+/**
+ * The background `serve`'s command line (every flag it was given but the secrets and what only
+ * the parent does, paths made absolute, its log file) and environment. The password goes over
+ * stdin, so HOMEAUTH_PASSWORD is removed; a secret given with --secret goes in the environment
+ * (not visible in ps), any other is found again by the child from --secret-file, HOMEAUTH_SECRET
+ * or the config. The child's hints name the command as this process was started (`npx homeauth`,
+ * `homeauth`, a path).
  */
 export function backgroundCommand(
-  settings: ServeSettings,
+  settings: Pick<ServeSettings, 'configDir' | 'secret'>,
+  commandLine: ServeCommandLine,
   credentials: Credentials | undefined,
   env: NodeJS.ProcessEnv,
 ): BackgroundCommand {
-  const option = (name: string, value: string | number | undefined) =>
-    value === undefined ? [] : [name, String(value)]
-  const absolute = (file: string | undefined) => file && path.resolve(file)
   const args = [
     'serve',
-    ...option('--config-dir', absolute(settings.configDir)),
-    ...option('--log-file', absolute(configPath(settings.configDir, 'log'))),
+    ...['--config-dir', absolute(settings.configDir)],
+    ...['--log-file', absolute(configPath(settings.configDir, 'log'))],
     ...(credentials === undefined ? [] : ['--username', credentials.username, '--password-stdin']),
-    ...option('--port', settings.port),
-    ...option('--host', settings.host),
-    ...option('--cert', absolute(settings.tlsFiles?.cert)),
-    ...option('--key', absolute(settings.tlsFiles?.key)),
-    ...settings.extraHosts.flatMap((host) => ['--san', host]),
-    ...option('--secret-file', absolute(settings.secretFile)),
-    ...option('--realm', settings.realm),
-    ...(settings.frameAncestors ?? []).flatMap((source) => ['--frame-ancestors', source]),
-    ...option('--max-failures', settings.throttle.maxFailures),
-    ...option('--failure-window', settings.throttle.windowMs / 1000),
-    ...option('--lockout', settings.throttle.lockoutMs / 1000),
-    ...settings.trustProxy.flatMap((proxy) => ['--trust-proxy', proxy]),
-    ...option('--auth-listen', settings.authListen && authListenArgument(settings.authListen)),
+    ...Object.entries(commandLine.definitions)
+      .filter(([name]) => !notHandedDown.has(name))
+      .flatMap(([name, shape]) => flagArguments(name, shape, commandLine.values[name])),
   ]
   const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
   return {
@@ -118,13 +153,14 @@ async function failureFromLog(logFile: string, offset: number, code: number | nu
  */
 export async function startDetached(
   settings: ServeSettings,
+  commandLine: ServeCommandLine,
   options: DetachOptions,
 ): Promise<DetachedServer> {
   const {configDir} = settings
   // Checked here too: a bad value is refused at once rather than from the background server's log.
   checkTrustedProxies(settings.trustProxy)
   const logFile = configPath(configDir, 'log')
-  const {args, env, password} = backgroundCommand(settings, options.credentials, options.env)
+  const {args, env, password} = backgroundCommand(settings, commandLine, options.credentials, options.env)
   await ensureConfigDir(configDir)
   const offset = await sizeOf(logFile)
   const [script = ''] = process.argv.slice(1)
