@@ -7,6 +7,7 @@ import {resolveSecret} from '../config/secret.js'
 import {resolveServeSettings, type ServeSettings} from '../config/serve-settings.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../web/basic-auth.js'
+import {reportStartFailure} from '../daemon/failure-report.js'
 import {RotatingLog} from '../daemon/log-file.js'
 import {findOnboardingUrls, onboardingUrls} from '../server/onboarding-urls.js'
 import {printDetached} from '../ui/daemon.js'
@@ -149,5 +150,16 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
     } finally {
       log.close()
     }
+  }
+
+  /** A background server (serve --detach) also reports its failure to the process that started it. */
+  protected override fail(
+    code: number,
+    message: string,
+    suggestions: string[],
+    printText?: () => void,
+  ): never {
+    reportStartFailure(process.env, {exitCode: code, message, suggestions})
+    return super.fail(code, message, suggestions, printText)
   }
 }

@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
-import {promises as fs} from 'node:fs'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 
 import {ensureConfigDir} from '../config/files.js'
 import type {ServeSettings} from '../config/serve-settings.js'
@@ -11,6 +11,7 @@ import {configPath} from '../paths.js'
 import {parseAuthListen} from '../net/auth-listener.js'
 import {probeHealth} from '../web/health.js'
 import {checkTrustedProxies} from '../web/trusted-proxies.js'
+import {failureFdVariable, parseStartFailure} from './failure-report.js'
 import {findRunningServer} from './state.js'
 
 export interface DetachOptions {
@@ -122,34 +123,24 @@ export interface DetachedServer {
   logFile: string
 }
 
-async function sizeOf(file: string): Promise<number> {
-  return fs.stat(file).then(
-    (stats) => stats.size,
-    () => 0,
-  )
-}
-
-/** The error a failed background server wrote to its log, as the foreground would have shown it. */
-async function failureFromLog(logFile: string, offset: number, code: number | null): Promise<HomeauthError> {
-  const text = await fs.readFile(logFile, 'utf8').then(
-    (all) => all.slice(offset),
-    () => '',
-  )
-  const lines = text.split('\n')
-  const message = lines.find((line) => line.startsWith('Error: '))?.slice('Error: '.length)
-  const suggestions = lines
-    .filter((line) => line.startsWith('  Try: '))
-    .map((line) => line.slice('  Try: '.length))
-  return new HomeauthError(message ?? `The background server exited with code ${code} before it answered.`, {
+/** Why the background server exited before it answered: what it reported, else its exit code. */
+function startFailure(report: string, code: number | null, logFile: string): HomeauthError {
+  const failure = parseStartFailure(report)
+  if (failure)
+    return new HomeauthError(failure.message, {
+      exitCode: failure.exitCode as ExitCode,
+      suggestions: failure.suggestions,
+    })
+  return new HomeauthError(`The background server exited with code ${code} before it answered.`, {
     exitCode: (code ?? ExitCode.unexpected) as ExitCode,
-    suggestions: message ? suggestions : [`See ${logFile}.`],
+    suggestions: [`See ${logFile}.`],
   })
 }
 
 /**
  * Starts `serve` again as a background process (its own session and process group, stdin closed
  * after the password, output to the log) and resolves once it answers GET /healthz over TLS.
- * If it exits first, rejects with the error it logged and its exit code.
+ * If it exits first, rejects with the failure it reported on a pipe (see failure-report.ts).
  */
 export async function startDetached(
   settings: ServeSettings,
@@ -162,28 +153,33 @@ export async function startDetached(
   const logFile = configPath(configDir, 'log')
   const {args, env, password} = backgroundCommand(settings, commandLine, options.credentials, options.env)
   await ensureConfigDir(configDir)
-  const offset = await sizeOf(logFile)
   const [script = ''] = process.argv.slice(1)
   const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
     detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
-    env,
+    stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
+    env: {...env, [failureFdVariable]: '3'},
   })
-  child.stdin.end(password === undefined ? '' : `${password}\n`)
+  child.stdin!.end(password === undefined ? '' : `${password}\n`)
+  const reports = child.stdio[3] as Readable
+  let report = ''
+  reports.setEncoding('utf8').on('data', (text: string) => (report += text))
+  // 'close' comes once the child has exited and its report pipe is read to the end.
   let exit: number | null | undefined
-  child.once('exit', (code) => (exit = code))
+  child.once('close', (code) => (exit = code))
 
   const timeoutMs = options.timeoutMs ?? 20_000
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100))
-    if (exit !== undefined) throw await failureFromLog(logFile, offset, exit)
+    if (exit !== undefined) throw startFailure(report, exit, logFile)
     const state = await findRunningServer(configDir)
     if (state && state.pid === child.pid && (await probeHealth(state.url)).ok) {
+      reports.destroy()
       child.unref()
       return {pid: state.pid, url: state.url, logFile}
     }
   }
+  reports.destroy()
   child.kill('SIGTERM')
   throw new HomeauthError(
     `The background server did not answer /healthz within ${timeoutMs / 1000} seconds.`,
