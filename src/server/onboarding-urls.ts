@@ -4,16 +4,7 @@ import {isWildcardHost, lanAddresses} from '../certificates/hosts.js'
 import {readConfig, serverPort} from '../config/config.js'
 import {httpsPort} from '../client/endpoint.js'
 import {findRunningServer} from '../daemon/state.js'
-
-/** Where a device opens the onboarding page: plain HTTP on the server's port, where `/` hands out the CA. */
-export interface OnboardingUrls {
-  /** One per LAN address the server can be reached on, IPv4 first; empty when there is none. */
-  urls: string[]
-  /** The onboarding page from this machine. */
-  localUrl: string
-  /** The address the server listens on when it is a loopback one (then `urls` is empty). */
-  loopbackHost?: string
-}
+import type {OnboardingUrls, ServerOnboardingUrls} from '../web/onboarding-urls.js'
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./i.test(host)
@@ -39,11 +30,6 @@ export function onboardingUrls(port: number, host = '::', addresses = lanAddress
     ...reachable.filter((address) => isIP(address) !== 4),
   ]
   return {urls: ordered.map((address) => onboardingUrl(address, port)), localUrl}
-}
-
-/** The onboarding URLs with whether a server runs to answer them. */
-export interface ServerOnboardingUrls extends OnboardingUrls {
-  serverRunning: boolean
 }
 
 /**
