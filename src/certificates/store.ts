@@ -110,7 +110,7 @@ export function certificateFiles(authority: PemPair, server: PemPair): SetFile[]
 }
 
 export interface LoadOptions {
-  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses) and config.json's `sans`. */
+  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses): config.json's `sans` and --san. */
   extraHosts?: string[]
   now?: Date
 }
@@ -124,7 +124,7 @@ function missingHosts(certificate: X509Certificate, wanted: string[]): string[] 
 /**
  * Loads the CA and server certificate from the config directory, making them on first use and
  * reissuing the server certificate from the same CA when it is close to expiry, not from that CA,
- * or lacks a name in config.json's `sans` or `extraHosts`.
+ * or lacks a name in `extraHosts`.
  */
 export async function loadOrCreateServerTls(
   configDir: string,
@@ -136,7 +136,7 @@ export async function loadOrCreateServerTls(
     const stored = await readPair(configDir, 'caCert', 'caKey')
     const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
     const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
-    const wanted = [...((await readConfig(configDir))?.sans ?? []), ...(options.extraHosts ?? [])]
+    const wanted = options.extraHosts ?? []
     const addedHosts = existing ? missingHosts(existing.certificate, wanted) : []
     let server = existing?.pair
     let provenance: ServedCertificate['provenance'] = stored ? 'reused' : 'created'

@@ -133,7 +133,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Prints a failure (as JSON on stdout with --json, else as text on stderr) and exits with `code`. */
-  private fail(
+  protected fail(
     code: number,
     message: string,
     suggestions: string[],

@@ -1,6 +1,6 @@
 import {isIP} from 'node:net'
 
-import {defaultPort} from '../config/config.js'
+import {serverPort} from '../config/config.js'
 import {usageError} from '../errors.js'
 import {findRunningServer} from '../daemon/state.js'
 import {unbracketHost} from '../net/address.js'
@@ -20,7 +20,7 @@ export interface EndpointInputs {
 export async function resolveEndpoint(inputs: EndpointInputs): Promise<URL> {
   if (inputs.url !== undefined) return endpointUrl(inputs.url)
   const running = await findRunningServer(inputs.configDir)
-  return endpointUrl(running?.url ?? `https://localhost:${inputs.configPort ?? defaultPort}/`)
+  return endpointUrl(running?.url ?? `https://localhost:${serverPort(inputs.configPort)}/`)
 }
 
 /** Turns --url into the endpoint: a base URL gets /api/secret, a full endpoint is kept. */
@@ -48,9 +48,14 @@ export function endpointUrl(input: string): URL {
   return url
 }
 
-/** "host:port" of the endpoint, for messages (the port is 443 when the URL leaves it out). */
+/** The port of an HTTPS URL: 443 when the URL leaves it out. */
+export function httpsPort(url: URL): number {
+  return Number(url.port || 443)
+}
+
+/** "host:port" of the endpoint, for messages. */
 export function hostAndPort(url: URL): string {
-  return `${url.hostname}:${url.port || 443}`
+  return `${url.hostname}:${httpsPort(url)}`
 }
 
 /** The host to connect to: the URL's host name without the brackets of an IPv6 address. */

@@ -5,7 +5,7 @@ import tls from 'node:tls'
 
 import {normalizeCredentials, type Credentials} from '../credentials/credentials.js'
 import {errorCode} from '../errors.js'
-import {connectHost, serverName} from './endpoint.js'
+import {connectHost, httpsPort, serverName} from './endpoint.js'
 
 export interface SecretRequest {
   /** The full endpoint, e.g. https://localhost:8443/api/secret */
@@ -121,7 +121,7 @@ export function presentedFingerprint(url: URL, timeoutMs: number): Promise<strin
   return new Promise((resolve) => {
     const socket = tls.connect({
       host: connectHost(url),
-      port: Number(url.port || 443),
+      port: httpsPort(url),
       servername: serverName(url),
       rejectUnauthorized: false,
       timeout: timeoutMs,

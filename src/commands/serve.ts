@@ -2,17 +2,18 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../cli/flags.js'
-import {defaultPort, readConfig} from '../config/config.js'
+import {defaultPort} from '../config/config.js'
 import {resolveSecret} from '../config/secret.js'
+import {resolveServeSettings, type ServeSettings} from '../config/serve-settings.js'
 import {resolveCredentials} from '../credentials/sources.js'
 import {defaultRealm} from '../web/basic-auth.js'
+import {reportStartFailure} from '../daemon/failure-report.js'
 import {RotatingLog} from '../daemon/log-file.js'
 import {findOnboardingUrls, onboardingUrls} from '../server/onboarding-urls.js'
-import type {ServeSettings} from '../server/serve.js'
 import {printDetached} from '../ui/daemon.js'
 import {printVisibleSecretWarnings, printWarning} from '../ui/messages.js'
 import {createLogFileOutput, type Output} from '../ui/output.js'
-import {printBanner, printReloadFailed, printStopped, serverLogEvents} from '../ui/server-log.js'
+import {ServerLog} from '../ui/server-log.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Start the protected HTTPS server.'
@@ -114,7 +115,8 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
       logFile: flags['log-file'],
       authListen: flags['auth-listen'],
     }
-    const config = await readConfig(this.configDir)
+    const resolved = await resolveServeSettings(settings)
+    const {config} = resolved
     const {credentials, usernames, source} = await resolveCredentials({
       ...this.credentialInputs(flags),
       storedUsernames: config?.users.map((user) => user.name),
@@ -128,19 +130,36 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
     })
     if (flags.detach) {
       const {startDetached} = await import('../daemon/detach.js')
-      const detached = await startDetached(settings, {credentials, env: process.env})
+      const commandLine = {definitions: Serve.flags, values: flags}
+      const detached = await startDetached(settings, commandLine, {credentials, env: process.env})
       return printDetached(output, detached, flags.qr ? await findOnboardingUrls(this.configDir) : undefined)
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
-    const server = await startHomeauth({...settings, credentials, secret, ...serverLogEvents(output)})
-    const {host, port} = server.listener
-    printBanner(output, {
-      ...server,
-      usernames,
-      credentialSource: source,
-      realm: flags.realm,
-      onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
-    })
-    printStopped(output, await serveUntilSignal(server, (error) => printReloadFailed(output, error)))
+    const log = new ServerLog(output)
+    try {
+      const server = await startHomeauth({...resolved, credentials, secret, ...log.events})
+      const {host, port} = server.listener
+      log.banner({
+        ...server,
+        usernames,
+        credentialSource: source,
+        realm: flags.realm,
+        onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
+      })
+      log.stopped(await serveUntilSignal(server, (error) => log.reloadFailed(error)))
+    } finally {
+      log.close()
+    }
+  }
+
+  /** A background server (serve --detach) also reports its failure to the process that started it. */
+  protected override fail(
+    code: number,
+    message: string,
+    suggestions: string[],
+    printText?: () => void,
+  ): never {
+    reportStartFailure(process.env, {exitCode: code, message, suggestions})
+    return super.fail(code, message, suggestions, printText)
   }
 }

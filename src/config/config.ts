@@ -12,6 +12,11 @@ import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from 
 export const configVersion = 2
 export const defaultPort = 8443
 
+/** The port a server listens on: the one asked for, else config.json's, else 8443. */
+export function serverPort(configured: number | undefined, asked?: number): number {
+  return asked ?? configured ?? defaultPort
+}
+
 /** One person who may sign in: the password only as a salted scrypt hash. */
 export interface StoredUser {
   /** NFC-normalised, so a name typed on a phone and on a terminal is one user. */
@@ -176,13 +181,17 @@ export async function readConfig(configDir: string): Promise<HomeauthConfig | un
   return parseConfig(json, file)
 }
 
-/** Reads config.json, or fails with exit code 8 telling the user to run `init`. */
-export async function requireConfig(configDir: string): Promise<HomeauthConfig> {
-  const config = await readConfig(configDir)
+/** The config read from `configDir`, or the exit-code-8 error telling the user to run `init` when there was none. */
+export function initialisedConfig(config: HomeauthConfig | undefined, configDir: string): HomeauthConfig {
   if (!config) {
     throw setupError(`homeauth is not initialised in ${configDir}.`, [`Run: ${homeauthCommand('init')}`])
   }
   return config
+}
+
+/** Reads config.json, or fails with exit code 8 telling the user to run `init`. */
+export async function requireConfig(configDir: string): Promise<HomeauthConfig> {
+  return initialisedConfig(await readConfig(configDir), configDir)
 }
 
 export async function configExists(configDir: string): Promise<boolean> {

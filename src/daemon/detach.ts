@@ -1,16 +1,17 @@
 import {spawn} from 'node:child_process'
-import {promises as fs} from 'node:fs'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 
-import {ensureConfigDir, statIfPresent} from '../config/files.js'
+import {ensureConfigDir} from '../config/files.js'
+import type {ServeSettings} from '../config/serve-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {invokedAs, invokedAsVariable} from '../invocation.js'
 import {configPath} from '../paths.js'
 import {parseAuthListen} from '../net/auth-listener.js'
 import {probeHealth} from '../web/health.js'
-import type {ServeSettings} from '../server/serve.js'
 import {checkTrustedProxies} from '../web/trusted-proxies.js'
+import {failureFdVariable, parseStartFailure} from './failure-report.js'
 import {findRunningServer} from './state.js'
 
 export interface DetachOptions {
@@ -19,6 +20,18 @@ export interface DetachOptions {
   /** The environment to start from, e.g. process.env. */
   env: NodeJS.ProcessEnv
   timeoutMs?: number
+}
+
+/** What detach needs to know of one of serve's flags; oclif's flag definitions have this shape. */
+export interface FlagShape {
+  type: 'boolean' | 'option'
+  allowNo?: boolean
+}
+
+/** Serve's command line as parsed: its flag definitions, in their documented order, and their values. */
+export interface ServeCommandLine {
+  definitions: Record<string, FlagShape>
+  values: Record<string, unknown>
 }
 
 /** How a detached `serve` is started: its arguments, its environment, and what to write to its stdin. */
@@ -30,38 +43,61 @@ export interface BackgroundCommand {
 }
 
 /**
- * The background `serve`'s command line (every setting but the secrets, paths made absolute, its
- * log file) and environment. The password goes over stdin, so HOMEAUTH_PASSWORD is removed; a
- * secret given with --secret goes in the environment (not visible in ps), any other is found
- * again by the child from --secret-file, HOMEAUTH_SECRET or the config. The child's hints name
- * the command as this process was started (`npx homeauth`, `homeauth`, a path).
+ * Flags the background serve does not get as they were given: the credentials and --secret (see
+ * backgroundCommand), the config directory and log file (put first, made absolute), and what only
+ * the starting process does.
+ */
+const notHandedDown = new Set([
+  'username',
+  'password',
+  'password-stdin',
+  'secret',
+  'config-dir',
+  'log-file',
+  'detach',
+  'qr',
+])
+
+const absolute = (file: string) => path.resolve(file)
+
+/** Values the child, which may start in another directory, needs in another form: files made absolute. */
+const childValue: Record<string, (value: string) => string> = {
+  cert: absolute,
+  key: absolute,
+  'secret-file': absolute,
+  'auth-listen': authListenArgument,
+}
+
+/** A flag as the child gets it: repeated for each value of a multiple one, absent when not set. */
+function flagArguments(name: string, shape: FlagShape, value: unknown): string[] {
+  if (value === undefined) return []
+  if (shape.type === 'boolean') return value ? [`--${name}`] : shape.allowNo ? [`--no-${name}`] : []
+  const convert = childValue[name] ?? ((text: string) => text)
+  return (Array.isArray(value) ? value : [value]).flatMap((one) => [`--${name}`, convert(String(one))])
+}
+
+/**
+ * The background `serve`'s command line (every flag it was given but the secrets and what only
+ * the parent does, paths made absolute, its log file) and environment. The password goes over
+ * stdin, so HOMEAUTH_PASSWORD is removed; a secret given with --secret goes in the environment
+ * (not visible in ps), any other is found again by the child from --secret-file, HOMEAUTH_SECRET
+ * or the config. The child's hints name the command as this process was started (`npx homeauth`,
+ * `homeauth`, a path).
  */
 export function backgroundCommand(
-  settings: ServeSettings,
+  settings: Pick<ServeSettings, 'configDir' | 'secret'>,
+  commandLine: ServeCommandLine,
   credentials: Credentials | undefined,
   env: NodeJS.ProcessEnv,
 ): BackgroundCommand {
-  const option = (name: string, value: string | number | undefined) =>
-    value === undefined ? [] : [name, String(value)]
-  const absolute = (file: string | undefined) => file && path.resolve(file)
   const args = [
     'serve',
-    ...option('--config-dir', absolute(settings.configDir)),
-    ...option('--log-file', absolute(configPath(settings.configDir, 'log'))),
+    ...['--config-dir', absolute(settings.configDir)],
+    ...['--log-file', absolute(configPath(settings.configDir, 'log'))],
     ...(credentials === undefined ? [] : ['--username', credentials.username, '--password-stdin']),
-    ...option('--port', settings.port),
-    ...option('--host', settings.host),
-    ...option('--cert', absolute(settings.tlsFiles?.cert)),
-    ...option('--key', absolute(settings.tlsFiles?.key)),
-    ...settings.extraHosts.flatMap((host) => ['--san', host]),
-    ...option('--secret-file', absolute(settings.secretFile)),
-    ...option('--realm', settings.realm),
-    ...(settings.frameAncestors ?? []).flatMap((source) => ['--frame-ancestors', source]),
-    ...option('--max-failures', settings.throttle.maxFailures),
-    ...option('--failure-window', settings.throttle.windowMs / 1000),
-    ...option('--lockout', settings.throttle.lockoutMs / 1000),
-    ...settings.trustProxy.flatMap((proxy) => ['--trust-proxy', proxy]),
-    ...option('--auth-listen', settings.authListen && authListenArgument(settings.authListen)),
+    ...Object.entries(commandLine.definitions)
+      .filter(([name]) => !notHandedDown.has(name))
+      .flatMap(([name, shape]) => flagArguments(name, shape, commandLine.values[name])),
   ]
   const {HOMEAUTH_PASSWORD: _password, ...inherited} = env
   return {
@@ -87,60 +123,63 @@ export interface DetachedServer {
   logFile: string
 }
 
-/** The error a failed background server wrote to its log, as the foreground would have shown it. */
-async function failureFromLog(logFile: string, offset: number, code: number | null): Promise<HomeauthError> {
-  const text = await fs.readFile(logFile, 'utf8').then(
-    (all) => all.slice(offset),
-    () => '',
-  )
-  const lines = text.split('\n')
-  const message = lines.find((line) => line.startsWith('Error: '))?.slice('Error: '.length)
-  const suggestions = lines
-    .filter((line) => line.startsWith('  Try: '))
-    .map((line) => line.slice('  Try: '.length))
-  return new HomeauthError(message ?? `The background server exited with code ${code} before it answered.`, {
+/** Why the background server exited before it answered: what it reported, else its exit code. */
+function startFailure(report: string, code: number | null, logFile: string): HomeauthError {
+  const failure = parseStartFailure(report)
+  if (failure)
+    return new HomeauthError(failure.message, {
+      exitCode: failure.exitCode as ExitCode,
+      suggestions: failure.suggestions,
+    })
+  return new HomeauthError(`The background server exited with code ${code} before it answered.`, {
     exitCode: (code ?? ExitCode.unexpected) as ExitCode,
-    suggestions: message ? suggestions : [`See ${logFile}.`],
+    suggestions: [`See ${logFile}.`],
   })
 }
 
 /**
  * Starts `serve` again as a background process (its own session and process group, stdin closed
  * after the password, output to the log) and resolves once it answers GET /healthz over TLS.
- * If it exits first, rejects with the error it logged and its exit code.
+ * If it exits first, rejects with the failure it reported on a pipe (see failure-report.ts).
  */
 export async function startDetached(
   settings: ServeSettings,
+  commandLine: ServeCommandLine,
   options: DetachOptions,
 ): Promise<DetachedServer> {
   const {configDir} = settings
   // Checked here too: a bad value is refused at once rather than from the background server's log.
   checkTrustedProxies(settings.trustProxy)
   const logFile = configPath(configDir, 'log')
-  const {args, env, password} = backgroundCommand(settings, options.credentials, options.env)
+  const {args, env, password} = backgroundCommand(settings, commandLine, options.credentials, options.env)
   await ensureConfigDir(configDir)
-  const offset = (await statIfPresent(logFile))?.size ?? 0
   const [script = ''] = process.argv.slice(1)
   const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
     detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
-    env,
+    stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
+    env: {...env, [failureFdVariable]: '3'},
   })
-  child.stdin.end(password === undefined ? '' : `${password}\n`)
+  child.stdin!.end(password === undefined ? '' : `${password}\n`)
+  const reports = child.stdio[3] as Readable
+  let report = ''
+  reports.setEncoding('utf8').on('data', (text: string) => (report += text))
+  // 'close' comes once the child has exited and its report pipe is read to the end.
   let exit: number | null | undefined
-  child.once('exit', (code) => (exit = code))
+  child.once('close', (code) => (exit = code))
 
   const timeoutMs = options.timeoutMs ?? 20_000
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100))
-    if (exit !== undefined) throw await failureFromLog(logFile, offset, exit)
+    if (exit !== undefined) throw startFailure(report, exit, logFile)
     const state = await findRunningServer(configDir)
     if (state && state.pid === child.pid && (await probeHealth(state.url)).ok) {
+      reports.destroy()
       child.unref()
       return {pid: state.pid, url: state.url, logFile}
     }
   }
+  reports.destroy()
   child.kill('SIGTERM')
   throw new HomeauthError(
     `The background server did not answer /healthz within ${timeoutMs / 1000} seconds.`,

@@ -1,19 +1,11 @@
 import {isIP} from 'node:net'
 
-import {defaultPort, readConfig} from '../config/config.js'
+import {readConfig, serverPort} from '../config/config.js'
+import {httpsPort} from '../client/endpoint.js'
 import {findRunningServer} from '../daemon/state.js'
 import {bracketHost} from '../net/address.js'
 import {isWildcardHost, lanAddresses} from '../net/hosts.js'
-
-/** Where a device opens the onboarding page: plain HTTP on the server's port, where `/` hands out the CA. */
-export interface OnboardingUrls {
-  /** One per LAN address the server can be reached on, IPv4 first; empty when there is none. */
-  urls: string[]
-  /** The onboarding page from this machine. */
-  localUrl: string
-  /** The address the server listens on when it is a loopback one (then `urls` is empty). */
-  loopbackHost?: string
-}
+import type {OnboardingUrls, ServerOnboardingUrls} from '../web/onboarding-urls.js'
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^(::ffff:)?127\./i.test(host)
@@ -41,11 +33,6 @@ export function onboardingUrls(port: number, host = '::', addresses = lanAddress
   return {urls: ordered.map((address) => onboardingUrl(address, port)), localUrl}
 }
 
-/** The onboarding URLs with whether a server runs to answer them. */
-export interface ServerOnboardingUrls extends OnboardingUrls {
-  serverRunning: boolean
-}
-
 /**
  * The onboarding URLs of the server on `configDir`: the running one's port and address, else
  * config.json's, else 8443 on all interfaces.
@@ -53,10 +40,8 @@ export interface ServerOnboardingUrls extends OnboardingUrls {
 export async function findOnboardingUrls(configDir: string): Promise<ServerOnboardingUrls> {
   const running = await findRunningServer(configDir)
   if (running) {
-    // A URL on https's default port has no port in it.
-    const port = Number(new URL(running.url).port || 443)
-    return {...onboardingUrls(port, running.host), serverRunning: true}
+    return {...onboardingUrls(httpsPort(new URL(running.url)), running.host), serverRunning: true}
   }
   const config = await readConfig(configDir)
-  return {...onboardingUrls(config?.port ?? defaultPort, config?.host ?? undefined), serverRunning: false}
+  return {...onboardingUrls(serverPort(config?.port), config?.host ?? undefined), serverRunning: false}
 }

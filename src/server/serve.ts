@@ -1,15 +1,17 @@
+import type {RequestListener} from 'node:http'
+
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
 import {parseExtraHosts} from '../certificates/hosts.js'
-import {defaultPort, readConfig, requireConfig} from '../config/config.js'
+import {initialisedConfig, readConfig, type HomeauthConfig} from '../config/config.js'
+import type {ResolvedServeSettings} from '../config/serve-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
 import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
-import type {AccessLogEntry} from '../web/access-log.js'
 import {createApp, createAuthApp, type AuthAppOptions} from '../web/app.js'
-import {defaultRealm, realmProblem, type FailedLogin} from '../web/basic-auth.js'
-import type {UntrustedProxy} from '../web/forward-auth.js'
+import {defaultRealm, realmProblem} from '../web/basic-auth.js'
+import type {ServerEvents} from '../web/events.js'
 import {bracketHost} from '../net/address.js'
 import {isWildcardHost, lanAddresses, machineNames} from '../net/hosts.js'
 import {startServer, type Listener, type Timeouts} from '../net/listen.js'
@@ -19,73 +21,26 @@ import {
   startAuthListener,
   type AuthListener,
 } from '../net/auth-listener.js'
-import {createPlainApp, type UnencryptedCredentials} from '../web/plain-http.js'
+import {createPlainApp} from '../web/plain-http.js'
 import {clearState, findRunningServer, writeState} from '../daemon/state.js'
 import {LoginThrottle, type ThrottleOptions} from '../web/throttle.js'
 import {checkTrustedProxies} from '../web/trusted-proxies.js'
 
-/**
- * What `serve` was asked for on its command line, in the server's terms: the foreground server
- * runs from these settings (the config filling what they leave out), and a detached one is
- * started with a command line and environment derived from them.
- */
-export interface ServeSettings {
+/** What the server runs with: the resolved settings, credentials and secret, and where it reports. */
+export interface ServeOptions
+  extends
+    Partial<Omit<ResolvedServeSettings, 'config' | 'port' | 'secret' | 'secretFile' | 'throttle'>>,
+    Partial<ServerEvents> {
   configDir: string
-  port?: number
-  host?: string
-  /** --cert/--key: the user's own certificate and key. */
-  tlsFiles?: {cert: string; key: string}
-  /** --san: added to the config's extra host names. */
-  extraHosts: string[]
-  /** --secret */
-  secret?: string
-  /** --secret-file */
-  secretFile?: string
-  realm: string
-  frameAncestors?: string[]
-  throttle: {maxFailures: number; windowMs: number; lockoutMs: number}
-  /** --trust-proxy: addresses and CIDR ranges of the reverse proxies in front. */
-  trustProxy: string[]
-  /** --log-file: where a detached server writes its log. */
-  logFile?: string
-  /** --auth-listen: a loopback ADDRESS:PORT or a Unix socket path for /auth alone, over plain HTTP. */
-  authListen?: string
-}
-
-/** What the server runs with: the settings, resolved credentials and secret, and where it reports. */
-export interface ServeOptions {
-  configDir: string
+  /** config.json as read once for this start (see resolveServeSettings); undefined before `init`. */
+  config: HomeauthConfig | undefined
+  port: number
   /** Credentials given at start-up; without them, the hash stored by `init` in config.json is used. */
   credentials?: Credentials
   secret: string
-  realm?: string
-  /** Address to listen on; the config's when left out, else all interfaces. */
-  host?: string
-  /** The config's when left out, else 8443. */
-  port?: number
-  /** The user's own certificate and key (--cert/--key) instead of the local CA's. */
-  tlsFiles?: {cert: string; key: string}
-  /** Host names and addresses (--san) for a certificate homeauth makes, beside config.json's `sans`. */
-  extraHosts?: string[]
-  frameAncestors?: string[]
   timeouts?: Partial<Timeouts>
-  onRequest?: (entry: AccessLogEntry) => void
-  onError?: (error: Error) => void
-  /** Told what a reload (SIGHUP, or the periodic certificate check) changed. */
-  onReload?: (message: string) => void
   /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
   throttle?: Partial<ThrottleOptions>
-  /** Addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For is believed. */
-  trustProxy?: string[]
-  /** Told once, the first time a local address asks /auth with forwarding headers without being trusted. */
-  onUntrustedProxy?: (proxy: UntrustedProxy) => void
-  onFailedLogin?: (failure: FailedLogin) => void
-  /** A plain-HTTP request carried credentials (refused unread): its password has been exposed. */
-  onUnencryptedCredentials?: (request: UnencryptedCredentials) => void
-  /** Where a detached server logs, recorded in state.json for status and logs. */
-  logFile?: string
-  /** A loopback ADDRESS:PORT or a Unix socket path that serves /auth alone over plain HTTP. */
-  authListen?: string
 }
 
 export interface HomeauthServer {
@@ -137,36 +92,128 @@ function checkOptions(options: ServeOptions): void {
   }
 }
 
-/** The verifier for this run: the start-up credentials alone, else every user stored in config.json. */
-async function loadVerifier(options: ServeOptions): Promise<CredentialVerifier> {
-  if (options.credentials) return createPlainVerifier(options.credentials)
-  return createHashedVerifier((await requireConfig(options.configDir)).users)
+/** Refuses to start a second server on one config directory: they would share state.json and the certificates. */
+async function refuseSecondServer(configDir: string): Promise<void> {
+  const other = await findRunningServer(configDir)
+  if (other) {
+    throw new HomeauthError(`homeauth is already running on ${configDir} (PID ${other.pid}, ${other.url}).`, {
+      exitCode: ExitCode.portUnavailable,
+      suggestions: [`Stop it with: ${homeauthCommand('stop')}, or use another --config-dir.`],
+    })
+  }
 }
 
-function loadTls(options: ServeOptions): Promise<ServedCertificate> {
+/** The verifier for this run: the start-up credentials alone, else every user stored in config.json. */
+function createVerifier(options: ServeOptions, config: HomeauthConfig | undefined): CredentialVerifier {
+  if (options.credentials) return createPlainVerifier(options.credentials)
+  return createHashedVerifier(initialisedConfig(config, options.configDir).users)
+}
+
+function loadTls(options: ServeOptions, config: HomeauthConfig | undefined): Promise<ServedCertificate> {
   return options.tlsFiles
     ? loadProvidedTls(options.tlsFiles.cert, options.tlsFiles.key)
-    : loadOrCreateServerTls(options.configDir, {extraHosts: options.extraHosts})
+    : loadOrCreateServerTls(options.configDir, {
+        extraHosts: [...(config?.sans ?? []), ...(options.extraHosts ?? [])],
+      })
 }
 
-/** The options with config.json's host and port where none are given (the certificate store adds its `sans`). */
-async function withConfigDefaults(options: ServeOptions): Promise<ServeOptions & {port: number}> {
-  const config = await readConfig(options.configDir)
-  return {
-    ...options,
-    host: options.host ?? config?.host ?? undefined,
-    port: options.port ?? config?.port ?? defaultPort,
+type SharedAuth = Pick<AuthAppOptions, 'verifier' | 'throttle' | 'onUntrustedProxy'>
+
+/**
+ * What a reload replaces: the verifier of the stored users (with its cache of verified logins),
+ * the certificate, and the apps built with its CA. Both apps hand out the CA they are built with,
+ * so a new CA means new apps.
+ */
+class Site {
+  readonly auth: SharedAuth
+  private apps: {app: RequestListener; plainApp: RequestListener}
+
+  constructor(
+    private readonly options: ServeOptions,
+    private verifier: CredentialVerifier,
+    public tls: ServedCertificate,
+  ) {
+    let untrustedProxyReported = false
+    this.auth = {
+      verifier: {check: (candidate) => this.verifier.check(candidate)},
+      throttle: new LoginThrottle(options.throttle),
+      onUntrustedProxy: (proxy) => {
+        if (untrustedProxyReported) return
+        untrustedProxyReported = true
+        options.onUntrustedProxy?.(proxy)
+      },
+    }
+    this.apps = this.buildApps(tls.authority)
+  }
+
+  readonly handler: RequestListener = (req, res) => this.apps.app(req, res)
+  readonly plainHandler: RequestListener = (req, res) => this.apps.plainApp(req, res)
+
+  private buildApps(authority: ServedCertificate['authority']): Site['apps'] {
+    const {options} = this
+    return {
+      app: createApp({
+        ...this.auth,
+        secret: options.secret,
+        realm: options.realm,
+        frameAncestors: options.frameAncestors,
+        trustProxy: options.trustProxy,
+        onFailedLogin: options.onFailedLogin,
+        onRequest: options.onRequest,
+        onError: options.onError,
+        authority,
+      }),
+      plainApp: createPlainApp({
+        authority,
+        onRequest: options.onRequest,
+        onUnencryptedCredentials: options.onUnencryptedCredentials,
+        onError: options.onError,
+      }),
+    }
+  }
+
+  /** Reads config.json once: the stored users again (unless the credentials came at start-up), then the certificate. */
+  async reload(listener: Listener): Promise<void> {
+    const {options} = this
+    const config = await readConfig(options.configDir)
+    if (!options.credentials) {
+      // A new verifier comes with a new cache of verified logins: a removed user's is forgotten at once.
+      this.verifier = createVerifier(options, config)
+      options.onReload?.('credentials read again from config.json')
+    }
+    await this.reloadTls(listener, config)
+  }
+
+  /** Serves a renewed or replaced certificate, and hands out a new CA, saying what changed. */
+  async reloadTls(listener: Listener, config: HomeauthConfig | undefined): Promise<void> {
+    const {options} = this
+    const next = await loadTls(options, config)
+    if (next.certificate.fingerprint !== this.tls.certificate.fingerprint) {
+      listener.setTls(next)
+      options.onReload?.(
+        `now serving a new server certificate, server certificate fingerprint ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
+      )
+    }
+    if (next.authority?.fingerprint !== this.tls.authority?.fingerprint) {
+      this.apps = this.buildApps(next.authority)
+      options.onReload?.(
+        next.authority
+          ? `now handing out a new CA to devices, CA fingerprint ${next.authority.fingerprint}`
+          : 'now handing out no CA to devices',
+      )
+    }
+    this.tls = next
   }
 }
 
 /** Starts the --auth-listen listener, if asked for, with the main app's verifier, throttle and report. */
 async function startForwardAuthListener(
   options: ServeOptions,
-  shared: Pick<AuthAppOptions, 'verifier' | 'throttle' | 'onUntrustedProxy'>,
+  auth: SharedAuth,
 ): Promise<AuthListener | undefined> {
   if (options.authListen === undefined) return undefined
   const app = createAuthApp({
-    ...shared,
+    ...auth,
     realm: options.realm,
     trustProxy: options.trustProxy,
     onFailedLogin: options.onFailedLogin,
@@ -180,72 +227,36 @@ async function startForwardAuthListener(
   })
 }
 
-/** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
-export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer> {
-  const options = await withConfigDefaults(given)
-  checkOptions(options)
-  const other = await findRunningServer(options.configDir)
-  if (other) {
-    throw new HomeauthError(
-      `homeauth is already running on ${options.configDir} (PID ${other.pid}, ${other.url}).`,
-      {
-        exitCode: ExitCode.portUnavailable,
-        suggestions: [`Stop it with: ${homeauthCommand('stop')}, or use another --config-dir.`],
-      },
-    )
-  }
-  let verifier = await loadVerifier(options)
-  const tls = await loadTls(options)
-  const throttle = new LoginThrottle(options.throttle)
-  let untrustedProxyReported = false
-  const onUntrustedProxy = (proxy: UntrustedProxy) => {
-    if (untrustedProxyReported) return
-    untrustedProxyReported = true
-    options.onUntrustedProxy?.(proxy)
-  }
-  // Both apps hand out the CA they are built with: a reload that finds a new CA builds them again.
-  const buildApps = (authority: ServedCertificate['authority']) => ({
-    app: createApp({
-      secret: options.secret,
-      verifier: {check: (candidate) => verifier.check(candidate)},
-      realm: options.realm,
-      frameAncestors: options.frameAncestors,
-      throttle,
-      trustProxy: options.trustProxy,
-      onUntrustedProxy,
-      onFailedLogin: options.onFailedLogin,
-      onRequest: options.onRequest,
-      onError: options.onError,
-      authority,
-    }),
-    plainApp: createPlainApp({
-      authority,
-      onRequest: options.onRequest,
-      onUnencryptedCredentials: options.onUnencryptedCredentials,
-      onError: options.onError,
-    }),
-  })
-  let apps = buildApps(tls.authority)
+/** Starts the HTTPS listener, then the --auth-listen one; the first is closed again if the second fails. */
+async function listen(
+  options: ServeOptions,
+  site: Site,
+): Promise<{listener: Listener; authListener: AuthListener | undefined}> {
   const listener = await startServer({
-    handler: (req, res) => apps.app(req, res),
-    plainHandler: (req, res) => apps.plainApp(req, res),
-    tls,
+    handler: site.handler,
+    plainHandler: site.plainHandler,
+    tls: site.tls,
     host: options.host,
     port: options.port,
     timeouts: options.timeouts,
   })
-  const authListener = await startForwardAuthListener(options, {
-    verifier: {check: (candidate) => verifier.check(candidate)},
-    throttle,
-    onUntrustedProxy,
-  }).catch(async (error: unknown) => {
+  const authListener = await startForwardAuthListener(options, site.auth).catch(async (error: unknown) => {
     await listener.close()
     throw error
   })
-  const urls = serverUrls(listener.host, listener.port)
-  await writeState(options.configDir, {
+  return {listener, authListener}
+}
+
+/** Records this server in state.json, for status, stop, logs and the commands that signal a reload. */
+function recordState(
+  options: ServeOptions,
+  url: string,
+  listener: Listener,
+  authListener: AuthListener | undefined,
+): Promise<void> {
+  return writeState(options.configDir, {
     pid: process.pid,
-    url: urls[0]!,
+    url,
     host: listener.host,
     startedAt: new Date().toISOString(),
     logFile: options.logFile ?? null,
@@ -253,51 +264,43 @@ export async function startHomeauth(given: ServeOptions): Promise<HomeauthServer
     supervisor: detectSupervisor(process.env),
     ...(authListener ? {authListen: describeAuthAddress(authListener.address)} : {}),
   })
+}
 
-  async function reloadTls(): Promise<void> {
-    const next = await loadTls(options)
-    if (next.certificate.fingerprint !== server.tls.certificate.fingerprint) {
-      listener.setTls(next)
-      options.onReload?.(
-        `now serving a new server certificate, server certificate fingerprint ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
-      )
-    }
-    if (next.authority?.fingerprint !== server.tls.authority?.fingerprint) {
-      apps = buildApps(next.authority)
-      options.onReload?.(
-        next.authority
-          ? `now handing out a new CA to devices, CA fingerprint ${next.authority.fingerprint}`
-          : 'now handing out no CA to devices',
-      )
-    }
-    server.tls = next
-  }
-  const certificateCheck = setInterval(
-    () => void reloadTls().catch((error: Error) => options.onError?.(error)),
+/** Checks the certificate every 12 hours (renewing it when due); returns how to stop checking. */
+function watchCertificate(options: ServeOptions, site: Site, listener: Listener): () => void {
+  const check = async () => site.reloadTls(listener, await readConfig(options.configDir))
+  const timer = setInterval(
+    () => void check().catch((error: Error) => options.onError?.(error)),
     certificateCheckMs,
   )
-  certificateCheck.unref()
+  timer.unref()
+  return () => clearInterval(timer)
+}
 
-  const server: HomeauthServer = {
+/** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
+export async function startHomeauth(options: ServeOptions): Promise<HomeauthServer> {
+  checkOptions(options)
+  await refuseSecondServer(options.configDir)
+  const verifier = createVerifier(options, options.config)
+  const site = new Site(options, verifier, await loadTls(options, options.config))
+  const {listener, authListener} = await listen(options, site)
+  const urls = serverUrls(listener.host, listener.port)
+  await recordState(options, urls[0]!, listener, authListener)
+  const stopWatching = watchCertificate(options, site, listener)
+  return {
     listener,
     authListener,
-    tls,
-    urls,
-    async reload() {
-      if (!options.credentials) {
-        // A new verifier comes with a new cache of verified logins: a removed user's is forgotten at once.
-        verifier = await loadVerifier(options)
-        options.onReload?.('credentials read again from config.json')
-      }
-      await reloadTls()
+    get tls() {
+      return site.tls
     },
+    urls,
+    reload: () => site.reload(listener),
     async close() {
-      clearInterval(certificateCheck)
+      stopWatching()
       await Promise.all([listener.close(), authListener?.close()])
       await clearState(options.configDir, process.pid)
     },
   }
-  return server
 }
 
 /**

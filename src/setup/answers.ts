@@ -1,5 +1,5 @@
 import {certificateHosts, invalidHostProblem, parseExtraHosts} from '../certificates/hosts.js'
-import {configExists, defaultPort, readConfig, type HomeauthConfig} from '../config/config.js'
+import {configExists, readConfig, serverPort, type HomeauthConfig} from '../config/config.js'
 import {exists} from '../config/files.js'
 import {defaultSecret, resolveSecret} from '../config/secret.js'
 import {osUsername} from '../credentials/os-user.js'
@@ -149,12 +149,12 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
 
   let port = inputs.port
   if (port === undefined) {
-    if (inputs.yes) port = current?.port ?? defaultPort
+    if (inputs.yes) port = serverPort(current?.port)
     else if (!prompts) throw noTerminalError('port', `Pass --port. ${yesHint}`)
     else {
       const validate = (value: string) =>
         parsePort(value) !== undefined || 'A port is a number from 1 to 65535.'
-      port = parsePort(await prompts.input('Port', String(current?.port ?? defaultPort), validate))!
+      port = parsePort(await prompts.input('Port', String(serverPort(current?.port)), validate))!
     }
   }
 

@@ -2,7 +2,7 @@ import {journalCommand, systemctlCommand} from '../daemon/supervisor.js'
 import {homeauthCommand} from '../invocation.js'
 import type {DetachedServer} from '../daemon/detach.js'
 import type {StatusReport, StopResult} from '../daemon/manage.js'
-import type {OnboardingUrls} from '../server/onboarding-urls.js'
+import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
 

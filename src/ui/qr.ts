@@ -3,7 +3,7 @@
 import type {ChalkInstance} from 'chalk'
 import {encode} from 'uqr'
 
-import type {OnboardingUrls} from '../server/onboarding-urls.js'
+import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import type {Output} from './output.js'
 
 /** The light margin ISO/IEC 18004 asks for around a QR code, in modules. */

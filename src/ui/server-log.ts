@@ -4,9 +4,9 @@ import type {AccessLogEntry} from '../web/access-log.js'
 import {describeAuthAddress, type AuthAddress} from '../net/auth-listener.js'
 import type {FailedLogin} from '../web/basic-auth.js'
 import type {UntrustedProxy} from '../web/forward-auth.js'
-import type {OnboardingUrls} from '../server/onboarding-urls.js'
+import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import type {UnencryptedCredentials} from '../web/plain-http.js'
-import type {ServeOptions} from '../server/serve.js'
+import type {ServerEvents} from '../web/events.js'
 import {escapeControl} from './escape.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
@@ -33,7 +33,7 @@ const provenanceNote: Record<ServedCertificate['provenance'], string> = {
 }
 
 /** The start-up banner: where to open the page, what to trust, where the credentials came from. */
-export function printBanner(output: Output, info: BannerInfo): void {
+function printBanner(output: Output, info: BannerInfo): void {
   const {color} = output.out
   const [firstUrl = ''] = info.urls
   const lines = [
@@ -89,35 +89,70 @@ function accessLine(output: Output, entry: AccessLogEntry): string {
 const maxBatchedLines = 256
 
 /**
- * Access-log lines waiting to be written, by output. They go out together at the end of the event
- * loop's turn (one write for every request answered in it, not one each), before any other server
- * line so the log keeps its order, and when the process exits, so a crash keeps the requests before it.
+ * The log of a running server, on one output: its owner (serve) opens it, hands `events` to the
+ * server and closes it when the server has stopped. Access lines wait to be written together at
+ * the end of the event loop's turn (one write for every request answered in it, not one each),
+ * before any other line so the log keeps its order, and when the process exits while the log is
+ * open, so a crash keeps the requests before it.
  */
-const pendingAccessLines = new Map<Output, string[]>()
+export class ServerLog {
+  private pendingAccessLines: string[] | undefined
+  private readonly flushOnExit = () => this.flush()
 
-function flushAccessLog(output: Output): void {
-  const lines = pendingAccessLines.get(output)
-  if (!lines) return
-  pendingAccessLines.delete(output)
-  output.out.line(lines.join('\n'))
-}
+  constructor(private readonly output: Output) {
+    process.on('exit', this.flushOnExit)
+  }
 
-function flushEveryAccessLog(): void {
-  for (const output of pendingAccessLines.keys()) flushAccessLog(output)
-}
+  readonly events: ServerEvents = {
+    onRequest: (entry) => this.queueAccessLine(accessLine(this.output, entry)),
+    onError: (error) => this.write(printServerError, error),
+    onReload: (message) => this.write(printReloaded, message),
+    onFailedLogin: (login) => this.write(printFailedLogin, login),
+    onUnencryptedCredentials: (request) => this.write(printUnencryptedCredentials, request),
+    onUntrustedProxy: (proxy) => this.write(printUntrustedProxy, proxy),
+  }
 
-let flushesOnExit = false
+  /** Writes the access lines waiting, if any. */
+  flush(): void {
+    const lines = this.pendingAccessLines
+    if (!lines) return
+    this.pendingAccessLines = undefined
+    this.output.out.line(lines.join('\n'))
+  }
 
-function queueAccessLine(output: Output, line: string): void {
-  const lines = pendingAccessLines.get(output)
-  if (lines === undefined) {
-    pendingAccessLines.set(output, [line])
-    setImmediate(flushAccessLog, output)
-  } else if (lines.push(line) >= maxBatchedLines) flushAccessLog(output)
+  banner(info: BannerInfo): void {
+    this.write(printBanner, info)
+  }
+
+  reloadFailed(error: Error): void {
+    this.write(printReloadFailed, error)
+  }
+
+  stopped(signal: string): void {
+    this.write(printStopped, signal)
+  }
+
+  /** Writes what is waiting and stops listening for the process's exit. */
+  close(): void {
+    this.flush()
+    process.off('exit', this.flushOnExit)
+  }
+
+  private queueAccessLine(line: string): void {
+    if (this.pendingAccessLines === undefined) {
+      this.pendingAccessLines = [line]
+      setImmediate(() => this.flush())
+    } else if (this.pendingAccessLines.push(line) >= maxBatchedLines) this.flush()
+  }
+
+  /** A line other than an access line: the access lines before it first. */
+  private write<T>(print: (output: Output, value: T) => void, value: T): void {
+    this.flush()
+    print(this.output, value)
+  }
 }
 
 function printServerError(output: Output, error: Error): void {
-  flushAccessLog(output)
   output.err.line(
     output.err.color.red(
       `Error while answering a request: ${process.env.DEBUG ? error.stack : error.message}`,
@@ -127,7 +162,6 @@ function printServerError(output: Output, error: Error): void {
 
 /** A failed login, on stderr so an attack shows in the log: address and user name (escaped), never the password. */
 function printFailedLogin(output: Output, login: FailedLogin): void {
-  flushAccessLog(output)
   const user =
     login.user === undefined ? 'an unreadable Authorization header' : `user "${escapeControl(login.user)}"`
   const outcome =
@@ -143,7 +177,6 @@ function printFailedLogin(output: Output, login: FailedLogin): void {
 
 /** Credentials sent over plain HTTP, on stderr: where from (escaped) and what to do, never the credentials. */
 function printUnencryptedCredentials(output: Output, request: UnencryptedCredentials): void {
-  flushAccessLog(output)
   output.err.line(
     output.err.color.yellow(
       `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with ${homeauthCommand('passwd')}`,
@@ -153,7 +186,6 @@ function printUnencryptedCredentials(output: Output, request: UnencryptedCredent
 
 /** Once per run: a local address asked /auth as a proxy would, but --trust-proxy does not name it. */
 function printUntrustedProxy(output: Output, proxy: UntrustedProxy): void {
-  flushAccessLog(output)
   const address = proxy.address === undefined ? 'the Unix socket' : escapeControl(proxy.address)
   const flag = proxy.address === undefined ? '127.0.0.1' : escapeControl(proxy.address)
   printWarning(
@@ -163,40 +195,16 @@ function printUntrustedProxy(output: Output, proxy: UntrustedProxy): void {
 }
 
 function printReloaded(output: Output, message: string): void {
-  flushAccessLog(output)
   output.out.line(`${new Date().toISOString()} reload: ${message}`)
 }
 
-type ServerEvents = Required<
-  Pick<
-    ServeOptions,
-    'onRequest' | 'onError' | 'onReload' | 'onFailedLogin' | 'onUnencryptedCredentials' | 'onUntrustedProxy'
-  >
->
-
-/** What a running server reports, as log lines: requests, errors, reloads, failed logins and credentials sent in clear. */
-export function serverLogEvents(output: Output): ServerEvents {
-  if (!flushesOnExit) process.on('exit', flushEveryAccessLog)
-  flushesOnExit = true
-  return {
-    onRequest: (entry) => queueAccessLine(output, accessLine(output, entry)),
-    onError: (error) => printServerError(output, error),
-    onReload: (message) => printReloaded(output, message),
-    onFailedLogin: (login) => printFailedLogin(output, login),
-    onUnencryptedCredentials: (request) => printUnencryptedCredentials(output, request),
-    onUntrustedProxy: (proxy) => printUntrustedProxy(output, proxy),
-  }
-}
-
-export function printReloadFailed(output: Output, error: Error): void {
-  flushAccessLog(output)
+function printReloadFailed(output: Output, error: Error): void {
   printWarning(
     output,
     `reload failed, still serving the previous credentials and certificate: ${error.message}`,
   )
 }
 
-export function printStopped(output: Output, signal: string): void {
-  flushAccessLog(output)
+function printStopped(output: Output, signal: string): void {
   output.out.line(`Received ${signal}: homeauth stopped.`)
 }

@@ -1,5 +1,5 @@
 import {homeauthCommand} from '../invocation.js'
-import type {OnboardingUrls} from '../server/onboarding-urls.js'
+import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
 import type {UserChangeResult} from '../setup/users.js'
 import {reloadNote} from './daemon.js'

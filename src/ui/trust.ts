@@ -1,6 +1,6 @@
 import {caDownloads, platformGuides} from '../certificates/platforms.js'
 import {homeauthCommand} from '../invocation.js'
-import type {ServerOnboardingUrls} from '../server/onboarding-urls.js'
+import type {ServerOnboardingUrls} from '../web/onboarding-urls.js'
 import type {Output} from './output.js'
 import {printOnboardingCode} from './qr.js'
 

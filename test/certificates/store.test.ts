@@ -12,9 +12,7 @@ import {
   loadProvidedTls,
   requireAuthority,
 } from '../../src/certificates/store.js'
-import {configFile, configVersion, type HomeauthConfig} from '../../src/config/config.js'
 import {withConfigLock} from '../../src/config/files.js'
-import {hashPassword} from '../../src/credentials/hash.js'
 import {ExitCode, type HomeauthError} from '../../src/errors.js'
 import {homeauthCommand} from '../../src/invocation.js'
 import {homeauthRejection} from '../helpers/errors.js'
@@ -104,23 +102,6 @@ describe('loadOrCreateServerTls', () => {
     expect(second.addedHosts).toBeUndefined()
     expect(second.certificate.fingerprint).toBe(first.certificate.fingerprint)
     expect(snapshot(dir)).toEqual(before)
-  })
-
-  it('reissues a certificate that lacks a name stored in config.json', async () => {
-    const dir = tempDir()
-    await loadOrCreateServerTls(dir)
-    const config: HomeauthConfig = {
-      version: configVersion,
-      users: [{name: 'JeffLynne', passwordHash: await hashPassword('ELO'), passwordSetAt: null}],
-      secret: 'Mr Blue Sky',
-      port: 8443,
-      host: null,
-      sans: ['nas.home.arpa'],
-    }
-    await withConfigLock(dir, ({updateFileSet}) => updateFileSet([configFile(config)]))
-    const reissued = await loadOrCreateServerTls(dir)
-    expect(reissued.addedHosts).toEqual(['nas.home.arpa'])
-    expect(reissued.certificate.hosts).toContain('nas.home.arpa')
   })
 
   it('refuses a private key that other users can read, naming the chmod that fixes it', async () => {

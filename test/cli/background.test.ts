@@ -148,6 +148,12 @@ describe('serve --detach, status, stop', () => {
       expect(result.stderr).toContain(
         `Cannot listen on port ${port} on 127.0.0.1: another program is already using it.`,
       )
+      expect(result.stderr).toContain(
+        '  Try: Stop the other program, or choose another port with --port (--port 0 picks a free one).',
+      )
+      expect(readFileSync(path.join(configDir, 'serve.log'), 'utf8')).toContain(
+        `Error: Cannot listen on port ${port} on 127.0.0.1`,
+      )
       expect(existsSync(path.join(configDir, 'state.json'))).toBe(false)
     } finally {
       blocker.close()

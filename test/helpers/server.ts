@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 
 import {afterEach} from 'vitest'
 
+import {readConfig} from '../../src/config/config.js'
 import {startHomeauth, type HomeauthServer, type ServeOptions} from '../../src/server/serve.js'
 
 export const user = {username: 'JeffLynne', password: 'ELO'}
@@ -21,6 +22,7 @@ export function useTestServer(): (configDir: string, options?: Partial<ServeOpti
   return async (configDir, options = {}) => {
     const server = await startHomeauth({
       configDir,
+      config: await readConfig(configDir),
       credentials: user,
       secret: 'The answer is 42.',
       host: '127.0.0.1',

@@ -6,6 +6,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import Serve from '../../src/commands/serve.js'
 import {parseAuthListen} from '../../src/net/auth-listener.js'
 import type {FailedLogin} from '../../src/web/basic-auth.js'
 import {backgroundCommand} from '../../src/daemon/detach.js'
@@ -55,16 +56,13 @@ describe('--auth-listen values', () => {
   })
 
   it('is passed to a detached server, a socket path made absolute', () => {
-    const settings = {
-      configDir: 'config',
-      extraHosts: [],
-      realm: 'homeauth',
-      throttle: {maxFailures: 5, windowMs: 900_000, lockoutMs: 60_000},
-      trustProxy: [],
-    }
-    const tcp = backgroundCommand({...settings, authListen: '127.0.0.1:9091'}, undefined, {}).args
+    const commandLine = (authListen: string) => ({
+      definitions: Serve.flags,
+      values: {'auth-listen': authListen},
+    })
+    const tcp = backgroundCommand({configDir: 'config'}, commandLine('127.0.0.1:9091'), undefined, {}).args
     expect(tcp.slice(-2)).toEqual(['--auth-listen', '127.0.0.1:9091'])
-    const socket = backgroundCommand({...settings, authListen: './auth.sock'}, undefined, {}).args
+    const socket = backgroundCommand({configDir: 'config'}, commandLine('./auth.sock'), undefined, {}).args
     expect(socket.slice(-2)).toEqual(['--auth-listen', path.resolve('auth.sock')])
   })
 })

@@ -52,6 +52,7 @@ async function launch(options: LaunchOptions = {}): Promise<{target: Target; dir
   try {
     server = await startHomeauth({
       configDir: dir,
+      config: undefined,
       credentials: user,
       secret,
       host: '127.0.0.1',

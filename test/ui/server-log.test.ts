@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {homeauthCommand} from '../../src/invocation.js'
 import {RotatingLog} from '../../src/daemon/log-file.js'
 import {createLogFileOutput} from '../../src/ui/output.js'
-import {printReloadFailed, printStopped, serverLogEvents} from '../../src/ui/server-log.js'
+import {ServerLog} from '../../src/ui/server-log.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const time = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`
@@ -18,9 +18,11 @@ describe('server log lines', () => {
   it('marks plain-HTTP requests in the access log and warns of credentials sent over plain HTTP, escaped', () => {
     const file = path.join(tempDir(), 'serve.log')
     const output = createLogFileOutput(new RotatingLog(file))
-    const events = serverLogEvents(output)
+    const log = new ServerLog(output)
+    const {events} = log
     events.onRequest({method: 'GET', path: '/trust', status: 200, ms: 1.25, user: undefined, plainHttp: true})
     events.onUnencryptedCredentials({address: '192.0.2.7\u001b[2J', method: 'GET', path: '/api/\u202esecret'})
+    log.close()
     const lines = readFileSync(file, 'utf8').split('\n')
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^${time} GET /trust 200 1\\.3ms - \\(plain HTTP\\)$`)),
@@ -36,7 +38,8 @@ describe('server log lines', () => {
   it('writes requests, failed logins, reloads and the stop to the log, user names escaped', () => {
     const file = path.join(tempDir(), 'serve.log')
     const output = createLogFileOutput(new RotatingLog(file))
-    const events = serverLogEvents(output)
+    const log = new ServerLog(output)
+    const {events} = log
     events.onRequest({method: 'GET', path: '/api/secret', status: 200, ms: 3.25, user: 'JeffLynne'})
     events.onRequest({method: 'GET', path: '/\u001b[2J', status: 401, ms: 0.5, user: undefined})
     events.onFailedLogin({
@@ -48,8 +51,9 @@ describe('server log lines', () => {
     events.onFailedLogin({address: '192.0.2.7', user: undefined, failures: 5, lockedForSeconds: 60})
     events.onReload('credentials read again from config.json')
     events.onError(new Error('socket hang up'))
-    printReloadFailed(output, new Error('config.json is not JSON'))
-    printStopped(output, 'SIGTERM')
+    log.reloadFailed(new Error('config.json is not JSON'))
+    log.stopped('SIGTERM')
+    log.close()
     const lines = readFileSync(file, 'utf8').split('\n')
     expect(lines).toHaveLength(9)
     expect(lines.slice(0, 5)).toEqual([
@@ -78,7 +82,8 @@ describe('server log lines', () => {
   it('writes the access lines of one turn of the event loop in one write, and before any other line', async () => {
     const writes: string[] = []
     const output = createLogFileOutput({write: (text) => void writes.push(text)})
-    const events = serverLogEvents(output)
+    const log = new ServerLog(output)
+    const {events} = log
     const request = {method: 'GET', path: '/api/secret', status: 200, ms: 1, user: 'JeffLynne'}
     events.onRequest(request)
     events.onRequest({...request, status: 401})
@@ -98,13 +103,16 @@ describe('server log lines', () => {
         / failed login from 192\.0\.2\.7 as user "admin": 1 failure\(s\) in the window\n$/,
       ),
     ])
+    log.close()
   })
 
   it('writes the access lines still waiting when the server stops, before the stop line', () => {
     const writes: string[] = []
     const output = createLogFileOutput({write: (text) => void writes.push(text)})
-    serverLogEvents(output).onRequest({method: 'GET', path: '/', status: 200, ms: 2, user: 'JeffLynne'})
-    printStopped(output, 'SIGINT')
+    const log = new ServerLog(output)
+    log.events.onRequest({method: 'GET', path: '/', status: 200, ms: 2, user: 'JeffLynne'})
+    log.stopped('SIGINT')
+    log.close()
     expect(writes).toEqual([
       expect.stringMatching(/ GET \/ 200 2\.0ms JeffLynne\n$/),
       'Received SIGINT: homeauth stopped.\n',
@@ -114,24 +122,33 @@ describe('server log lines', () => {
   it('writes a busy server’s access log in batches of at most 256 lines', () => {
     const writes: string[] = []
     const output = createLogFileOutput({write: (text) => void writes.push(text)})
-    const events = serverLogEvents(output)
+    const log = new ServerLog(output)
     for (let count = 0; count < 300; count++)
-      events.onRequest({method: 'GET', path: '/', status: 200, ms: 1, user: 'u'})
+      log.events.onRequest({method: 'GET', path: '/', status: 200, ms: 1, user: 'u'})
     expect(writes).toHaveLength(1)
     expect(writes[0]?.split('\n')).toHaveLength(257)
-    printStopped(output, 'SIGINT')
+    log.stopped('SIGINT')
     expect(writes[1]?.split('\n')).toHaveLength(45)
+    log.close()
   })
 
   it('writes the access lines still waiting when the process dies of an uncaught error', () => {
     const script = `
       import {createLogFileOutput} from ${JSON.stringify(path.resolve('dist/ui/output.js'))}
-      import {serverLogEvents} from ${JSON.stringify(path.resolve('dist/ui/server-log.js'))}
+      import {ServerLog} from ${JSON.stringify(path.resolve('dist/ui/server-log.js'))}
       const output = createLogFileOutput({write: (text) => process.stdout.write(text)})
-      serverLogEvents(output).onRequest({method: 'GET', path: '/last', status: 500, ms: 1, user: undefined})
+      new ServerLog(output).events.onRequest({method: 'GET', path: '/last', status: 500, ms: 1, user: undefined})
       throw new Error('crash')`
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8'})
     expect(result.status).toBe(1)
     expect(result.stdout).toMatch(/ GET \/last 500 1\.0ms -\n$/)
+  })
+
+  it('stops listening for the process exit once closed', () => {
+    const before = process.listenerCount('exit')
+    const log = new ServerLog(createLogFileOutput({write: () => undefined}))
+    expect(process.listenerCount('exit')).toBe(before + 1)
+    log.close()
+    expect(process.listenerCount('exit')).toBe(before)
   })
 })
