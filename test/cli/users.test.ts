@@ -7,7 +7,8 @@ import {parseConfig, type HomeauthConfig} from '../../src/config/config.js'
 import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword, verifyPassword} from '../../src/credentials/hash.js'
 import {ExitCode} from '../../src/errors.js'
-import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {cliCommand, initConfig, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {useConfigCopies} from '../helpers/config-copies.js'
 import {readPublicFiles} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -18,15 +19,7 @@ const startCli = useCli()
 const jeff = {username: 'JeffLynne', password: 'Livin Thing'}
 const bev = {username: 'Bev', password: 'Bevan on cello'}
 
-async function initialised(): Promise<string> {
-  const configDir = tempDir()
-  const result = await runCli(
-    ['init', '--config-dir', configDir, '--username', jeff.username, '--password-stdin', '--yes', '--no-qr'],
-    {input: `${jeff.password}\n`},
-  )
-  expect(result.code).toBe(0)
-  return configDir
-}
+const initialised = useConfigCopies((configDir) => initConfig(configDir, jeff, '--no-qr'))
 
 function storedConfig(configDir: string): HomeauthConfig {
   const file = path.join(configDir, 'config.json')
@@ -62,7 +55,7 @@ async function writeVersionOne(configDir: string): Promise<string> {
 
 describe('homeauth user add, list and remove', () => {
   it('adds a user with a hash of their own, lists both without hashes, and removes one', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const added = await addUser(configDir, bev.username, bev.password)
     expect(added.code).toBe(0)
     expect(added.stdout).toContain('User Bev added')
@@ -91,7 +84,7 @@ describe('homeauth user add, list and remove', () => {
   })
 
   it('takes the password from HOMEAUTH_PASSWORD', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const result = await runCli(['user', 'add', 'Richard', '--config-dir', configDir], {
       env: {HOMEAUTH_PASSWORD: 'Tandy on keys'},
     })
@@ -101,7 +94,7 @@ describe('homeauth user add, list and remove', () => {
   })
 
   it('treats a name typed in two Unicode forms as one user', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, 'José'.normalize('NFD'), bev.password)).code).toBe(0)
     expect(storedConfig(configDir).users[1]!.name).toBe('José'.normalize('NFC'))
     const again = await addUser(configDir, 'José'.normalize('NFC'), bev.password)
@@ -172,7 +165,7 @@ describe('homeauth user add, list and remove', () => {
     ]
     for (const [what, run, code, message] of refusals) {
       it(what, async () => {
-        const configDir = await initialised()
+        const configDir = initialised()
         const before = readPublicFiles(configDir)
         const result = await run(configDir)
         expect(result.code).toBe(code)
@@ -183,8 +176,13 @@ describe('homeauth user add, list and remove', () => {
     }
 
     it('a short password, with --allow-short-password, is stored', async () => {
-      const configDir = await initialised()
-      expect((await addUser(configDir, bev.username, 'ELO', '--allow-short-password')).code).toBe(0)
+      const configDir = initialised()
+      const added = await addUser(configDir, bev.username, 'ELO', '--allow-short-password')
+      expect(added.code, added.stderr).toBe(0)
+      const [first, second] = storedConfig(configDir).users
+      expect(first!.name).toBe(jeff.username)
+      expect(second!.name).toBe(bev.username)
+      expect(await verifyPassword('ELO', second!.passwordHash)).toBe(true)
     })
 
     it('exits 8 when homeauth is not initialised, as JSON with --json', async () => {
@@ -203,7 +201,7 @@ describe('homeauth user add, list and remove', () => {
 
 describe('a config.json written before several users (version 1)', () => {
   it('is read as it is, and written as version 2 by the next change, keeping the user', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const versionOne = await writeVersionOne(configDir)
     const listed = await runCli(['user', 'list', '--config-dir', configDir, '--json'])
     expect(JSON.parse(listed.stdout)).toEqual({users: [{name: jeff.username, passwordSetAt: null}]})
@@ -225,7 +223,7 @@ describe('a config.json written before several users (version 1)', () => {
   })
 
   it('is served with its one user', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     await writeVersionOne(configDir)
     const server = startCli(serveArgs(configDir))
     const [url] = await server.waitFor(urlPattern)
@@ -236,7 +234,7 @@ describe('a config.json written before several users (version 1)', () => {
 
 describe('a config.json written by a newer homeauth', () => {
   it('is refused in one line with exit code 8 by every command, and never rewritten', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const newer = {...rawConfig(configDir), version: 3, groups: []}
     const data = `${JSON.stringify(newer)}\n`
     await withConfigLock(configDir, ({updateFileSet}) =>
@@ -262,7 +260,7 @@ describe('a config.json written by a newer homeauth', () => {
 
 describe('homeauth passwd with several users', () => {
   it('changes only the named user’s password', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const before = storedConfig(configDir)
     const result = await runCli(
@@ -279,7 +277,7 @@ describe('homeauth passwd with several users', () => {
   })
 
   it('without --username and without a terminal, exits 2 naming the flag and the users', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const before = readPublicFiles(configDir)
     const result = await runCli(['passwd', '--config-dir', configDir, '--password-stdin'], {
@@ -294,7 +292,7 @@ describe('homeauth passwd with several users', () => {
 
 describe('at a terminal', () => {
   it('user add asks for the password twice, masked, until both entries match', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const session = await runInTerminal(
       ['user', 'add', bev.username, '--config-dir', configDir],
       [
@@ -312,7 +310,7 @@ describe('at a terminal', () => {
   })
 
   it('user remove asks first: no keeps the user, yes removes them', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const before = readPublicFiles(configDir)
     const kept = await runInTerminal(
@@ -332,7 +330,7 @@ describe('at a terminal', () => {
   })
 
   it('passwd asks whose password to change when there are several users', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const session = await runInTerminal(
       ['passwd', '--config-dir', configDir],
@@ -350,7 +348,7 @@ describe('at a terminal', () => {
 
 describe('homeauth commands changing the users at the same time', () => {
   it('never lose a user, whatever else writes the config directory meanwhile', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const names = ['Bev', 'Richard']
     const results = await Promise.all([
       ...names.map((name) => addUser(configDir, name, `${name} password`)),
@@ -368,7 +366,7 @@ describe('homeauth commands changing the users at the same time', () => {
 
 describe('a running server with several users', () => {
   it('admits each stored user, shows who signed in, and follows user add, remove and passwd at once', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const server = startCli(serveArgs(configDir, '--no-qr'))
     const [url] = await server.waitForBanner()
@@ -416,7 +414,7 @@ describe('a running server with several users', () => {
   }, 120_000)
 
   it('accepts only the -u/-p user for that run, not the stored ones', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const own = {username: 'Kelly', password: 'Groos on bass'}
     const server = startCli(serveArgs(configDir, '--no-qr', '--username', own.username, '--password-stdin'))
@@ -437,7 +435,7 @@ async function waitForReloads(server: {waitFor(pattern: RegExp): Promise<RegExpM
 
 describe('homeauth init run again with several users', () => {
   it('sets the first user’s password, or renames the first user, and keeps the others', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const bevBefore = storedConfig(configDir).users[1]
     const reinit = (username: string, password: string) =>
