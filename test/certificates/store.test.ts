@@ -20,6 +20,7 @@ import {homeauthCommand} from '../../src/invocation.js'
 import {homeauthRejection} from '../helpers/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runWriter, writePairsFile} from '../helpers/writers.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 const tempDir = useTempDir()
 const day = 24 * 60 * 60 * 1000
@@ -111,7 +112,9 @@ describe('loadOrCreateServerTls', () => {
     await loadOrCreateServerTls(dir)
     const config: HomeauthConfig = {
       version: configVersion,
-      users: [{name: 'JeffLynne', passwordHash: await hashPassword('ELO'), passwordSetAt: null}],
+      users: [
+        {name: 'JeffLynne', passwordHash: await hashPassword('ELO', cheapHashParams), passwordSetAt: null},
+      ],
       secret: 'Mr Blue Sky',
       port: 8443,
       host: null,

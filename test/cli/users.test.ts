@@ -13,6 +13,7 @@ import {readPublicFiles} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runInTerminal} from '../helpers/terminal.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 const tempDir = useTempDir()
 const startCli = useCli()
@@ -40,7 +41,7 @@ async function writeVersionOne(configDir: string): Promise<string> {
   const versionOne = {
     version: 1,
     username: jeff.username,
-    passwordHash: await hashPassword(jeff.password, {logN: 14, r: 8, p: 1}),
+    passwordHash: await hashPassword(jeff.password, cheapHashParams),
     secret: 'Evil Woman',
     port: 8443,
     host: null,

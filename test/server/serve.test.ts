@@ -8,6 +8,7 @@ import {initialize} from '../../src/setup/init.js'
 import {request} from '../helpers/https.js'
 import {user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 describe('startHomeauth', () => {
   const tempDir = useTempDir()
@@ -16,7 +17,13 @@ describe('startHomeauth', () => {
     const configDir = tempDir()
     const config: HomeauthConfig = {
       version: configVersion,
-      users: [{name: user.username, passwordHash: await hashPassword(user.password), passwordSetAt: null}],
+      users: [
+        {
+          name: user.username,
+          passwordHash: await hashPassword(user.password, cheapHashParams),
+          passwordSetAt: null,
+        },
+      ],
       secret: 'Mr Blue Sky',
       port: 8443,
       host: '127.0.0.1',
@@ -34,7 +41,14 @@ describe('startHomeauth', () => {
 
   it('hands out the new CA, over HTTPS and plain HTTP, once a reload finds one', async () => {
     const configDir = tempDir()
-    const answers = {...user, secret: 'Telephone Line', port: 0, extraHosts: [], newCa: false}
+    const answers = {
+      username: user.username,
+      password: {storedHash: await hashPassword(user.password, cheapHashParams)},
+      secret: 'Telephone Line',
+      port: 0,
+      extraHosts: [],
+      newCa: false,
+    }
     await initialize(configDir, answers)
     const server = await startHomeauth({configDir, secret: 'Telephone Line', host: '127.0.0.1', port: 0})
     try {
