@@ -17,6 +17,11 @@ import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 const password = 'Mr Blue Sky 1977'
+/**
+ * Per test, a copy of one `init` per file (see `useConfigCopies`). Made before the afterEach below:
+ * vitest runs afterEach hooks last registered first, so a detached server is stopped before its copy goes.
+ */
+const initialised = useConfigCopies((configDir) => init(configDir))
 const detachedOn: string[] = []
 
 afterEach(async () => {
@@ -32,9 +37,6 @@ async function init(configDir: string, ...extra: string[]): Promise<void> {
   )
   expect(result.code).toBe(0)
 }
-
-/** Per test, a copy of one `init` per file (see `useConfigCopies`). */
-const initialised = useConfigCopies((configDir) => init(configDir))
 
 const trust = (configDir: string, ...extra: string[]) =>
   runCli(['trust', '--config-dir', configDir, ...extra])
