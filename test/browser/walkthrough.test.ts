@@ -1,7 +1,6 @@
 import {execFile} from 'node:child_process'
 import {X509Certificate} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync} from 'node:fs'
-import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
@@ -44,19 +43,9 @@ afterEach(async () => {
     await runCli(['stop', '--config-dir', configDir, '--timeout', '2'])
 })
 
-/** A port nothing listens on now: bound once on every interface, then released. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer()
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, resolve))
-  const {port} = probe.address() as AddressInfo
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
-
 /** What the README's quick start has a new user type: `init` with flags, then `serve --detach`. */
 async function setUpAndServe(): Promise<{configDir: string; port: number; caFingerprint: string}> {
   const configDir = tempDir()
-  const port = await freePort()
   const init = await runCli(
     [
       'init',
@@ -67,8 +56,6 @@ async function setUpAndServe(): Promise<{configDir: string; port: number; caFing
       '--password-stdin',
       '--secret',
       secret,
-      '--port',
-      String(port),
       '--yes',
       '--json',
     ],
@@ -76,9 +63,10 @@ async function setUpAndServe(): Promise<{configDir: string; port: number; caFing
   )
   expect(init.code, init.stderr).toBe(0)
   started.push({configDir})
-  // No --host: every interface, as a user serving phones on the LAN runs it.
-  const serve = await runCli(['serve', '--detach', '--config-dir', configDir])
+  // No --host: every interface, as a user serving phones on the LAN runs it; port 0: the one it reports.
+  const serve = await runCli(['serve', '--detach', '--config-dir', configDir, '--port', '0'])
   expect(serve.code, serve.stderr).toBe(0)
+  const port = Number(serve.stdout.match(/https:\/\/localhost:(\d+)\//)![1])
   return {configDir, port, caFingerprint: JSON.parse(init.stdout).caFingerprint}
 }
 

@@ -72,15 +72,16 @@ describe('shell completion', () => {
     expect((await runCli(['autocomplete', '--refresh-cache'], {env: homeEnv(home)})).code).toBe(0)
     const functions = path.join(home, '.cache', 'homeauth', 'autocomplete', 'functions', 'zsh')
     // zsh completes only in its line editor: drive an interactive zsh in a pseudo terminal (zpty),
-    // type the line and a Tab, then Enter; a homeauth function there prints the words it was run with.
+    // type the line once the prompt is on the screen, a Tab, and Enter once the completion is;
+    // a homeauth function there prints the words it was run with. (Each marker is typed split in
+    // two, so that the echo of the typing never matches it.)
     const script = `
       zmodload zsh/zpty
       zpty shell 'zsh -f -i'
-      zpty -w shell 'homeauth() { print "RAN[$*]" }; fpath=("$FUNCTIONS" $fpath); autoload -Uz compinit; compinit -u -D; print RE""ADY'
-      zpty -r -m shell _ '*READY*'
-      sleep 0.5
+      zpty -w shell 'homeauth() { print "RAN[$*]" }; fpath=("$FUNCTIONS" $fpath); autoload -Uz compinit; compinit -u -D; PS1="PR""OMPT> "; print RE""ADY'
+      zpty -r -m shell _ '*READY*PROMPT> *'
       zpty -w -n shell $'homeauth cert r\t'
-      sleep 1
+      zpty -r -m shell _ '*enew*'
       zpty -w -n shell $'\n'
       zpty -r -m shell output '*RAN\\[cert*\\]*'
       print -r -- "$output"

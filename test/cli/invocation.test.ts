@@ -10,8 +10,8 @@ import {useTempDir} from '../helpers/temp.js'
 const run = promisify(execFile)
 
 /** Runs `command` in `cwd` and returns its exit code and stderr (trust on an empty config dir fails with a hint). */
-async function failure(command: string, args: string[], cwd: string) {
-  const result = await run(command, args, {cwd, env: cleanEnv(), timeout: 60_000}).then(
+async function failure(command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const result = await run(command, args, {cwd, env: cleanEnv(env), timeout: 60_000}).then(
     () => ({code: 0, stderr: ''}),
     (error: {code: number; stderr: string}) => error,
   )
@@ -23,7 +23,11 @@ describe('hints name the command the way it was started', () => {
 
   it('says npx homeauth when run through npx', async () => {
     const configDir = tempDir()
-    const result = await failure('npx', ['homeauth', 'trust', '--config-dir', configDir], projectDir)
+    // npx installs the project into its cache the first time, and that install would run `prepare`,
+    // rebuilding dist/ (removed first) under the tests that other workers are running.
+    const result = await failure('npx', ['homeauth', 'trust', '--config-dir', configDir], projectDir, {
+      npm_config_ignore_scripts: 'true',
+    })
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toContain('Try: Run: npx homeauth init (or npx homeauth serve, which makes one).')
   })

@@ -6,7 +6,8 @@ import tls from 'node:tls'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {cliCommand, initConfig, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {useConfigCopies} from '../helpers/config-copies.js'
 import {readPublicFiles} from '../helpers/files.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -15,17 +16,7 @@ const tempDir = useTempDir()
 const startCli = useCli()
 const user = {username: 'JeffLynne', password: 'Livin Thing'}
 
-async function initialised(): Promise<string> {
-  const configDir = tempDir()
-  const result = await runCli(
-    ['init', '--config-dir', configDir, '-u', user.username, '--password-stdin', '--yes'],
-    {
-      input: `${user.password}\n`,
-    },
-  )
-  expect(result.code).toBe(0)
-  return configDir
-}
+const initialised = useConfigCopies((configDir) => initConfig(configDir, user))
 
 async function serving(configDir: string) {
   const cli = startCli(serveArgs(configDir))
@@ -50,7 +41,7 @@ function fingerprintOf(file: string): string {
 
 describe('homeauth passwd', () => {
   it('changes only the stored hash, and a running server accepts the new password at once', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const server = await serving(configDir)
     const old = await request(`${server.url}api/secret`, {ca: server.ca, auth: user})
     expect(old.status).toBe(200)
@@ -74,7 +65,7 @@ describe('homeauth passwd', () => {
   })
 
   it('says that a server started with -u/-p keeps its own credentials, which go on working', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const own = {username: 'Bev', password: 'Turn to Stone'}
     const cli = startCli(serveArgs(configDir, '-u', own.username, '-p', own.password))
     const [url] = await cli.waitFor(urlPattern)
@@ -91,7 +82,7 @@ describe('homeauth passwd', () => {
   })
 
   it('no longer renames with --username: another name is refused (exit 2) and nothing changes', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const before = readPublicFiles(configDir)
     const renamed = await runCli(['passwd', '--config-dir', configDir, '-u', 'Bev', '--password-stdin'], {
       input: 'Xanadu 1980\n',
@@ -119,7 +110,7 @@ describe('homeauth passwd', () => {
   })
 
   it('exits 2 without a terminal and without a new password', async () => {
-    const result = await runCli(['passwd', '--config-dir', await initialised()])
+    const result = await runCli(['passwd', '--config-dir', initialised()])
     expect(result.code).toBe(ExitCode.usage)
     expect(result.stderr).toContain('--password-stdin')
   })
@@ -127,7 +118,7 @@ describe('homeauth passwd', () => {
 
 describe('homeauth cert', () => {
   it('shows both certificates, as text and as JSON', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const text = await runCli(['cert', '--config-dir', configDir])
     expect(text.code).toBe(0)
     expect(text.stdout).toContain(fingerprintOf(path.join(configDir, 'ca.pem')))
@@ -151,7 +142,7 @@ describe('homeauth cert', () => {
 
 describe('homeauth cert renew', () => {
   it('issues a new server certificate from the same CA, keeps --san, and the running server switches to it', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const server = await serving(configDir)
     const caBefore = fingerprintOf(path.join(configDir, 'ca.pem'))
     const serverBefore = fingerprintOf(path.join(configDir, 'server.pem'))
@@ -176,7 +167,7 @@ describe('homeauth cert renew', () => {
   })
 
   it('exits 2 on a --san that is not a host name, changing nothing', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const before = readPublicFiles(configDir)
     const result = await runCli(['cert', 'renew', '--config-dir', configDir, '--san', 'bad host'])
     expect(result.code).toBe(ExitCode.usage)

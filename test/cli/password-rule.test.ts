@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
 import {initConfig, runCli} from '../helpers/cli.js'
+import {useConfigCopies} from '../helpers/config-copies.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -19,7 +20,7 @@ const shortInputs: [string, string[], {env?: Record<string, string>; input?: str
   ['HOMEAUTH_PASSWORD', [], {env: {HOMEAUTH_PASSWORD: 'ELO'}}],
 ]
 
-const initialised = () => initConfig(tempDir(), {username: 'JeffLynne', password})
+const initialised = useConfigCopies((configDir) => initConfig(configDir, {username: 'JeffLynne', password}))
 
 /** The failure's own line (-p also prints its warning about ps before it). */
 const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('Error:'))
@@ -46,7 +47,7 @@ describe('a new password shorter than 8 characters', () => {
   it.each(shortInputs)(
     'is refused by passwd from %s with exit 2, keeping the stored hash',
     async (_, args, options) => {
-      const configDir = await initialised()
+      const configDir = initialised()
       const before = storedHash(configDir)
       const result = await runCli(['passwd', '--config-dir', configDir, ...args], options)
       expect(result.code).toBe(ExitCode.usage)
@@ -122,7 +123,7 @@ describe('a new password shorter than 8 characters', () => {
   })
 
   it('is asked for again at passwd’s prompt, with the reason', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const before = storedHash(configDir)
     const session = await runInTerminal(
       ['passwd', '--config-dir', configDir],

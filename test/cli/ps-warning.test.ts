@@ -4,6 +4,7 @@ import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {cliCommand, initConfig, runCli, serveArgs} from '../helpers/cli.js'
+import {useConfigCopies} from '../helpers/config-copies.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
 
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 const warnings = (text: string) => text.match(warning)?.length ?? 0
 
-const initialised = () => initConfig(tempDir(), {username: 'JeffLynne', password})
+const initialised = useConfigCopies((configDir) => initConfig(configDir, {username: 'JeffLynne', password}))
 
 /** init with the password and the secret on its command line, where ps shows them. */
 const initWithVisibleSecrets = (...extra: string[]) =>
@@ -47,7 +48,7 @@ describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
   })
 
   it('is printed once by passwd -p', async () => {
-    const result = await runCli(['passwd', '--config-dir', await initialised(), '-p', 'Sweet Talkin Woman'])
+    const result = await runCli(['passwd', '--config-dir', initialised(), '-p', 'Sweet Talkin Woman'])
     expect(result.code).toBe(0)
     expect(warnings(result.stderr)).toBe(1)
   })
@@ -68,14 +69,7 @@ describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
     const init = await initWithVisibleSecrets('--json')
     expect(init.code).toBe(0)
     expect(init.stderr).toBe('')
-    const fetched = await runCli([
-      'fetch-secret',
-      '--config-dir',
-      await initialised(),
-      '-p',
-      password,
-      '--json',
-    ])
+    const fetched = await runCli(['fetch-secret', '--config-dir', initialised(), '-p', password, '--json'])
     expect(JSON.parse(fetched.stdout).error.code).toBe(3)
     expect(warnings(fetched.stderr)).toBe(0)
   })
@@ -105,7 +99,7 @@ describe('the warning that -p shows in ps, at a terminal', () => {
 
   it('is printed once by passwd -p', async () => {
     const session = await runInTerminal(
-      ['passwd', '--config-dir', await initialised(), '-p', 'Sweet Talkin Woman'],
+      ['passwd', '--config-dir', initialised(), '-p', 'Sweet Talkin Woman'],
       [],
     )
     expect(session.code).toBe(0)

@@ -7,7 +7,8 @@ import {describe, expect, it} from 'vitest'
 
 import {loadOrCreateServerTls} from '../../src/certificates/store.js'
 import {ExitCode} from '../../src/errors.js'
-import {projectDir, runCli, runJs, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {readableBuild} from '../helpers/readable-build.js'
 import {request} from '../helpers/https.js'
 import {useTempDir} from '../helpers/temp.js'
 import {terminalCommand} from '../helpers/terminal.js'
@@ -222,11 +223,10 @@ const asNobody = ['runuser', '-u', 'nobody', '--']
  * How to run a command as `nobody` where binding port 443 fails with EACCES: in a fresh network
  * namespace (its ip_unprivileged_port_start is the kernel default, 1024, even in a container that
  * sets 0), else directly where this namespace keeps ports below 444 privileged. Undefined where
- * neither works (not root, no runuser or unshare, or the built CLI unreadable by nobody).
+ * neither works (no runuser or unshare, or `cli` unreadable by nobody).
  */
-function unprivilegedPrefix(): string[] | undefined {
-  if (process.getuid?.() !== 0) return undefined
-  const probe = `require('fs').accessSync(${JSON.stringify(runJs)}, require('fs').constants.R_OK)
+function unprivilegedPrefix(cli: string): string[] | undefined {
+  const probe = `require('fs').accessSync(${JSON.stringify(cli)}, require('fs').constants.R_OK)
 require('net').createServer().listen(443, '127.0.0.1')
   .on('listening', () => process.exit(1))
   .on('error', (error) => process.exit(error.code === 'EACCES' ? 0 : 1))`
@@ -239,7 +239,10 @@ require('net').createServer().listen(443, '127.0.0.1')
   )
 }
 
-const unprivileged = unprivilegedPrefix()
+/** Where nobody can read the built CLI (see `readableBuild`); only root can run it as nobody. */
+const readableDir = process.getuid?.() === 0 ? readableBuild() : undefined
+const readableRunJs = readableDir && path.join(readableDir, 'bin', 'run.js')
+const unprivileged = readableRunJs && unprivilegedPrefix(readableRunJs)
 
 const unprivilegedTitle = unprivileged
   ? 'homeauth serve as an unprivileged user'
@@ -255,7 +258,7 @@ describe.skipIf(!unprivileged)(unprivilegedTitle, () => {
       [
         ...prefix,
         process.execPath,
-        runJs,
+        readableRunJs!,
         'serve',
         '--config-dir',
         configDir,
@@ -268,7 +271,7 @@ describe.skipIf(!unprivileged)(unprivilegedTitle, () => {
         '-p',
         'b',
       ],
-      {cwd: projectDir, encoding: 'utf8', timeout: 20_000, env: {PATH: process.env.PATH, NO_COLOR: '1'}},
+      {cwd: readableDir, encoding: 'utf8', timeout: 20_000, env: {PATH: process.env.PATH, NO_COLOR: '1'}},
     )
     expect(result.status).toBe(ExitCode.portUnavailable)
     expect(result.stderr).toContain(

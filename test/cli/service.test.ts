@@ -329,5 +329,6 @@ describe('a server started by the unit', () => {
     expect((await server.exited).code).toBe(0)
     expect(existsSync(path.join(configDir, 'state.json'))).toBe(false)
     chmodSync(configDir, 0o700)
-  })
+    // An init and seven more commands, each a Node start: more than the default 30 s on a loaded machine.
+  }, 90_000)
 })

@@ -10,12 +10,18 @@ import {ExitCode} from '../../src/errors.js'
 import {onboardingUrls} from '../../src/server/onboarding-urls.js'
 import {halfBlockLines, qrModules} from '../../src/ui/qr.js'
 import {cliCommand, runCli, serveArgs} from '../helpers/cli.js'
+import {useConfigCopies} from '../helpers/config-copies.js'
 import {printedQrCode} from '../helpers/qr.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 const password = 'Mr Blue Sky 1977'
+/**
+ * Per test, a copy of one `init` per file (see `useConfigCopies`). Made before the afterEach below:
+ * vitest runs afterEach hooks last registered first, so a detached server is stopped before its copy goes.
+ */
+const initialised = useConfigCopies((configDir) => init(configDir))
 const detachedOn: string[] = []
 
 afterEach(async () => {
@@ -56,8 +62,7 @@ describe('homeauth trust', () => {
     'takes the port and address of the running server: no LAN URL for one on 127.0.0.1',
     {timeout: 60_000},
     async () => {
-      const configDir = tempDir()
-      await init(configDir)
+      const configDir = initialised()
       detachedOn.push(configDir)
       const detached = await runCli(serveArgs(configDir, '--detach'))
       expect(detached.code).toBe(0)
@@ -72,8 +77,7 @@ describe('homeauth trust', () => {
   )
 
   it('shows the CA fingerprint by name, and per platform its download and steps', async () => {
-    const configDir = tempDir()
-    await init(configDir)
+    const configDir = initialised()
     const result = await trust(configDir)
     expect(result.code).toBe(0)
     const [firstUrl = 'http://localhost:8443/'] = onboardingUrls(8443).urls
@@ -104,8 +108,7 @@ describe('homeauth trust', () => {
   })
 
   it('exits 8 when other users can write to the config directory', async () => {
-    const configDir = tempDir()
-    await init(configDir)
+    const configDir = initialised()
     chmodSync(configDir, 0o777)
     const result = await trust(configDir)
     expect(result.code).toBe(ExitCode.invalidSetup)
@@ -113,8 +116,7 @@ describe('homeauth trust', () => {
   })
 
   it('never loads express', async () => {
-    const configDir = tempDir()
-    await init(configDir)
+    const configDir = initialised()
     const result = await runCli(['trust', '--config-dir', configDir], {env: {NODE_DEBUG: 'module'}})
     expect(result.code).toBe(0)
     expect(result.stderr).toContain('MODULE')
@@ -126,8 +128,7 @@ const hasScript = spawnSync('script', ['--version']).status === 0
 
 describe.skipIf(!hasScript)('homeauth trust at a terminal', () => {
   it('shows the QR code of the first onboarding URL, or says why there is none', async () => {
-    const configDir = tempDir()
-    await init(configDir)
+    const configDir = initialised()
     const session = await runInTerminal(['trust', '--config-dir', configDir], [])
     expect(session.code).toBe(0)
     const [firstUrl] = onboardingUrls(8443).urls
@@ -142,8 +143,7 @@ describe.skipIf(!hasScript)('homeauth trust at a terminal', () => {
   })
 
   it('shows no QR code with --no-qr', async () => {
-    const configDir = tempDir()
-    await init(configDir)
+    const configDir = initialised()
     const session = await runInTerminal(['trust', '--config-dir', configDir, '--no-qr'], [])
     expect(session.code).toBe(0)
     expect(session.output).toContain('CA fingerprint (SHA-256)')

@@ -16,6 +16,7 @@ import {hashPassword} from '../../src/credentials/hash.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {homeauthCommand} from '../../src/invocation.js'
 import {useTempDir} from '../helpers/temp.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 const tempDir = useTempDir()
 const file = '/home/jeff/.config/homeauth/config.json'
@@ -24,7 +25,7 @@ let valid: HomeauthConfig
 let versionOne: Record<string, unknown>
 
 beforeAll(async () => {
-  const passwordHash = await hashPassword('pw', {logN: 14, r: 8, p: 1})
+  const passwordHash = await hashPassword('pw', cheapHashParams)
   valid = {
     version: 2,
     users: [

@@ -6,7 +6,9 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
@@ -21,6 +23,7 @@ import {
   writeFileAtomic,
   type SetFile,
 } from '../../src/config/files.js'
+import {lockLostError, lockName} from '../../src/config/lock.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runWriter, writePairsFile} from '../helpers/writers.js'
@@ -74,6 +77,29 @@ describe('withConfigLock and updateFileSet', () => {
     expect(readFileSync(path.join(dir, 'a.pem'), 'utf8')).toBe('a1')
     expect(readFileSync(path.join(dir, 'b.pem'), 'utf8')).toBe('b1')
     expect(readdirSync(dir).sort()).toEqual(entriesBefore)
+  })
+
+  it('refuses to switch to its new files once another writer has taken its lock over', async () => {
+    const dir = tempDir()
+    await updateFileSet(dir, [{name: 'a.pem', data: 'a1', mode: 0o644}])
+    const entriesBefore = readdirSync(dir).sort()
+    const lockDir = path.join(dir, lockName)
+    const error = await withConfigLock(dir, async (locked) => {
+      // Another writer that found the lock stale: it removes the lock and makes its own.
+      rmSync(lockDir, {recursive: true})
+      mkdirSync(lockDir)
+      const past = new Date(Date.now() - 60_000)
+      utimesSync(lockDir, past, past)
+      // The holder notices at its next refresh of the lock (every 2 s).
+      await new Promise((resolve) => setTimeout(resolve, 3_000))
+      return locked.updateFileSet([{name: 'a.pem', data: 'a2', mode: 0o644}])
+    }).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(HomeauthError)
+    expect((error as HomeauthError).exitCode).toBe(ExitCode.timedOut)
+    expect((error as HomeauthError).message).toBe(lockLostError(dir).message)
+    expect(readFileSync(path.join(dir, 'a.pem'), 'utf8')).toBe('a1')
+    expect(readdirSync(dir).sort()).toEqual([...entriesBefore, lockName].sort())
+    expect(statSync(lockDir).mtimeMs).toBeLessThan(Date.now() - 50_000)
   })
 
   it('says the config directory does not exist rather than waiting for it', async () => {

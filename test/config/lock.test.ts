@@ -24,15 +24,19 @@ describe('the config directory lock', () => {
   it('lets a waiting writer in once the holder releases the lock', async () => {
     const dir = tempDir()
     const first = await lockConfigDir(dir)
+    let firstReleased = false
     const order: string[] = []
     const second = lockConfigDir(dir).then((lock) => {
-      order.push('second locked')
+      order.push(firstReleased ? 'second locked after the release' : 'second locked while first held')
       return lock
     })
-    order.push('first releasing')
+    // The waiter retries every 20–80 ms: a second is many tries, every one of which must fail.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(order).toEqual([])
     await first.release()
+    firstReleased = true
     await (await second).release()
-    expect(order).toEqual(['first releasing', 'second locked'])
+    expect(order).toEqual(['second locked after the release'])
     expect(existsSync(path.join(dir, lockName))).toBe(false)
   })
 

@@ -9,6 +9,7 @@ import {
   type CredentialVerifier,
   type StoredCredentials,
 } from '../../src/credentials/verifier.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 const jeff = {username: 'JeffLynne', password: 'ELO'}
 
@@ -133,7 +134,7 @@ describe('createHashedVerifier', () => {
   beforeAll(async () => {
     stored = {
       name: jeff.username,
-      passwordHash: await hashPassword(jeff.password, {logN: 14, r: 8, p: 1}),
+      passwordHash: await hashPassword(jeff.password, cheapHashParams),
     }
   })
 
@@ -206,10 +207,9 @@ describe('createHashedVerifier with several users', () => {
   let users: StoredCredentials[]
 
   beforeAll(async () => {
-    const params = {logN: 14, r: 8, p: 1}
     users = [
-      {name: jeff.username, passwordHash: await hashPassword(jeff.password, params)},
-      {name: bev.username, passwordHash: await hashPassword(bev.password, params)},
+      {name: jeff.username, passwordHash: await hashPassword(jeff.password, cheapHashParams)},
+      {name: bev.username, passwordHash: await hashPassword(bev.password, cheapHashParams)},
     ]
   })
 

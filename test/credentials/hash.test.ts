@@ -8,9 +8,7 @@ import {
   parsePasswordHash,
   verifyPassword,
 } from '../../src/credentials/hash.js'
-
-/** The cheapest parameters parsePasswordHash accepts, to keep these tests fast. */
-const cheap = {logN: 14, r: 8, p: 1}
+import {cheapHashParams} from '../helpers/hashes.js'
 
 /** Base64 without padding of 16 and 32 bytes: a well-formed salt and hash. */
 const salt = 'c2FsdHNhbHRzYWx0c2FsdA'
@@ -27,23 +25,26 @@ describe('hashPassword', () => {
   })
 
   it('writes the parameters it was given, a 16-byte salt and a 32-byte hash', async () => {
-    const encoded = await hashPassword('pw', cheap)
+    const encoded = await hashPassword('pw', cheapHashParams)
     expect(encoded).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/)
     const parsed = parsePasswordHash(encoded)
-    expect(parsed).toMatchObject(cheap)
+    expect(parsed).toMatchObject(cheapHashParams)
     expect(parsed?.salt).toHaveLength(16)
     expect(parsed?.hash).toHaveLength(32)
   })
 
   it('salts every hash afresh, so two hashes of one password differ', async () => {
-    const [first, second] = await Promise.all([hashPassword('pw', cheap), hashPassword('pw', cheap)])
+    const [first, second] = await Promise.all([
+      hashPassword('pw', cheapHashParams),
+      hashPassword('pw', cheapHashParams),
+    ])
     expect(first).not.toBe(second)
     expect(parsePasswordHash(first)?.salt).not.toEqual(parsePasswordHash(second)?.salt)
   })
 
   it('does not write the password, nor its base64, into the encoded string', async () => {
     const password = 'JeffLynneELO1977'
-    const encoded = await hashPassword(password, cheap)
+    const encoded = await hashPassword(password, cheapHashParams)
     expect(encoded).not.toContain(password)
     expect(encoded).not.toContain(Buffer.from(password).toString('base64').replace(/=+$/, ''))
   })
@@ -51,7 +52,7 @@ describe('hashPassword', () => {
 
 describe('verifyPassword', () => {
   it('accepts the right password and refuses one differing by a character, or an empty one', async () => {
-    const encoded = await hashPassword('pässwörd-42', cheap)
+    const encoded = await hashPassword('pässwörd-42', cheapHashParams)
     expect(await verifyPassword('pässwörd-42', encoded)).toBe(true)
     expect(await verifyPassword('pässwörd-43', encoded)).toBe(false)
     expect(await verifyPassword('pässwörd-4', encoded)).toBe(false)
@@ -60,7 +61,7 @@ describe('verifyPassword', () => {
   })
 
   it('tells a password from the same password with a character appended', async () => {
-    const encoded = await hashPassword('pw', cheap)
+    const encoded = await hashPassword('pw', cheapHashParams)
     expect(await verifyPassword('pw2', encoded)).toBe(false)
     expect(await verifyPassword('pw', encoded)).toBe(true)
   })
@@ -69,8 +70,8 @@ describe('verifyPassword', () => {
     const nfc = 'Zoë-pässwörd'.normalize('NFC')
     const nfd = 'Zoë-pässwörd'.normalize('NFD')
     expect(nfc).not.toBe(nfd)
-    const fromNfc = await hashPassword(nfc, cheap)
-    const fromNfd = await hashPassword(nfd, cheap)
+    const fromNfc = await hashPassword(nfc, cheapHashParams)
+    const fromNfd = await hashPassword(nfd, cheapHashParams)
     expect(await verifyPassword(nfd, fromNfc)).toBe(true)
     expect(await verifyPassword(nfc, fromNfd)).toBe(true)
   })
@@ -147,10 +148,10 @@ describe('parsePasswordHash', () => {
 
 describe('dummyPasswordHash', () => {
   it('has the parameters and lengths of the hash it is like, a salt of its own, and matches no password', async () => {
-    const real = await hashPassword('ELO', cheap)
+    const real = await hashPassword('ELO', cheapHashParams)
     const dummy = dummyPasswordHash(real)
     const [parsedReal, parsedDummy] = [parsePasswordHash(real)!, parsePasswordHash(dummy)!]
-    expect(parsedDummy).toMatchObject(cheap)
+    expect(parsedDummy).toMatchObject(cheapHashParams)
     expect(parsedDummy.salt.length).toBe(parsedReal.salt.length)
     expect(parsedDummy.hash.length).toBe(parsedReal.hash.length)
     expect(parsedDummy.salt.equals(parsedReal.salt)).toBe(false)

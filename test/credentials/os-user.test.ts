@@ -5,12 +5,14 @@ import {pathToFileURL} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
 import {osUsername} from '../../src/credentials/os-user.js'
-import {projectDir} from '../helpers/cli.js'
+import {readableBuild} from '../helpers/readable-build.js'
 
 /** A uid the system has no passwd entry for, as a container may run homeauth under. */
 const unknownUid = '54321'
 const canRunAsUnknownUid =
   process.getuid?.() === 0 && spawnSync('getent', ['passwd', unknownUid]).status === 2
+/** Where that uid can read the built CLI (see `readableBuild`). */
+const readableDir = canRunAsUnknownUid ? readableBuild() : undefined
 
 /** Prints the user name that serve's credential prompt offers (init's prompt and the CA's name take the same). */
 const script = `
@@ -32,7 +34,7 @@ describe('osUsername', () => {
   it.skipIf(!canRunAsUnknownUid)(
     'is "homeauth" for a uid without a passwd entry, and the serve prompt offers it (needs root)',
     () => {
-      const sources = pathToFileURL(path.join(projectDir, 'dist', 'credentials', 'sources.js')).href
+      const sources = pathToFileURL(path.join(readableDir!, 'dist', 'credentials', 'sources.js')).href
       const result = spawnSync(
         'setpriv',
         [

@@ -128,11 +128,15 @@ async function waitForPorts(program: Started, ports: number[], name: string): Pr
   }
 }
 
-/** SIGTERM, then SIGKILL to its process group after `graceMs` (Caddy sometimes takes more than 5 s). */
-async function stopProgram(child: ChildProcess, graceMs = 8_000): Promise<void> {
+/** `signal`, then SIGKILL to its process group after `graceMs`. */
+async function stopProgram(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 8_000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
+  child.kill(signal)
   const timer = setTimeout(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL')
@@ -189,25 +193,27 @@ export async function startProxyStack(
     )
     if (init.code !== 0) throw new Error(`homeauth init failed:\n${init.stdout}${init.stderr}`)
 
-    const authListenPort = authPath === 'auth-listen' ? (await freeLoopbackPorts(1))[0] : undefined
     const serveArgs = ['serve', '--config-dir', configDir, '--host', '127.0.0.1', '--port', '0']
     serveArgs.push('--max-failures', String(options.maxFailures), '--trust-proxy', '127.0.0.1')
-    if (authListenPort) serveArgs.push('--auth-listen', `127.0.0.1:${authListenPort}`)
+    if (authPath === 'auth-listen') serveArgs.push('--auth-listen', '127.0.0.1:0')
     const homeauth = new CliProcess(
       spawn(process.execPath, [runJs, ...serveArgs], {cwd: projectDir, env: cleanEnv(), stdio: 'pipe'}),
     )
     const stopHomeauth = () => stopProgram(homeauth.child)
     cleanups.push(stopHomeauth)
-    const httpsPort = Number((await homeauth.waitForBanner())[1])
-    if (authListenPort)
-      await waitForPorts({child: homeauth.child, output: () => homeauth.stderr}, [authListenPort], 'homeauth')
+    // Both listeners are up once the banner is out, and it names the port each was given.
+    const [, httpsPort] = await homeauth.waitForBanner()
+    const [, authPort] =
+      authPath === 'auth-listen'
+        ? await homeauth.waitFor(/Forward auth for a proxy on this machine: http:\/\/127\.0\.0\.1:(\d+)\//)
+        : [undefined, httpsPort]
 
     const upstream = await startUpstream()
     cleanups.push(() => upstream.close())
 
     const fill = {
       app: upstream.address,
-      auth: `127.0.0.1:${authListenPort ?? httpsPort}`,
+      auth: `127.0.0.1:${authPort}`,
       ca: path.join(configDir, 'ca.pem'),
     }
     const recipe = recipeFor(proxy, authPath, fill)
@@ -231,7 +237,8 @@ export async function startProxyStack(
       if (group.length === 0) continue
       const proxyDir = path.join(dir, `${proxy}-${index}`)
       const program = proxy === 'caddy' ? startCaddy(proxyDir, group) : startNginx(proxyDir, group)
-      cleanups.push(() => stopProgram(program.child))
+      // Caddy waits out its grace period for open connections (often more than 5 s); a test proxy has nothing to finish.
+      cleanups.push(() => stopProgram(program.child, proxy === 'caddy' ? 'SIGKILL' : 'SIGTERM'))
       await waitForPorts(
         program,
         group.map(({port}) => port),

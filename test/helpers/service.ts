@@ -1,10 +1,8 @@
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, afterEach, beforeAll} from 'vitest'
-
 import {initConfig} from './cli.js'
+import {useConfigCopies} from './config-copies.js'
 
 export const owner = {username: 'JeffLynne', password: 'Sweet Talkin Woman'}
 export const secret = 'Hello from homeauth: only you can read this.'
@@ -21,29 +19,7 @@ export async function initialisedForLoopback(configDir: string): Promise<string>
   return configDir
 }
 
-/**
- * One `init` per test file (scrypt and key generation take seconds), and a function that gives each
- * test a config directory of its own holding a copy of its config.json: enough for service install,
- * which reads only that.
- */
+/** Per test, a copy of one `init` per file set to 127.0.0.1 and port 0 (see `useConfigCopies`). */
 export function useInitialisedConfig(): () => string {
-  let source = ''
-  const made: string[] = []
-  beforeAll(async () => {
-    source = await initialisedForLoopback(
-      path.join(mkdtempSync(path.join(os.tmpdir(), 'homeauth-test-')), 'config'),
-    )
-  }, 60_000)
-  afterAll(() => rmSync(path.dirname(source), {recursive: true, force: true}))
-  afterEach(() => {
-    for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true})
-  })
-  return () => {
-    const parent = mkdtempSync(path.join(os.tmpdir(), 'homeauth-test-'))
-    made.push(parent)
-    const configDir = path.join(parent, 'config')
-    mkdirSync(configDir, {mode: 0o700})
-    copyFileSync(path.join(source, 'config.json'), path.join(configDir, 'config.json'))
-    return configDir
-  }
+  return useConfigCopies(initialisedForLoopback)
 }

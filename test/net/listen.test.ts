@@ -51,17 +51,29 @@ async function until(condition: () => Promise<boolean>, what: string, deadlineMs
 
 /**
  * Resolves when the server closes `socket`, reading (and dropping) whatever it sent: a socket closes
- * only once what it received has been read. Rejects only when it is still open after 8 s: many times
- * the test's timeouts, yet below the defaults (10 s and more), so only a timeout that did not apply
- * fails, never a busy machine.
+ * only once what it received has been read. Only the server's own close counts: its FIN ('end') or
+ * its reset (ECONNRESET, or EPIPE on a write after it); a socket that never connected, or that this
+ * side destroyed, rejects. Rejects too when it is still open after 8 s: many times the test's
+ * timeouts, yet below the defaults (10 s and more), so only a timeout that did not apply fails,
+ * never a busy machine.
  */
 function closedByServer(socket: net.Socket, deadlineMs = 8_000): Promise<void> {
   socket.resume()
+  let connected = !socket.connecting
+  let byServer = false
+  let otherError: unknown
+  socket.once('connect', () => (connected = true))
+  socket.once('end', () => (byServer = true))
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') byServer = true
+    else otherError ??= error
+  })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`still open after ${deadlineMs} ms`)), deadlineMs)
     socket.on('close', () => {
       clearTimeout(timer)
-      resolve()
+      if (connected && byServer) resolve()
+      else reject(new Error(`closed, but not by the server (connected: ${connected}, error: ${otherError})`))
     })
   })
 }
@@ -197,9 +209,7 @@ describe('startServer', () => {
       tls.connect({host: '127.0.0.1', port: server.port, ca: authority.cert, servername: 'localhost'}),
     ]
     for (const socket of idle) socket.on('error', () => {})
-    const idleClosed = Promise.all(
-      idle.map((socket) => new Promise((resolve) => socket.once('close', resolve))),
-    )
+    const idleClosed = Promise.all(idle.map((socket) => closedByServer(socket)))
     await until(async () => (await openConnections(server)) === 3, 'three idle connections')
 
     const dropped = new Promise((resolve) => server.tcpServer.once('drop', resolve))

@@ -5,21 +5,16 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {cliCommand, runCli, serveArgs} from '../helpers/cli.js'
+import {cliCommand, initConfig, runCli, serveArgs} from '../helpers/cli.js'
+import {useConfigCopies} from '../helpers/config-copies.js'
 import {readTree} from '../helpers/files.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 
-async function initialised(): Promise<string> {
-  const configDir = tempDir()
-  const result = await runCli(
-    ['init', '--config-dir', configDir, '-u', 'JeffLynne', '--password-stdin', '--yes'],
-    {input: 'Evil Woman\n'},
-  )
-  expect(result.code).toBe(0)
-  return configDir
-}
+const initialised = useConfigCopies((configDir) =>
+  initConfig(configDir, {username: 'JeffLynne', password: 'Evil Woman'}),
+)
 
 async function serveRefuses(configDir: string, message: string | RegExp, suggestion: string) {
   const before = readTree(configDir)
@@ -34,14 +29,14 @@ async function serveRefuses(configDir: string, message: string | RegExp, suggest
 
 describe('serve refuses unsafe or damaged files, naming them and the fix, and overwrites nothing', () => {
   it('refuses a private key other users can read (chmod 644), as ssh does', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const key = path.join(configDir, 'ca-key.pem')
     chmodSync(key, 0o644)
     await serveRefuses(configDir, `${key} can be read by other users (mode 0644)`, `Run: chmod 600 ${key}`)
   })
 
   it('refuses a config.json other users can read', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const config = path.join(configDir, 'config.json')
     chmodSync(config, 0o640)
     await serveRefuses(
@@ -54,7 +49,7 @@ describe('serve refuses unsafe or damaged files, naming them and the fix, and ov
   it.skipIf(process.getuid?.() !== 0)(
     'refuses a config directory that belongs to another user (needs root, to chown it)',
     async () => {
-      const configDir = await initialised()
+      const configDir = initialised()
       chownSync(configDir, 65534, 65534)
       await serveRefuses(
         configDir,
@@ -65,21 +60,21 @@ describe('serve refuses unsafe or damaged files, naming them and the fix, and ov
   )
 
   it('refuses a truncated server certificate and points to cert renew', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const cert = path.join(configDir, 'server.pem')
     writeFileSync(cert, readFileSync(cert, 'utf8').slice(0, 200))
     await serveRefuses(configDir, `${cert} is not a PEM certificate.`, `${cliCommand} cert renew`)
   })
 
   it('refuses a truncated CA key and points to a new CA', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const key = path.join(configDir, 'ca-key.pem')
     writeFileSync(key, readFileSync(key, 'utf8').slice(0, 60))
     await serveRefuses(configDir, `${key} is not a PEM private key.`, `${cliCommand} init --force --new-ca`)
   })
 
   it('refuses a truncated config.json and points to init --force', async () => {
-    const configDir = await initialised()
+    const configDir = initialised()
     const config = path.join(configDir, 'config.json')
     writeFileSync(config, readFileSync(config, 'utf8').slice(0, 40))
     await serveRefuses(
@@ -150,7 +145,7 @@ describe('a config directory other users can write to', () => {
 
 describe('files the user hands in that other users can read', () => {
   it('refuses serve --key with mode 0644, naming the chmod, and writes nothing', async () => {
-    const source = await initialised()
+    const source = initialised()
     const mine = tempDir()
     const cert = path.join(mine, 'cert.pem')
     const key = path.join(mine, 'key.pem')

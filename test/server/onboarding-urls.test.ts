@@ -5,6 +5,7 @@ import {withConfigLock} from '../../src/config/files.js'
 import {hashPassword} from '../../src/credentials/hash.js'
 import {findOnboardingUrls, onboardingUrls} from '../../src/server/onboarding-urls.js'
 import {useTempDir} from '../helpers/temp.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 const lan = ['fd00::2', '192.168.1.20', '2001:db8::7', '10.0.0.5']
 
@@ -67,7 +68,9 @@ describe('findOnboardingUrls', () => {
     const configDir = tempDir()
     const config: HomeauthConfig = {
       version: configVersion,
-      users: [{name: 'JeffLynne', passwordHash: await hashPassword('ELO'), passwordSetAt: null}],
+      users: [
+        {name: 'JeffLynne', passwordHash: await hashPassword('ELO', cheapHashParams), passwordSetAt: null},
+      ],
       secret: 'Mr Blue Sky',
       port: 9443,
       host: '127.0.0.1',

@@ -9,6 +9,7 @@ import {initialize} from '../../src/setup/init.js'
 import {request} from '../helpers/https.js'
 import {user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
+import {cheapHashParams} from '../helpers/hashes.js'
 
 /** What serve is asked for with no flags but `given`. */
 function asked(configDir: string, given: Partial<ServeSettings> = {}): ServeSettings {
@@ -28,7 +29,13 @@ describe('startHomeauth', () => {
   async function writeConfig(configDir: string, given: Partial<HomeauthConfig>): Promise<HomeauthConfig> {
     const config: HomeauthConfig = {
       version: configVersion,
-      users: [{name: user.username, passwordHash: await hashPassword(user.password), passwordSetAt: null}],
+      users: [
+        {
+          name: user.username,
+          passwordHash: await hashPassword(user.password, cheapHashParams),
+          passwordSetAt: null,
+        },
+      ],
       secret: 'Mr Blue Sky',
       port: 8443,
       host: null,
@@ -76,7 +83,14 @@ describe('startHomeauth', () => {
 
   it('hands out the new CA, over HTTPS and plain HTTP, once a reload finds one', async () => {
     const configDir = tempDir()
-    const answers = {...user, secret: 'Telephone Line', port: 0, extraHosts: [], newCa: false}
+    const answers = {
+      username: user.username,
+      password: {storedHash: await hashPassword(user.password, cheapHashParams)},
+      secret: 'Telephone Line',
+      port: 0,
+      extraHosts: [],
+      newCa: false,
+    }
     await initialize(configDir, answers)
     const config = await readConfig(configDir)
     const server = await startHomeauth({
