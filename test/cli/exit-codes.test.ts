@@ -68,7 +68,7 @@ async function listen(server: net.Server): Promise<number> {
 
 /** A homeauth command whose run() has a bug, run the way bin/run.js runs the real ones. */
 async function buggyCommand(): Promise<Outcome> {
-  const baseCommand = pathToFileURL(path.join(projectDir, 'dist', 'base-command.js')).href
+  const baseCommand = pathToFileURL(path.join(projectDir, 'dist', 'cli', 'base-command.js')).href
   const script = `
     import {Config, handle} from '@oclif/core'
     const {BaseCommand} = await import(${JSON.stringify(baseCommand)})
