@@ -25,12 +25,18 @@ export const serveArgs = (configDir: string, ...extra: string[]) => [
   ...extra,
 ]
 
-/** The environment a user's shell would give: no inherited homeauth variables, no colour, no extra CAs. */
+/**
+ * The environment a user's shell would give: no inherited homeauth variables, no colour, no extra
+ * CAs, and no NODE_ENV. vitest sets NODE_ENV=test, and oclif then treats a CLI that has a
+ * tsconfig.json as in development: every start tries to register a TypeScript loader for src/ (tsx,
+ * then ts-node) before it falls back to dist/, three times the start-up cost of a user's run.
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = {...process.env}
   for (const key of Object.keys(env))
     if (key.startsWith('HOMEAUTH_') || key === 'NODE_EXTRA_CA_CERTS') delete env[key]
   delete env.FORCE_COLOR
+  delete env.NODE_ENV
   return {...env, ...extra}
 }
 
