@@ -4,8 +4,7 @@ import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 
 import {checkConfigDir} from '../config/files.js'
 import {ExitCode, HomeauthError, errorDocument} from '../errors.js'
-import {askNewPassword} from '../credentials/new-password.js'
-import {givenNewPassword, noTerminalError, type CredentialInputs} from '../credentials/sources.js'
+import type {CredentialInputs} from '../credentials/sources.js'
 import {homeauthCommand} from '../invocation.js'
 import type {Prompts} from '../prompts.js'
 import {isPromptCancelled, terminalPromptsFor} from './prompts.js'
@@ -100,6 +99,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     username: string,
     allowShort: boolean,
   ): Promise<string> {
+    // Imported here, not at the top: only the commands that set a password load them at start-up.
+    const {givenNewPassword, noTerminalError} = await import('../credentials/sources.js')
+    const {askNewPassword} = await import('../credentials/new-password.js')
     const given = await givenNewPassword(this.credentialInputs(flags), allowShort)
     if (given !== undefined) return given
     const prompts = this.promptsOr(
