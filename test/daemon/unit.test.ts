@@ -72,7 +72,9 @@ describe('unitText', () => {
   })
 
   it('confines the server to its config directory, with the sandbox settings that Node survives', () => {
-    const unit = settings(unitText(system()))
+    // Outside every home directory, as a system-wide Node and global install are.
+    const installed = {nodePath: '/usr/bin/node', runJsPath: '/usr/lib/node_modules/homeauth/bin/run.js'}
+    const unit = settings(unitText(system(installed)))
     for (const [key, value] of Object.entries({
       NoNewPrivileges: 'yes',
       ProtectSystem: 'strict',
