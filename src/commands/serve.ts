@@ -51,7 +51,8 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
       multiple: true,
     }),
     'max-failures': Flags.integer({
-      description: 'Failed logins from one address that lock it out.',
+      description:
+        'Failed logins from one address that lock it out (from one IPv6 LAN prefix: 4 times as many).',
       default: 5,
       min: 1,
     }),

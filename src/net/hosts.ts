@@ -37,3 +37,17 @@ const dnsName =
 export function isValidHost(host: string): boolean {
   return isIP(host) !== 0 || dnsName.test(host)
 }
+
+/**
+ * The IPv6 prefixes (CIDR) of this machine's interfaces, loopback's too: the networks it is on.
+ * Link-local ones are left out: every interface has fe80::/64, so it tells no network from another.
+ */
+export function interfacePrefixes(): string[] {
+  const prefixes: string[] = []
+  for (const entries of Object.values(os.networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      if (entry.family === 'IPv6' && entry.cidr && !isLinkLocal(entry.address)) prefixes.push(entry.cidr)
+    }
+  }
+  return prefixes
+}

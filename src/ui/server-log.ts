@@ -160,14 +160,21 @@ function printServerError(output: Output, error: Error): void {
   )
 }
 
-/** A failed login, on stderr so an attack shows in the log: address and user name (escaped), never the password. */
+/**
+ * A failed login, on stderr so an attack shows in the log: address and user name (escaped), never the
+ * password, and for an address of the server's LAN what its prefix's budget holds.
+ */
 function printFailedLogin(output: Output, login: FailedLogin): void {
   const user =
     login.user === undefined ? 'an unreadable Authorization header' : `user "${escapeControl(login.user)}"`
-  const outcome =
+  const {prefix} = login
+  let outcome =
     login.lockedForSeconds === undefined
       ? `${login.failures} failure(s) in the window`
       : `locked out for ${login.lockedForSeconds} s`
+  if (prefix?.lockedForSeconds !== undefined)
+    outcome += `; the whole LAN prefix ${prefix.cidr} locked out for ${prefix.lockedForSeconds} s`
+  else if (prefix) outcome += ` (${prefix.failures} from the LAN prefix ${prefix.cidr})`
   output.err.line(
     output.err.color.yellow(
       `${new Date().toISOString()} failed login from ${escapeControl(login.address)} as ${user}: ${outcome}`,

@@ -4,7 +4,7 @@ import type {NextFunction, Request, RequestHandler, Response} from 'express'
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
 import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
 import {publicHomeauthCommand} from '../invocation.js'
-import {clientKey, type LoginResult, type LoginThrottle} from './throttle.js'
+import type {LoginResult, LoginThrottle, PrefixCount} from './throttle.js'
 
 export const defaultRealm = 'homeauth'
 
@@ -73,6 +73,8 @@ export interface FailedLogin {
   failures: number
   /** Set when this failure locked the client out. */
   lockedForSeconds: number | undefined
+  /** For an address of the server's LAN: its prefix's failures, or the prefix's lockout. */
+  prefix?: PrefixCount
 }
 
 export interface BasicAuthOptions {
@@ -155,13 +157,14 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
         return refuse(res, 503, result.retryAfterSeconds, 'Busy checking credentials; try again.')
       case 'busy':
       case 'rejected': {
-        const {failures, lockedForSeconds} = result
+        const {failures, lockedForSeconds, prefix} = result
         const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
         options.onFailedLogin?.({
           address,
           user: res.locals.user as string | undefined,
           failures,
           lockedForSeconds,
+          prefix,
         })
         if (result.verdict === 'busy')
           return refuse(res, 503, result.retryAfterSeconds, 'Busy checking credentials; try again.')
@@ -184,7 +187,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     if (header === undefined) return challengeClient(req, res)
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
-    const admission = options.throttle.admit(clientKey(address))
+    const admission = options.throttle.admit(address)
     if (admission.verdict !== 'admitted') return answer(req, res, next, admission)
     const credentials = parseAuthorization(header)
     res.locals.user = credentials?.username

@@ -1,11 +1,32 @@
-import {isIPv4, isIPv6} from 'node:net'
+import {isIPv4} from 'node:net'
 
 import {FairScheduler} from '../credentials/limiter.js'
 import type {CredentialCheck} from '../credentials/verifier.js'
+import {interfacePrefixes} from '../net/hosts.js'
+import {
+  formatIpv6,
+  inIpv6Prefix,
+  ipv6Groups,
+  ipv6Prefix,
+  parseIpv6Prefix,
+  type Ipv6Prefix,
+} from '../net/ipv6.js'
 
 export interface ThrottleOptions {
   /** Failed logins from one client, within `windowMs`, that trigger a lockout. */
   maxFailures: number
+  /**
+   * The budget of a LAN prefix, in clients: its addresses together may fail `devicesPerPrefix` ×
+   * `maxFailures` times within `windowMs` (20 by default) before the whole prefix is locked out.
+   * Four devices (phones, a tablet, a laptop) may each fail up to a lockout of their own, more than
+   * a family mistyping reaches in 15 minutes, while a guesser rotating through the prefix's 2^64
+   * addresses gets 20 guesses a window instead of 5 per address, and its lockouts double like a client's.
+   */
+  devicesPerPrefix: number
+  /** The server's own IPv6 prefixes (CIDR): addresses in them and link-local ones count each on its own. */
+  ownPrefixes: () => string[]
+  /** How long `ownPrefixes` is kept before it is read again, so that a new LAN prefix is noticed. */
+  ownPrefixesMs: number
   windowMs: number
   /** The first lockout; each further one doubles, up to `maxLockoutMs`. */
   lockoutMs: number
@@ -23,6 +44,9 @@ export interface ThrottleOptions {
 
 export const defaultThrottle: ThrottleOptions = {
   maxFailures: 5,
+  devicesPerPrefix: 4,
+  ownPrefixes: interfacePrefixes,
+  ownPrefixesMs: 5_000,
   windowMs: 15 * 60_000,
   lockoutMs: 60_000,
   maxLockoutMs: 15 * 60_000,
@@ -42,21 +66,37 @@ interface PendingCheck {
   started: boolean
 }
 
-interface Client {
+/** Failures counted against a client or a LAN prefix, and its lockouts. */
+interface Tally {
   failures: number
   firstFailure: number
   lastFailure: number
   /** Lockouts so far; each doubles the next. Forgotten after a window without failures. */
   strikes: number
   lockedUntil: number
+}
+
+interface Client extends Tally {
   /** The check in turn (waiting in the scheduler or running) first, then the ones waiting behind it. */
   checks: PendingCheck[]
+  /** For an address of the server's LAN, the prefix (CIDR) whose budget it shares, as of its last request. */
+  prefix: string | undefined
 }
 
 interface Counted {
   /** Failures counted against this client in the current window (0 once it is locked out). */
   failures: number
   /** Set when this failure locked the client out. */
+  lockedForSeconds: number | undefined
+  /** For an address of the server's LAN: what its prefix's budget holds now. */
+  prefix: PrefixCount | undefined
+}
+
+export interface PrefixCount {
+  cidr: string
+  /** Failures from all of the prefix's addresses in the current window (0 once it is locked out). */
+  failures: number
+  /** Set when this failure locked the whole prefix out. */
   lockedForSeconds: number | undefined
 }
 
@@ -80,26 +120,36 @@ export type Admission =
       check(check: CredentialCheck): LoginResult | Promise<LoginResult>
     }
 
+/** Who a request counts against: the key of its entry, and for an address of the server's LAN, its prefix's. */
+export interface ThrottledClient {
+  key: string
+  prefix: string | undefined
+}
+
+const linkLocal = parseIpv6Prefix('fe80::/10')!
+
 /**
- * Who a request counts against: an IPv4 address, or an IPv6 /64 (one home or phone gets a whole
- * /64, so single IPv6 addresses would be free to rotate). IPv4-mapped IPv6 addresses are IPv4.
+ * Who a request from `address` counts against. An IPv4 address is a client (IPv4-mapped IPv6
+ * addresses are IPv4), and so is an IPv6 address in one of `lanPrefixes` (the server's own, and
+ * link-local): every device of a home shares its /64, so one child mistyping must not lock out the
+ * family; the prefix's budget bounds a guesser that rotates through it. Any other IPv6 address
+ * counts as its /64: an ISP gives one home or phone a whole /64, so single addresses would be free
+ * to rotate. The longest matching prefix wins.
  */
-export function clientKey(address: string | undefined): string {
-  if (!address) return 'unknown'
+export function throttledClient(
+  address: string | undefined,
+  lanPrefixes: readonly Ipv6Prefix[],
+): ThrottledClient {
+  if (!address) return {key: 'unknown', prefix: undefined}
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (mapped) return mapped[1]!
-  if (isIPv4(address)) return address
-  if (!isIPv6(address)) return address
-  const [head = '', tail = ''] = address.toLowerCase().split('::')
-  const headGroups = head ? head.split(':') : []
-  const tailGroups = tail ? tail.split(':') : []
-  const groups = address.includes('::')
-    ? [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
-    : headGroups
-  return `${groups
-    .slice(0, 4)
-    .map((group) => Number.parseInt(group, 16).toString(16))
-    .join(':')}::/64`
+  if (mapped) return {key: mapped[1]!, prefix: undefined}
+  const groups = isIPv4(address) ? undefined : ipv6Groups(address)
+  if (!groups) return {key: address, prefix: undefined}
+  let lan: Ipv6Prefix | undefined
+  for (const prefix of lanPrefixes)
+    if (prefix.length > (lan?.length ?? -1) && inIpv6Prefix(groups, prefix)) lan = prefix
+  if (lan) return {key: formatIpv6(groups), prefix: lan.cidr}
+  return {key: ipv6Prefix(groups, 64).cidr, prefix: undefined}
 }
 
 /**
@@ -107,6 +157,12 @@ export function clientKey(address: string | undefined): string {
  * and locks a client out for a while once it has too many: then every request with credentials is
  * refused, the right password too, so that 200-versus-429 cannot reveal a correct guess. Lockouts
  * grow with continued failures but never become permanent.
+ *
+ * An address of the server's own LAN (see `throttledClient`) is a client of its own, and its failures
+ * also count against its prefix's budget; once that is spent, the whole prefix is locked out in the
+ * same way, its addresses' checks still waiting are answered 429 without hashing when their turn
+ * comes, and any check still running is answered 429 too. A success resets its address, never the
+ * prefix: one member's valid login must not buy a guesser beside it more guesses.
  *
  * It also schedules the checks that need hashing, fairly: each client has at most one check in turn
  * for a hashing slot, and the slots go to clients in turn (`FairScheduler`), so a flood from many
@@ -131,10 +187,16 @@ export function clientKey(address: string | undefined): string {
  * that is locked out, whose earlier lockouts still count, or that has a check pending. Forgetting
  * those would let a guesser rotating addresses (the /64s of its /48) wipe its own lockouts. When
  * only such clients are left, a new client is refused (`no-room`) rather than a lockout forgotten.
+ * A locked prefix refuses its addresses before they take a place in the table, so a rotator cannot
+ * fill it. The prefixes' budgets are kept apart, one for each of the server's own prefixes (never
+ * a client's choice), and dropped once their failures and lockouts have expired.
  */
 export class LoginThrottle {
   private readonly options: ThrottleOptions
   private readonly clients = new Map<string, Client>()
+  /** The budgets of the LAN prefixes with failures or lockouts that still count, by CIDR. */
+  private readonly prefixes = new Map<string, Tally>()
+  private lan: {prefixes: Ipv6Prefix[]; readAt: number} | undefined
   private readonly scheduler: FairScheduler
   private clientsHashing = 0
 
@@ -147,13 +209,52 @@ export class LoginThrottle {
     return this.clients.size
   }
 
+  get trackedPrefixes(): number {
+    return this.prefixes.size
+  }
+
+  /** The server's own prefixes and link-local, read again when older than `ownPrefixesMs`. */
+  private lanPrefixes(now: number): readonly Ipv6Prefix[] {
+    if (this.lan && now - this.lan.readAt < this.options.ownPrefixesMs) return this.lan.prefixes
+    const own = this.options.ownPrefixes().map(parseIpv6Prefix)
+    this.lan = {prefixes: [linkLocal, ...own.filter((prefix) => prefix !== undefined)], readAt: now}
+    for (const [cidr, budget] of this.prefixes) this.forgetIdlePrefix(cidr, budget, now)
+    return this.lan.prefixes
+  }
+
+  /** The prefix's budget, its expired failures and lockouts forgotten; undefined when nothing counts. */
+  private prefixBudget(cidr: string | undefined, now: number): Tally | undefined {
+    const budget = cidr === undefined ? undefined : this.prefixes.get(cidr)
+    return budget && this.forgetIdlePrefix(cidr!, budget, now) ? undefined : budget
+  }
+
+  /** Expires the budget's failures and drops it when nothing of it counts any more; true if dropped. */
+  private forgetIdlePrefix(cidr: string, budget: Tally, now: number): boolean {
+    this.expire(budget, now)
+    if (budget.failures > 0 || budget.strikes > 0 || budget.lockedUntil > now) return false
+    return this.prefixes.delete(cidr)
+  }
+
+  /** When the client may be answered again: the end of its own lockout or its prefix's, whichever is later. */
+  private lockedUntil(client: Client, now: number): number {
+    return Math.max(client.lockedUntil, this.prefixBudget(client.prefix, now)?.lockedUntil ?? 0)
+  }
+
   /** The client's entry, now the most recently seen; undefined for a new client when there is no room. */
   private client(key: string, now: number): Client | undefined {
     let client = this.clients.get(key)
     if (client) this.clients.delete(key)
     else {
       if (!this.makeRoom(now)) return undefined
-      client = {failures: 0, firstFailure: 0, lastFailure: 0, strikes: 0, lockedUntil: 0, checks: []}
+      client = {
+        failures: 0,
+        firstFailure: 0,
+        lastFailure: 0,
+        strikes: 0,
+        lockedUntil: 0,
+        checks: [],
+        prefix: undefined,
+      }
     }
     this.clients.set(key, client)
     return client
@@ -186,12 +287,12 @@ export class LoginThrottle {
     return Math.max(1, Math.ceil((soonest - now) / 1000))
   }
 
-  private expire(client: Client, now: number): void {
-    if (client.lockedUntil <= now && now - client.lastFailure > this.options.windowMs) {
-      client.failures = 0
-      client.strikes = 0
-    } else if (now - client.firstFailure > this.options.windowMs) {
-      client.failures = 0
+  private expire(tally: Tally, now: number): void {
+    if (tally.lockedUntil <= now && now - tally.lastFailure > this.options.windowMs) {
+      tally.failures = 0
+      tally.strikes = 0
+    } else if (now - tally.firstFailure > this.options.windowMs) {
+      tally.failures = 0
     }
   }
 
@@ -207,20 +308,28 @@ export class LoginThrottle {
     }
   }
 
-  private lockedOut(client: Client, now: number): LoginResult & Admission {
-    return {verdict: 'locked-out', retryAfterSeconds: Math.ceil((client.lockedUntil - now) / 1000)}
+  private lockedOut(lockedUntil: number, now: number): LoginResult & Admission {
+    return {verdict: 'locked-out', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000)}
   }
 
   /**
-   * Decides, before any credential check, whether a request with credentials from `key` may be
+   * Decides, before any credential check, whether a request with credentials from `address` may be
    * checked; synchronous, so a request that needs no hashing never waits for anything.
    */
-  admit(key: string): Admission {
+  admit(address: string | undefined): Admission {
     const now = this.options.now()
+    const {key, prefix} = throttledClient(address, this.lanPrefixes(now))
+    const budget = this.prefixBudget(prefix, now)
+    if (budget && budget.lockedUntil > now) {
+      const own = this.clients.get(key)
+      if (own) this.expire(own, now)
+      return this.lockedOut(Math.max(budget.lockedUntil, own?.lockedUntil ?? 0), now)
+    }
     const client = this.client(key, now)
     if (!client) return {verdict: 'no-room', retryAfterSeconds: this.retryAfterNoRoom(now)}
+    client.prefix = prefix
     this.expire(client, now)
-    if (client.lockedUntil > now) return this.lockedOut(client, now)
+    if (client.lockedUntil > now) return this.lockedOut(client.lockedUntil, now)
     return {verdict: 'admitted', check: (check) => this.check(key, client, check)}
   }
 
@@ -235,7 +344,8 @@ export class LoginThrottle {
     }
     if (checks.length > this.options.waitingPerClient) {
       const counted = this.count(key, client, 'failure')
-      return {verdict: 'busy', retryAfterSeconds: counted.lockedForSeconds ?? 1, ...counted}
+      const retryAfterSeconds = Math.max(counted.lockedForSeconds ?? 1, counted.prefix?.lockedForSeconds ?? 1)
+      return {verdict: 'busy', retryAfterSeconds, ...counted}
     }
     if (checks.length === 0 && this.clientsHashing >= this.options.maxClientsHashing) {
       this.forgetIfIdle(key, client)
@@ -255,13 +365,7 @@ export class LoginThrottle {
     const pending = client.checks[0]!
     pending.started = true
     try {
-      const verified = pending.check.answerAtOnce() ?? (await pending.check.hash())
-      const now = this.options.now()
-      this.expire(client, now)
-      // Locked out while it ran (by requests refused as busy): the client learns nothing from it.
-      pending.answer(
-        client.lockedUntil > now ? this.lockedOut(client, now) : this.settle(key, client, verified),
-      )
+      pending.answer(await this.decide(key, client, pending.check))
     } catch (error) {
       pending.fail(error)
     }
@@ -271,6 +375,19 @@ export class LoginThrottle {
       this.clientsHashing--
       this.forgetIfIdle(key, client)
     }
+  }
+
+  /** The answer to the client's check in turn: 429 without hashing if its prefix was locked out while it waited. */
+  private async decide(key: string, client: Client, check: CredentialCheck): Promise<LoginResult> {
+    const before = this.options.now()
+    const lockedBefore = this.lockedUntil(client, before)
+    if (lockedBefore > before) return this.lockedOut(lockedBefore, before)
+    const verified = check.answerAtOnce() ?? (await check.hash())
+    const now = this.options.now()
+    this.expire(client, now)
+    // Locked out while it ran (by requests refused as busy, or its prefix's): the client learns nothing from it.
+    const lockedUntil = this.lockedUntil(client, now)
+    return lockedUntil > now ? this.lockedOut(lockedUntil, now) : this.settle(key, client, verified)
   }
 
   private settle(key: string, client: Client, verified: boolean): LoginResult {
@@ -283,29 +400,46 @@ export class LoginThrottle {
 
   private count(key: string, client: Client, outcome: 'success' | 'failure'): Counted {
     const now = this.options.now()
-    let lockedForSeconds: number | undefined
     if (outcome === 'success') {
       client.failures = 0
       client.strikes = 0
-    } else {
-      if (client.failures === 0) client.firstFailure = now
-      client.failures++
-      client.lastFailure = now
-      if (client.failures >= this.options.maxFailures) {
-        const lockout = Math.min(this.options.maxLockoutMs, this.options.lockoutMs * 2 ** client.strikes)
-        client.strikes++
-        client.lockedUntil = now + lockout
-        client.failures = 0
-        lockedForSeconds = Math.ceil(lockout / 1000)
-        this.answerWaiting(key, client, now)
-      }
+      this.forgetIfIdle(key, client)
+      return {failures: 0, lockedForSeconds: undefined, prefix: undefined}
     }
+    const lockedForSeconds = this.countFailure(client, this.options.maxFailures, now)
+    const prefix = client.prefix === undefined ? undefined : this.countPrefixFailure(client.prefix, now)
+    if (lockedForSeconds !== undefined || prefix?.lockedForSeconds !== undefined)
+      this.answerWaiting(key, client, now)
     const failures = client.failures
     this.forgetIfIdle(key, client)
-    return {failures, lockedForSeconds}
+    return {failures, lockedForSeconds, prefix}
   }
 
-  /** A client was locked out: its checks not yet started are answered 429 now, never hashed. */
+  private countPrefixFailure(cidr: string, now: number): PrefixCount {
+    let budget = this.prefixBudget(cidr, now)
+    if (!budget) {
+      budget = {failures: 0, firstFailure: 0, lastFailure: 0, strikes: 0, lockedUntil: 0}
+      this.prefixes.set(cidr, budget)
+    }
+    const limit = this.options.devicesPerPrefix * this.options.maxFailures
+    const lockedForSeconds = this.countFailure(budget, limit, now)
+    return {cidr, failures: budget.failures, lockedForSeconds}
+  }
+
+  /** Counts a failure; at `limit` failures locks out (each lockout doubling the last) and says for how long. */
+  private countFailure(tally: Tally, limit: number, now: number): number | undefined {
+    if (tally.failures === 0) tally.firstFailure = now
+    tally.failures++
+    tally.lastFailure = now
+    if (tally.failures < limit) return undefined
+    const lockout = Math.min(this.options.maxLockoutMs, this.options.lockoutMs * 2 ** tally.strikes)
+    tally.strikes++
+    tally.lockedUntil = now + lockout
+    tally.failures = 0
+    return Math.ceil(lockout / 1000)
+  }
+
+  /** A client or its prefix was locked out: its checks not yet started are answered 429 now, never hashed. */
   private answerWaiting(key: string, client: Client, now: number): void {
     const running = client.checks[0]?.started ? 1 : 0
     const waiting = client.checks.splice(running)
@@ -313,7 +447,7 @@ export class LoginThrottle {
       this.scheduler.withdraw(key)
       this.clientsHashing--
     }
-    const result = this.lockedOut(client, now)
+    const result = this.lockedOut(this.lockedUntil(client, now), now)
     for (const pending of waiting) pending.answer(result)
   }
 }

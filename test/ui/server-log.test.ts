@@ -79,6 +79,35 @@ describe('server log lines', () => {
     ])
   })
 
+  it('says what a LAN address’s failure leaves of its prefix’s budget, and when it locks the whole prefix', () => {
+    const writes: string[] = []
+    const log = new ServerLog(createLogFileOutput({write: (text) => void writes.push(text)}))
+    const prefix = {cidr: 'fd00:1::/64', failures: 7, lockedForSeconds: undefined}
+    log.events.onFailedLogin({
+      address: 'fd00:1::10',
+      user: 'bob',
+      failures: 2,
+      lockedForSeconds: undefined,
+      prefix,
+    })
+    log.events.onFailedLogin({
+      address: 'fd00:1::20',
+      user: 'bob',
+      failures: 1,
+      lockedForSeconds: undefined,
+      prefix: {...prefix, failures: 0, lockedForSeconds: 60},
+    })
+    log.close()
+    expect(writes).toEqual([
+      expect.stringMatching(
+        / failed login from fd00:1::10 as user "bob": 2 failure\(s\) in the window \(7 from the LAN prefix fd00:1::\/64\)\n$/,
+      ),
+      expect.stringMatching(
+        / failed login from fd00:1::20 as user "bob": 1 failure\(s\) in the window; the whole LAN prefix fd00:1::\/64 locked out for 60 s\n$/,
+      ),
+    ])
+  })
+
   it('writes the access lines of one turn of the event loop in one write, and before any other line', async () => {
     const writes: string[] = []
     const output = createLogFileOutput({write: (text) => void writes.push(text)})

@@ -2,7 +2,13 @@ import {describe, expect, it} from 'vitest'
 
 import {FairScheduler} from '../../src/credentials/limiter.js'
 import type {CredentialCheck} from '../../src/credentials/verifier.js'
-import {clientKey, LoginThrottle, type LoginResult} from '../../src/web/throttle.js'
+import {parseIpv6Prefix} from '../../src/net/ipv6.js'
+import {
+  LoginThrottle,
+  throttledClient,
+  type LoginResult,
+  type ThrottleOptions,
+} from '../../src/web/throttle.js'
 
 function fakeClock(start = 1_000_000) {
   let now = start
@@ -64,17 +70,217 @@ function succeed(throttle: LoginThrottle, key: string) {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
-describe('clientKey', () => {
-  it('keeps IPv4 addresses, unwraps IPv4-mapped ones, and groups IPv6 by /64', () => {
-    expect(clientKey('192.168.1.20')).toBe('192.168.1.20')
-    expect(clientKey('::ffff:192.168.1.20')).toBe('192.168.1.20')
-    expect(clientKey('::FFFF:10.0.0.1')).toBe('10.0.0.1')
-    expect(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64')
-    expect(clientKey('2001:db8:1:2::5')).toBe('2001:db8:1:2::/64')
-    expect(clientKey('2001:0db8:0001:0002::9')).toBe('2001:db8:1:2::/64')
-    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64')
-    expect(clientKey('::1')).toBe('0:0:0:0::/64')
-    expect(clientKey(undefined)).toBe('unknown')
+const lan = ['fd00:1::1/64', '2001:db8:aa:bb::5/64', '::1/128'].map((cidr) => parseIpv6Prefix(cidr)!)
+const linkLocal = parseIpv6Prefix('fe80::/10')!
+
+describe('throttledClient', () => {
+  it('keeps IPv4 addresses, unwraps IPv4-mapped ones, and groups IPv6 beyond the LAN by /64', () => {
+    const counted = (address: string | undefined) => throttledClient(address, [...lan, linkLocal])
+    expect(counted('192.168.1.20')).toEqual({key: '192.168.1.20', prefix: undefined})
+    expect(counted('::ffff:192.168.1.20')).toEqual({key: '192.168.1.20', prefix: undefined})
+    expect(counted('::FFFF:10.0.0.1')).toEqual({key: '10.0.0.1', prefix: undefined})
+    expect(counted('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toEqual({key: '2001:db8:1:2::/64', prefix: undefined})
+    expect(counted('2001:db8:1:2::5').key).toBe('2001:db8:1:2::/64')
+    expect(counted('2001:0db8:0001:0002::9').key).toBe('2001:db8:1:2::/64')
+    expect(counted('2001:db8::1').key).toBe('2001:db8::/64')
+    expect(counted('64:ff9b::192.0.2.1').key).toBe('64:ff9b::/64')
+    expect(counted(undefined).key).toBe('unknown')
+  })
+
+  it('counts each address of the server’s own prefixes, and each link-local one, on its own, with its prefix', () => {
+    const counted = (address: string) => throttledClient(address, [...lan, linkLocal])
+    expect(counted('fd00:1::10')).toEqual({key: 'fd00:1::10', prefix: 'fd00:1::/64'})
+    expect(counted('fd00:1::11')).toEqual({key: 'fd00:1::11', prefix: 'fd00:1::/64'})
+    expect(counted('FD00:0001:0:0::0010')).toEqual({key: 'fd00:1::10', prefix: 'fd00:1::/64'})
+    expect(counted('2001:db8:aa:bb:1:2:3:4')).toEqual({
+      key: '2001:db8:aa:bb:1:2:3:4',
+      prefix: '2001:db8:aa:bb::/64',
+    })
+    expect(counted('2001:db8:aa:bc::4').key).toBe('2001:db8:aa:bc::/64')
+    expect(counted('fd00:2::10').key).toBe('fd00:2::/64')
+    expect(counted('fe80::1c2b:3dff:fe4e:5f60')).toEqual({
+      key: 'fe80::1c2b:3dff:fe4e:5f60',
+      prefix: 'fe80::/10',
+    })
+    expect(counted('fe80::2%eth0')).toEqual({key: 'fe80::2', prefix: 'fe80::/10'})
+    expect(counted('::1')).toEqual({key: '::1', prefix: '::1/128'})
+  })
+
+  it('takes the longest of the prefixes an address is in', () => {
+    const nested = ['fd00::1/48', 'fd00:0:0:7::1/64'].map((cidr) => parseIpv6Prefix(cidr)!)
+    expect(throttledClient('fd00:0:0:7::9', nested).prefix).toBe('fd00:0:0:7::/64')
+    expect(throttledClient('fd00:0:0:8::9', nested).prefix).toBe('fd00::/48')
+    expect(throttledClient('fd00:0:0:7::9', [...nested].reverse()).prefix).toBe('fd00:0:0:7::/64')
+  })
+
+  it('counts every IPv6 address per /64 when the server is on no prefix', () => {
+    expect(throttledClient('fd00:1::10', [])).toEqual({key: 'fd00:1::/64', prefix: undefined})
+    expect(throttledClient('::1', []).key).toBe('::/64')
+  })
+})
+
+describe('LoginThrottle on an IPv6 LAN', () => {
+  /** A throttle on the LAN fd00:1::/64 (maxFailures 5, so a prefix budget of 20) with a fake clock. */
+  function lanThrottle(options: Partial<ThrottleOptions> = {}) {
+    const clock = fakeClock()
+    const own = {prefixes: ['fd00:1::1/64']}
+    const throttle = new LoginThrottle({
+      maxFailures: 5,
+      lockoutMs: 60_000,
+      windowMs: 900_000,
+      now: clock.now,
+      ownPrefixes: () => own.prefixes,
+      ...options,
+    })
+    return {throttle, clock, own}
+  }
+
+  it('leaves a phone signed in when a tablet on the same LAN is locked out', () => {
+    const {throttle} = lanThrottle()
+    for (let guess = 1; guess < 5; guess++)
+      expect(fail(throttle, 'fd00:1::10')).toEqual({failures: guess, lockedForSeconds: undefined})
+    expect(fail(throttle, 'fd00:1::10')).toEqual({failures: 0, lockedForSeconds: 60})
+    expect(throttle.admit('fd00:1::10')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(succeed(throttle, 'fd00:1::11')).toEqual({verdict: 'verified'})
+    expect(fail(throttle, 'fd00:1::11')).toEqual({failures: 1, lockedForSeconds: undefined})
+  })
+
+  it('tells each failure what the prefix’s budget holds', () => {
+    const {throttle} = lanThrottle()
+    fail(throttle, 'fd00:1::10')
+    const result = attempt(throttle, 'fd00:1::11', knownCheck(false))
+    expect(result).toEqual({
+      verdict: 'rejected',
+      failures: 1,
+      lockedForSeconds: undefined,
+      prefix: {cidr: 'fd00:1::/64', failures: 2, lockedForSeconds: undefined},
+    })
+    expect(attempt(throttle, '2001:db8::1', knownCheck(false))).toEqual({
+      verdict: 'rejected',
+      failures: 1,
+      lockedForSeconds: undefined,
+      prefix: undefined,
+    })
+  })
+
+  it('locks the whole prefix, the right password too, once its addresses together fail 4 × maxFailures times', () => {
+    const {throttle} = lanThrottle()
+    const results = Array.from({length: 20}, (_, guess) =>
+      attempt(throttle, `fd00:1::${(0x100 + guess).toString(16)}`, knownCheck(false)),
+    )
+    expect(
+      results
+        .slice(0, 19)
+        .every((result) => 'prefix' in result && result.prefix?.lockedForSeconds === undefined),
+    ).toBe(true)
+    expect(results[18]).toMatchObject({prefix: {failures: 19}})
+    expect(results[19]).toEqual({
+      verdict: 'rejected',
+      failures: 1,
+      lockedForSeconds: undefined,
+      prefix: {cidr: 'fd00:1::/64', failures: 0, lockedForSeconds: 60},
+    })
+    expect(throttle.admit('fd00:1::11')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(throttle.admit('fd00:1::dead:beef')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(throttle.admit('fe80::1').verdict).toBe('admitted')
+    expect(throttle.admit('fd00:2::1').verdict).toBe('admitted')
+    expect(throttle.admit('192.168.1.20').verdict).toBe('admitted')
+  })
+
+  it('scales the prefix’s budget with devicesPerPrefix and maxFailures', () => {
+    const {throttle} = lanThrottle({maxFailures: 2, devicesPerPrefix: 3})
+    for (let guess = 0; guess < 5; guess++) fail(throttle, `fd00:1::${guess + 1}`)
+    expect(throttle.admit('fd00:1::99').verdict).toBe('admitted')
+    expect(fail(throttle, 'fd00:1::6')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(throttle.admit('fd00:1::99').verdict).toBe('locked-out')
+  })
+
+  it('doubles the prefix’s next lockout, and forgets it after a window without failures', () => {
+    const {throttle, clock} = lanThrottle({maxFailures: 1, devicesPerPrefix: 2})
+    const lockouts: (number | undefined)[] = []
+    for (let round = 0; round < 3; round++) {
+      fail(throttle, `fd00:1::${round}:1`)
+      const result = attempt(throttle, `fd00:1::${round}:2`, knownCheck(false))
+      lockouts.push('prefix' in result ? result.prefix?.lockedForSeconds : undefined)
+      clock.advance(240_001)
+    }
+    expect(lockouts).toEqual([60, 120, 240])
+    expect(throttle.trackedPrefixes).toBe(1)
+    clock.advance(900_001)
+    expect(throttle.admit('fd00:1::7').verdict).toBe('admitted')
+    expect(throttle.trackedPrefixes).toBe(0)
+  })
+
+  it('never resets the prefix’s budget on a success: a valid login buys a guesser beside it nothing', () => {
+    const {throttle} = lanThrottle({maxFailures: 2, devicesPerPrefix: 2})
+    fail(throttle, 'fd00:1::20')
+    fail(throttle, 'fd00:1::21')
+    expect(succeed(throttle, 'fd00:1::11')).toEqual({verdict: 'verified'})
+    fail(throttle, 'fd00:1::22')
+    expect(fail(throttle, 'fd00:1::23')).toMatchObject({failures: 1})
+    expect(throttle.admit('fd00:1::11')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+  })
+
+  it('answers the later of the two lockouts to an address locked out inside a locked prefix', () => {
+    const {throttle, clock} = lanThrottle({maxFailures: 2, devicesPerPrefix: 2})
+    fail(throttle, 'fd00:1::10')
+    fail(throttle, 'fd00:1::10')
+    clock.advance(30_000)
+    fail(throttle, 'fd00:1::20')
+    expect(throttle.admit('fd00:1::10')).toEqual({verdict: 'locked-out', retryAfterSeconds: 30})
+    fail(throttle, 'fd00:1::21')
+    expect(throttle.admit('fd00:1::10')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(throttle.admit('fd00:1::21')).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+  })
+
+  it('refuses a locked prefix’s new addresses without tracking them, so a rotator cannot grow the table', () => {
+    const {throttle} = lanThrottle({maxFailures: 1, devicesPerPrefix: 3})
+    for (let guess = 0; guess < 3; guess++) fail(throttle, `fd00:1::${guess + 1}`)
+    const tracked = throttle.trackedClients
+    for (let rotation = 0; rotation < 1000; rotation++)
+      expect(throttle.admit(`fd00:1::1:${rotation.toString(16)}`).verdict).toBe('locked-out')
+    expect(throttle.trackedClients).toBe(tracked)
+    expect(throttle.trackedPrefixes).toBe(1)
+  })
+
+  it('answers the prefix’s checks still waiting with 429, without hashing them, once it is locked out', async () => {
+    const {throttle} = lanThrottle({maxFailures: 5, devicesPerPrefix: 1, hashingSlots: 1})
+    for (let guess = 0; guess < 4; guess++) fail(throttle, `fd00:1::${guess + 1}`)
+    const running = hashedCheck('fd00:1::20 guess')
+    const waiting = hashedCheck('fd00:1::21 right, as it turns out')
+    const runningResult = attempt(throttle, 'fd00:1::20', running.check)
+    const waitingResult = attempt(throttle, 'fd00:1::21', waiting.check)
+    running.finish(false)
+    expect(await runningResult).toMatchObject({verdict: 'rejected', prefix: {lockedForSeconds: 60}})
+    expect(await waitingResult).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(waiting.calls.hashes).toBe(0)
+  })
+
+  it('answers 429 to a check that finishes after its prefix was locked out, even a right one', async () => {
+    const {throttle} = lanThrottle({maxFailures: 5, devicesPerPrefix: 1, hashingSlots: 2})
+    for (let guess = 0; guess < 4; guess++) fail(throttle, `fd00:1::${guess + 1}`)
+    const right = hashedCheck('right, as it turns out')
+    const wrong = hashedCheck('wrong')
+    const rightResult = attempt(throttle, 'fd00:1::20', right.check)
+    const wrongResult = attempt(throttle, 'fd00:1::21', wrong.check)
+    await settle()
+    expect([right.calls.hashes, wrong.calls.hashes]).toEqual([1, 1])
+    expect(attempt(throttle, 'fd00:1::22', knownCheck(false))).toMatchObject({prefix: {lockedForSeconds: 60}})
+    wrong.finish(false)
+    right.finish(true)
+    expect(await wrongResult).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    expect(await rightResult).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+  })
+
+  it('notices a LAN prefix that appears later, once the prefixes it read are ownPrefixesMs old', () => {
+    const {throttle, clock, own} = lanThrottle({maxFailures: 2, ownPrefixesMs: 5_000})
+    fail(throttle, 'fd00:7::10')
+    fail(throttle, 'fd00:7::10')
+    own.prefixes = ['fd00:1::1/64', 'fd00:7::1/64']
+    expect(throttle.admit('fd00:7::11').verdict).toBe('locked-out')
+    clock.advance(5_000)
+    expect(throttle.admit('fd00:7::11').verdict).toBe('admitted')
+    expect(throttle.admit('fd00:7::10').verdict).toBe('admitted')
   })
 })
 
