@@ -3,14 +3,7 @@ import {isIPv4} from 'node:net'
 import {FairScheduler} from '../credentials/limiter.js'
 import type {CredentialCheck} from '../credentials/verifier.js'
 import {interfacePrefixes} from '../net/hosts.js'
-import {
-  formatIpv6,
-  inIpv6Prefix,
-  ipv6Groups,
-  ipv6Prefix,
-  parseIpv6Prefix,
-  type Ipv6Prefix,
-} from '../net/ipv6.js'
+import {inIpv6Prefix, ipv6PrefixOf, parseIpv6, parseIpv6Prefix, type Ipv6Prefix} from '../net/ipv6.js'
 
 export interface ThrottleOptions {
   /** Failed logins from one client, within `windowMs`, that trigger a lockout. */
@@ -143,13 +136,13 @@ export function throttledClient(
   if (!address) return {key: 'unknown', prefix: undefined}
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
   if (mapped) return {key: mapped[1]!, prefix: undefined}
-  const groups = isIPv4(address) ? undefined : ipv6Groups(address)
-  if (!groups) return {key: address, prefix: undefined}
+  const ipv6 = isIPv4(address) ? undefined : parseIpv6(address)
+  if (!ipv6) return {key: address, prefix: undefined}
   let lan: Ipv6Prefix | undefined
   for (const prefix of lanPrefixes)
-    if (prefix.length > (lan?.length ?? -1) && inIpv6Prefix(groups, prefix)) lan = prefix
-  if (lan) return {key: formatIpv6(groups), prefix: lan.cidr}
-  return {key: ipv6Prefix(groups, 64).cidr, prefix: undefined}
+    if (prefix.length > (lan?.length ?? -1) && inIpv6Prefix(ipv6, prefix)) lan = prefix
+  if (lan) return {key: ipv6.toRFC5952String(), prefix: lan.cidr}
+  return {key: ipv6PrefixOf(ipv6, 64).cidr, prefix: undefined}
 }
 
 /**
