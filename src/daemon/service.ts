@@ -3,7 +3,7 @@ import {promises as fs, realpathSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {requireConfig} from '../config/config.js'
+import {requireConfig, serverPort} from '../config/config.js'
 import {osUsername} from '../credentials/os-user.js'
 import {publicFileMode, writeFileAtomic} from '../config/files.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
@@ -122,9 +122,10 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
   if (scope === 'user' && request.userName !== undefined) {
     throw usageError('--user-name is for a system unit: a user unit runs as you.', ['Add --system.'])
   }
-  if (scope === 'user' && config.port > 0 && config.port < firstUnprivilegedPort) {
-    throw usageError(`Port ${config.port} is below 1024, and a user unit cannot be allowed to bind it.`, [
-      `Use --system (the unit then gets CAP_NET_BIND_SERVICE alone), or a port from 1024 up (${homeauthCommand('init --port 8443')}).`,
+  const port = serverPort(config.serve.port)
+  if (scope === 'user' && port > 0 && port < firstUnprivilegedPort) {
+    throw usageError(`Port ${port} is below 1024, and a user unit cannot be allowed to bind it.`, [
+      `Use --system (the unit then gets CAP_NET_BIND_SERVICE alone), or a port from 1024 up (${homeauthCommand('settings set --port 8443')}).`,
     ])
   }
   const owner = (await fs.stat(realConfigDir)).uid
@@ -140,7 +141,7 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
     nodePath: request.nodePath,
     runJsPath,
     configDir: realConfigDir,
-    port: config.port,
+    port,
     account: account && {user: account.user, group: account.group},
   })
   return {

@@ -1,5 +1,6 @@
 import {isIPv4, isIPv6} from 'node:net'
 
+import {settingDefaults} from '../config/stored-settings.js'
 import {FairScheduler} from '../credentials/limiter.js'
 import type {CredentialCheck} from '../credentials/verifier.js'
 
@@ -22,9 +23,9 @@ export interface ThrottleOptions {
 }
 
 export const defaultThrottle: ThrottleOptions = {
-  maxFailures: 5,
-  windowMs: 15 * 60_000,
-  lockoutMs: 60_000,
+  maxFailures: settingDefaults['max-failures'],
+  windowMs: settingDefaults['failure-window'] * 1000,
+  lockoutMs: settingDefaults.lockout * 1000,
   maxLockoutMs: 15 * 60_000,
   maxClients: 10_000,
   hashingSlots: 2,

@@ -14,8 +14,10 @@ export const secret = 'Hello from homeauth: only you can read this.'
 export async function initialisedForLoopback(configDir: string): Promise<string> {
   await initConfig(configDir, owner, '--no-qr')
   const file = path.join(configDir, 'config.json')
-  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  writeFileSync(file, JSON.stringify({...config, host: '127.0.0.1', port: 0}), {mode: 0o600})
+  const config = JSON.parse(readFileSync(file, 'utf8')) as {serve: object}
+  writeFileSync(file, JSON.stringify({...config, serve: {...config.serve, host: '127.0.0.1', port: 0}}), {
+    mode: 0o600,
+  })
   return configDir
 }
 
