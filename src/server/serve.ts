@@ -255,6 +255,7 @@ function recordState(
     credentials: options.credentials ? 'startup' : 'stored',
     supervisor: detectSupervisor(process.env),
     ...(authListener ? {authListen: describeAuthAddress(authListener.address)} : {}),
+    trustProxy: options.trustProxy ?? [],
   })
 }
 
