@@ -13,7 +13,7 @@ export default class SettingsReset extends BaseCommand<typeof SettingsReset> {
   static strict = false
   static examples = [
     '<%= config.bin %> <%= command.id %> trust-proxy',
-    '<%= config.bin %> <%= command.id %> auth-listen trust-proxy',
+    '<%= config.bin %> <%= command.id %> auth-listen trust-proxy --config-dir /srv/homeauth',
     '<%= config.bin %> <%= command.id %> --all',
   ]
 
