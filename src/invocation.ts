@@ -40,7 +40,7 @@ export function commandNameOf({script, env, cwd}: ProcessStart): string {
 }
 
 /** A path as a POSIX shell reads it back: single-quoted when it holds anything but plain path characters. */
-function shellQuoted(file: string): string {
+export function shellQuoted(file: string): string {
   return /^[\w./@%+=:,-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`
 }
 
@@ -49,6 +49,11 @@ let commandName: string | undefined
 /** This process's command name, decided once (see `commandNameOf`). */
 export function invokedAs(): string {
   return (commandName ??= commandNameOf({script: process.argv[1], env: process.env, cwd: process.cwd()}))
+}
+
+/** ` --config-dir DIR` for a hint's command line when the user named the directory (`dir`), else nothing. */
+export function configDirOption(dir: string | undefined): string {
+  return dir === undefined ? '' : ` --config-dir ${shellQuoted(dir)}`
 }
 
 /** `args` as a command line to type: `homeauthCommand('passwd')` is `npx homeauth passwd` under npx. */

@@ -11,6 +11,7 @@ import {
   readFileSetSnapshot,
   withConfigLock,
 } from '../config/files.js'
+import {withSetting} from '../config/stored-settings.js'
 import {readUserFile} from '../config/user-files.js'
 import {osUsername} from '../credentials/os-user.js'
 import {setupError} from '../errors.js'
@@ -110,7 +111,7 @@ export function certificateFiles(authority: PemPair, server: PemPair): SetFile[]
 }
 
 export interface LoadOptions {
-  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses): config.json's `sans` and --san. */
+  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses): config.json's `serve.san` and --san. */
   extraHosts?: string[]
   now?: Date
 }
@@ -223,11 +224,11 @@ export async function renewServerCertificate(
     const authority = await readAuthority(configDir)
     if (!authority) throw missingCertificates(configDir)
     const config = await readConfig(configDir)
-    const sans = [...new Set([...(config?.sans ?? []), ...addedHosts])]
+    const sans = [...new Set([...(config?.serve.san ?? []), ...addedHosts])]
     const server = await issueServerCertificate(authority, certificateHosts(sans), now)
     await updateFileSet([
       ...certificateFiles(authority, server),
-      ...(config ? [configFile({...config, sans})] : []),
+      ...(config ? [configFile({...config, serve: withSetting(config.serve, 'san', sans)})] : []),
     ])
     return summarize(new X509Certificate(server.cert), now)
   })

@@ -50,7 +50,11 @@ export interface FetchSecretInputs extends Omit<CredentialInputs, 'storedUsernam
 export async function fetchSecretFor(inputs: FetchSecretInputs): Promise<string> {
   const timeoutMs = secondsToMs(inputs.timeout)
   const config = await readConfig(inputs.configDir)
-  const url = await resolveEndpoint({configDir: inputs.configDir, url: inputs.url, configPort: config?.port})
+  const url = await resolveEndpoint({
+    configDir: inputs.configDir,
+    url: inputs.url,
+    configPort: config?.serve.port,
+  })
   const caFile = inputs.ca ?? configPath(inputs.configDir, 'caCert')
   const ca = inputs.insecure ? undefined : await readCa(caFile, inputs.ca !== undefined)
   // Without --username, the first stored user: the one init made.

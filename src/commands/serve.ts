@@ -1,12 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {credentialFlags, qrFlag, sanFlag, secretFlags} from '../cli/flags.js'
-import {defaultPort} from '../config/config.js'
+import {credentialFlags, qrFlag, secretFlags, serveSettingFlags} from '../cli/flags.js'
 import {resolveSecret} from '../config/secret.js'
-import {resolveServeSettings, type ServeSettings} from '../config/serve-settings.js'
+import {givenSettings, resolveServeSettings} from '../config/serve-settings.js'
 import {resolveCredentials} from '../credentials/sources.js'
-import {defaultRealm} from '../web/basic-auth.js'
 import {reportStartFailure} from '../daemon/failure-report.js'
 import {RotatingLog} from '../daemon/log-file.js'
 import {findOnboardingUrls, onboardingUrls} from '../server/onboarding-urls.js'
@@ -20,7 +18,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static description = `Serves a page (/) and a JSON endpoint (/api/secret) over HTTPS, behind HTTP Basic auth.
 Without --cert/--key, a local CA and a server certificate are made in the config directory on first use and reused after.
 Credentials come from -u/-p (or --password-stdin), else HOMEAUTH_USERNAME and HOMEAUTH_PASSWORD (both set), else the hash stored by init, else a prompt on a terminal.
-After init, every flag is optional: port, secret and host names come from the config, and flags override them.
+After init, every flag is optional: the secret and the settings stored by init and settings set (port, host names, --auth-listen, --trust-proxy, …) come from the config; a flag given here wins for this run only (--san adds to the stored names).
 SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored users and the certificate.`
 
   static examples = [
@@ -32,49 +30,8 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
 
   static flags = {
     ...credentialFlags(' to accept'),
-    port: Flags.integer({
-      description: `Port to listen on (0 picks a free one). [default: the config's, else ${defaultPort}]`,
-      min: 0,
-      max: 65535,
-    }),
-    host: Flags.string({description: 'Address to listen on. [default: all interfaces, IPv6 and IPv4]'}),
-    cert: Flags.string({
-      description: 'Your own certificate (PEM) instead of the local CA’s.',
-      dependsOn: ['key'],
-    }),
-    key: Flags.string({description: 'The private key (PEM) of --cert.', dependsOn: ['cert']}),
-    san: sanFlag,
-    ...secretFlags,
-    realm: Flags.string({description: 'Basic auth realm shown by browsers.', default: defaultRealm}),
-    'frame-ancestors': Flags.string({
-      description: 'Origin allowed to embed the page, e.g. a dashboard (repeatable).',
-      multiple: true,
-    }),
-    'max-failures': Flags.integer({
-      description:
-        'Failed logins from one address that lock it out (from one IPv6 LAN prefix: 4 times as many).',
-      default: 5,
-      min: 1,
-    }),
-    'failure-window': Flags.integer({
-      description: 'Seconds over which failed logins are counted.',
-      default: 900,
-      min: 1,
-    }),
-    lockout: Flags.integer({
-      description: 'Seconds of the first lockout; each further one doubles, up to 15 minutes.',
-      default: 60,
-      min: 1,
-    }),
-    'trust-proxy': Flags.string({
-      description:
-        'Address or CIDR range of your reverse proxy: its X-Forwarded-For names the client that failed logins count against (repeatable).',
-      multiple: true,
-    }),
-    'auth-listen': Flags.string({
-      description:
-        'Also serve /auth alone over plain HTTP here, for a reverse proxy on this machine: 127.0.0.1:PORT, [::1]:PORT or a Unix socket path.',
-    }),
+    secret: secretFlags.secret,
+    ...serveSettingFlags,
     qr: qrFlag,
     detach: Flags.boolean({
       description: 'Run in the background (log: serve.log in the config directory); returns once it answers.',
@@ -97,26 +54,12 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
     if (flags['log-file']) this.logFileOutput = createLogFileOutput(new RotatingLog(flags['log-file']))
     const {output} = this
     printVisibleSecretWarnings(output, flags)
-    const settings: ServeSettings = {
+    const resolved = await resolveServeSettings({
       configDir: this.configDir,
-      port: flags.port,
-      host: flags.host,
-      tlsFiles: flags.cert && flags.key ? {cert: flags.cert, key: flags.key} : undefined,
-      extraHosts: flags.san ?? [],
+      given: givenSettings(flags),
       secret: flags.secret,
-      secretFile: flags['secret-file'],
-      realm: flags.realm,
-      frameAncestors: flags['frame-ancestors'],
-      throttle: {
-        maxFailures: flags['max-failures'],
-        windowMs: flags['failure-window'] * 1000,
-        lockoutMs: flags.lockout * 1000,
-      },
-      trustProxy: flags['trust-proxy'] ?? [],
       logFile: flags['log-file'],
-      authListen: flags['auth-listen'],
-    }
-    const resolved = await resolveServeSettings(settings)
+    })
     const {config} = resolved
     const {credentials, usernames, source} = await resolveCredentials({
       ...this.credentialInputs(flags),
@@ -124,15 +67,15 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
       warn: (message) => printWarning(output, message),
     })
     const secret = await resolveSecret({
-      secret: settings.secret,
-      secretFile: settings.secretFile,
+      secret: resolved.secret,
+      secretFile: resolved.secretFile,
       env: process.env,
       stored: config?.secret,
     })
     if (flags.detach) {
       const {startDetached} = await import('../daemon/detach.js')
       const commandLine = {definitions: Serve.flags, values: flags}
-      const detached = await startDetached(settings, commandLine, {credentials, env: process.env})
+      const detached = await startDetached(resolved, commandLine, {credentials, env: process.env})
       return printDetached(output, detached, flags.qr ? await findOnboardingUrls(this.configDir) : undefined)
     }
     const {startHomeauth, serveUntilSignal} = await import('../server/serve.js')
@@ -144,7 +87,7 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
         ...server,
         usernames,
         credentialSource: source,
-        realm: flags.realm,
+        realm: resolved.realm,
         onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
       })
       log.stopped(await serveUntilSignal(server, (error) => log.reloadFailed(error)))

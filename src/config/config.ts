@@ -2,15 +2,21 @@ import {promises as fs} from 'node:fs'
 
 import {credentialProblem} from '../credentials/credentials.js'
 import {parsePasswordHash} from '../credentials/hash.js'
-import {errorCode, setupError} from '../errors.js'
+import {HomeauthError, errorCode, setupError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {isValidHost} from '../net/hosts.js'
 import {configFiles, configPath} from '../paths.js'
 import {notADirectoryError, privateFileMode, readSecretFile, type SetFile} from './files.js'
+import {
+  checkSetting,
+  defaultPort,
+  isStoredSettingName,
+  storedSettingNames,
+  type StoredSettings,
+} from './stored-settings.js'
 
 /** The shape this build writes; it reads this one and every older one. */
-export const configVersion = 2
-export const defaultPort = 8443
+export const configVersion = 3
 
 /** The port a server listens on: the one asked for, else config.json's, else 8443. */
 export function serverPort(configured: number | undefined, asked?: number): number {
@@ -26,23 +32,36 @@ export interface StoredUser {
   passwordSetAt: string | null
 }
 
-/** What config.json holds (version 2): the users in the order they were added, the first one made by `init`. */
+/** What config.json holds (version 3): the users in the order they were added, the first one made by `init`. */
 export interface HomeauthConfig {
   version: typeof configVersion
   users: StoredUser[]
   secret: string
+  /** serve's settings that the user chose (init's port and host names among them); see stored-settings.ts. */
+  serve: StoredSettings
+}
+
+/** Where versions 1 and 2 kept the settings that the `serve` section holds since version 3. */
+interface TopLevelServeSettings {
   port: number
   /** Address to listen on; null for all interfaces. */
   host: string | null
-  /** Host names and addresses for the certificate beyond localhost and this machine's own. */
   sans: string[]
 }
 
+/** What version 2 (several users, no serve section) stored. */
+interface VersionTwoConfig extends TopLevelServeSettings {
+  version: 2
+  users: StoredUser[]
+  secret: string
+}
+
 /** What version 1 (homeauth before several users) stored: one user name and hash, no time. */
-interface VersionOneConfig extends Omit<HomeauthConfig, 'version' | 'users'> {
+interface VersionOneConfig extends TopLevelServeSettings {
   version: 1
   username: string
   passwordHash: string
+  secret: string
 }
 
 type Check = (value: unknown) => string | undefined
@@ -64,9 +83,8 @@ const passwordSetAt: Check = (value) =>
     ? undefined
     : 'must be an ISO 8601 time or null'
 
-/** Checks for the fields every version shares. */
-const sharedChecks = {
-  secret: text,
+/** Checks for the fields of versions 1 and 2 that version 3 keeps in its serve section. */
+const topLevelServeChecks = {
   port: (value: unknown) =>
     Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535
       ? undefined
@@ -83,7 +101,12 @@ const sharedChecks = {
 
 // Validators written out rather than a schema library: importing one costs about 100 ms of
 // start-up on every command that reads the config, for a handful of fields.
-const versionOneChecks: Record<string, Check> = {username: userName, passwordHash, ...sharedChecks}
+const versionOneChecks: Record<string, Check> = {
+  username: userName,
+  passwordHash,
+  secret: text,
+  ...topLevelServeChecks,
+}
 const userChecks: Record<keyof StoredUser, Check> = {name: userName, passwordHash, passwordSetAt}
 
 const recover = (file: string) => [
@@ -127,13 +150,57 @@ function parseUsers(value: unknown, file: string): StoredUser[] {
   })
 }
 
+/** Version 3's serve section for the settings versions 1 and 2 kept at the top level. */
+function serveSection({port, host, sans}: TopLevelServeSettings): StoredSettings {
+  return {port, ...(host === null ? {} : {host}), ...(sans.length > 0 ? {san: sans} : {})}
+}
+
+/**
+ * The serve section, each setting checked with the rules serve applies to its flag. `ignored`
+ * settings are left out unchecked: `settings set` and `settings reset` replace them, so a bad
+ * stored value can be mended with the command its error names.
+ */
+function parseServeSection(value: unknown, file: string, ignored: ReadonlySet<string>): StoredSettings {
+  if (!isRecord(value)) throw setupError(`${file}: "serve" must be an object.`, recover(file))
+  const settings: Record<string, unknown> = {}
+  for (const [name, setting] of Object.entries(value)) {
+    if (ignored.has(name)) continue
+    if (!isStoredSettingName(name)) {
+      throw setupError(`${file}: "serve.${name}" is not a serve setting.`, [
+        `Remove it from ${file}; the settings are ${storedSettingNames.join(', ')}.`,
+      ])
+    }
+    try {
+      checkSetting(name, setting)
+    } catch (error) {
+      if (!(error instanceof HomeauthError)) throw error
+      throw setupError(`${file}: "serve.${name}": ${error.message}`, [
+        `Change it with: ${homeauthCommand(`settings set --${name} VALUE`)}, or go back to the default: ${homeauthCommand(`settings reset ${name}`)}`,
+      ])
+    }
+    settings[name] = setting
+  }
+  if ((settings.cert === undefined) !== (settings.key === undefined)) {
+    throw setupError(`${file}: "serve.cert" and "serve.key" go together: one is missing.`, [
+      `Set both with: ${homeauthCommand('settings set --cert FILE --key FILE')}, or remove both: ${homeauthCommand('settings reset cert')}`,
+    ])
+  }
+  return settings
+}
+
 /**
  * Parses and validates config.json text; a problem is reported naming the field, as exit code 8.
- * Version 1 (one `username` and `passwordHash`) is read as one user whose password was set at an
- * unknown time; whoever writes the config next writes version 2. A version newer than this build's
- * is refused rather than guessed at: its fields may mean something this build does not know.
+ * Versions 1 (one `username` and `passwordHash`) and 2 (`users`) kept port, host and host names at
+ * the top level: they are read into a serve section, and a version-1 user as one whose password
+ * was set at an unknown time; whoever writes the config next writes version 3. A version newer than
+ * this build's is refused rather than guessed at: its fields may mean something this build does not
+ * know. `ignored` serve settings are left out unchecked (see `parseServeSection`).
  */
-export function parseConfig(json: string, file: string): HomeauthConfig {
+export function parseConfig(
+  json: string,
+  file: string,
+  ignored: ReadonlySet<string> = new Set(),
+): HomeauthConfig {
   let value: unknown
   try {
     value = JSON.parse(json)
@@ -150,25 +217,35 @@ export function parseConfig(json: string, file: string): HomeauthConfig {
   }
   if (version === 1) {
     checkFields(value, versionOneChecks, file)
-    const {username, passwordHash, secret, port, host, sans} = value as unknown as VersionOneConfig
+    const {username, passwordHash, secret, ...serve} = value as unknown as VersionOneConfig
     const users = [{name: username.normalize('NFC'), passwordHash, passwordSetAt: null}]
-    return {version: configVersion, users, secret, port, host, sans}
+    return {version: configVersion, users, secret, serve: serveSection(serve)}
   }
-  if (version !== configVersion) {
-    throw setupError(`${file}: "version" must be 1 or ${configVersion}.`, recover(file))
+  if (version !== 2 && version !== configVersion) {
+    throw setupError(`${file}: "version" must be 1, 2 or ${configVersion}.`, recover(file))
   }
   const users = parseUsers(value.users, file)
-  checkFields(value, sharedChecks, file)
-  const {secret, port, host, sans} = value as unknown as HomeauthConfig
-  return {version, users, secret, port, host, sans}
+  checkFields(value, {secret: text}, file)
+  const {secret} = value as {secret: string}
+  if (version === 2) {
+    checkFields(value, topLevelServeChecks, file)
+    return {version: configVersion, users, secret, serve: serveSection(value as unknown as VersionTwoConfig)}
+  }
+  return {version, users, secret, serve: parseServeSection(value.serve, file, ignored)}
 }
 
 export function configFile(config: HomeauthConfig): SetFile {
   return {name: configFiles.config, data: `${JSON.stringify(config, null, 2)}\n`, mode: privateFileMode}
 }
 
-/** Reads config.json from the config directory; undefined when `init` has not been run. */
-export async function readConfig(configDir: string): Promise<HomeauthConfig | undefined> {
+/**
+ * Reads config.json from the config directory; undefined when `init` has not been run. `ignored`
+ * serve settings are left out unchecked (see `parseServeSection`).
+ */
+export async function readConfig(
+  configDir: string,
+  ignored?: ReadonlySet<string>,
+): Promise<HomeauthConfig | undefined> {
   const file = configPath(configDir, 'config')
   let json: string
   try {
@@ -178,7 +255,7 @@ export async function readConfig(configDir: string): Promise<HomeauthConfig | un
     if (errorCode(error) === 'ENOTDIR') throw notADirectoryError(configDir)
     throw error
   }
-  return parseConfig(json, file)
+  return parseConfig(json, file, ignored)
 }
 
 /** The config read from `configDir`, or the exit-code-8 error telling the user to run `init` when there was none. */

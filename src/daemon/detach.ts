@@ -4,13 +4,12 @@ import type {Readable} from 'node:stream'
 
 import {ensureConfigDir} from '../config/files.js'
 import type {ServeSettings} from '../config/serve-settings.js'
+import {isStoredSettingName, storableValue} from '../config/stored-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {invokedAs, invokedAsVariable} from '../invocation.js'
 import {configPath} from '../paths.js'
-import {parseAuthListen} from '../net/auth-listener.js'
 import {probeHealth} from '../web/health.js'
-import {checkTrustedProxies} from '../web/trusted-proxies.js'
 import {failureFdVariable, parseStartFailure} from './failure-report.js'
 import {findRunningServer} from './state.js'
 
@@ -60,19 +59,12 @@ const notHandedDown = new Set([
 
 const absolute = (file: string) => path.resolve(file)
 
-/** Values the child, which may start in another directory, needs in another form: files made absolute. */
-const childValue: Record<string, (value: string) => string> = {
-  cert: absolute,
-  key: absolute,
-  'secret-file': absolute,
-  'auth-listen': authListenArgument,
-}
-
 /** A flag as the child gets it: repeated for each value of a multiple one, absent when not set. */
 function flagArguments(name: string, shape: FlagShape, value: unknown): string[] {
   if (value === undefined) return []
   if (shape.type === 'boolean') return value ? [`--${name}`] : shape.allowNo ? [`--no-${name}`] : []
-  const convert = childValue[name] ?? ((text: string) => text)
+  // The child may start in another directory: settings that name files are handed down absolute.
+  const convert = (one: string) => (isStoredSettingName(name) ? storableValue(name, one) : one)
   return (Array.isArray(value) ? value : [value]).flatMap((one) => [`--${name}`, convert(String(one))])
 }
 
@@ -111,12 +103,6 @@ export function backgroundCommand(
   }
 }
 
-/** The --auth-listen value for the child, which starts in another directory: a socket path made absolute. */
-function authListenArgument(value: string): string {
-  const address = parseAuthListen(value)
-  return 'socketPath' in address ? address.socketPath : value
-}
-
 export interface DetachedServer {
   pid: number
   url: string
@@ -148,8 +134,6 @@ export async function startDetached(
   options: DetachOptions,
 ): Promise<DetachedServer> {
   const {configDir} = settings
-  // Checked here too: a bad value is refused at once rather than from the background server's log.
-  checkTrustedProxies(settings.trustProxy)
   const logFile = configPath(configDir, 'log')
   const {args, env, password} = backgroundCommand(settings, commandLine, options.credentials, options.env)
   await ensureConfigDir(configDir)

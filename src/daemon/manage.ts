@@ -23,6 +23,10 @@ export interface StatusReport {
   /** The fingerprint of the CA in the config directory that issued the served certificate (what a phone compares). */
   caFingerprint: string | null
   certificate: {notAfter: string; daysLeft: number; serverFingerprint: string} | null
+  /** Where it serves /auth alone for a reverse proxy (--auth-listen), null without. */
+  authListen: string | null
+  /** The proxies whose X-Forwarded-For it believes (--trust-proxy); null when not running or not recorded. */
+  trustProxy: string[] | null
 }
 
 /**
@@ -61,6 +65,8 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
       supervisor: null,
       caFingerprint: null,
       certificate: null,
+      authListen: null,
+      trustProxy: null,
     }
   }
   const health = await probeHealth(state.url)
@@ -82,6 +88,8 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
           serverFingerprint: summary.fingerprint,
         }
       : null,
+    authListen: state.authListen ?? null,
+    trustProxy: state.trustProxy ?? null,
   }
 }
 

@@ -3,12 +3,13 @@ import {promises as fs, realpathSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {requireConfig} from '../config/config.js'
+import {requireConfig, serverPort} from '../config/config.js'
 import {osUsername} from '../credentials/os-user.js'
 import {publicFileMode, writeFileAtomic} from '../config/files.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {configDirOption, homeauthCommand} from '../invocation.js'
 import {accountById, accountByName, type Account} from './accounts.js'
+import {findRunningServer} from './state.js'
 import {firstUnprivilegedPort, unitName, unitText, type ServiceScope} from './unit.js'
 
 /** What running `systemctl ARGS` gave: its exit code (null when it could not be started) and output. */
@@ -122,9 +123,10 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
   if (scope === 'user' && request.userName !== undefined) {
     throw usageError('--user-name is for a system unit: a user unit runs as you.', ['Add --system.'])
   }
-  if (scope === 'user' && config.port > 0 && config.port < firstUnprivilegedPort) {
-    throw usageError(`Port ${config.port} is below 1024, and a user unit cannot be allowed to bind it.`, [
-      `Use --system (the unit then gets CAP_NET_BIND_SERVICE alone), or a port from 1024 up (${homeauthCommand('init --port 8443')}).`,
+  const port = serverPort(config.serve.port)
+  if (scope === 'user' && port > 0 && port < firstUnprivilegedPort) {
+    throw usageError(`Port ${port} is below 1024, and a user unit cannot be allowed to bind it.`, [
+      `Use --system (the unit then gets CAP_NET_BIND_SERVICE alone), or a port from 1024 up (${homeauthCommand('settings set --port 8443')}).`,
     ])
   }
   const owner = (await fs.stat(realConfigDir)).uid
@@ -140,7 +142,7 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
     nodePath: request.nodePath,
     runJsPath,
     configDir: realConfigDir,
-    port: config.port,
+    port,
     account: account && {user: account.user, group: account.group},
   })
   return {
@@ -152,6 +154,28 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
     lingerUser: scope === 'user' ? osUsername() : undefined,
     account,
   }
+}
+
+/**
+ * Refuses to install while a server started another way (serve, serve --detach) runs on the config
+ * directory: the unit's serve would find it there, exit 9, and be restarted until systemd gives up.
+ * One that systemd runs already is the service itself, and may be installed over.
+ */
+export async function refuseRunningServer(
+  plan: ServicePlan,
+  configDirFlag: string | undefined,
+): Promise<void> {
+  const running = await findRunningServer(plan.configDir)
+  if (!running || running.supervisor) return
+  throw new HomeauthError(
+    `homeauth already runs on ${plan.configDir} (PID ${running.pid}); the service's serve would find it there and exit.`,
+    {
+      exitCode: ExitCode.portUnavailable,
+      suggestions: [
+        `Stop it first: ${homeauthCommand(`stop${configDirOption(configDirFlag)}`)}, then run service install again.`,
+      ],
+    },
+  )
 }
 
 /** Writes the planned unit (0644, atomically); false when the same text is already there. */

@@ -28,6 +28,8 @@ export interface ServerRecord {
   supervisor?: Supervisor
   /** Where --auth-listen serves /auth (`http://127.0.0.1:PORT/auth` or `unix:PATH`); absent without it. */
   authListen?: string
+  /** The proxies whose X-Forwarded-For it believes (--trust-proxy); absent in a state file written before homeauth recorded them. */
+  trustProxy?: string[]
 }
 
 /** Whether /proc says `pid` runs homeauth's serve command (true where there is no /proc to ask). */

@@ -14,7 +14,7 @@ export interface UnitOptions {
   runJsPath: string
   /** Absolute, real path of the config directory: serve's --config-dir, and the one writable path. */
   configDir: string
-  /** The port config.json gives serve. */
+  /** The port config.json gives serve (its stored setting, else the default). */
   port: number
   /** For a system unit: the account it runs as. */
   account?: {user: string; group: string}

@@ -43,5 +43,5 @@ export async function findOnboardingUrls(configDir: string): Promise<ServerOnboa
     return {...onboardingUrls(httpsPort(new URL(running.url)), running.host), serverRunning: true}
   }
   const config = await readConfig(configDir)
-  return {...onboardingUrls(serverPort(config?.port), config?.host ?? undefined), serverRunning: false}
+  return {...onboardingUrls(serverPort(config?.serve.port), config?.serve.host), serverRunning: false}
 }

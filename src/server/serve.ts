@@ -4,13 +4,14 @@ import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '..
 import {parseExtraHosts} from '../certificates/hosts.js'
 import {initialisedConfig, readConfig, type HomeauthConfig} from '../config/config.js'
 import type {ResolvedServeSettings} from '../config/serve-settings.js'
+import {checkFrameAncestors, checkTrustedProxies, realmProblem} from '../config/stored-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
 import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {createApp, createAuthApp, type AuthAppOptions} from '../web/app.js'
-import {defaultRealm, realmProblem} from '../web/basic-auth.js'
+import {defaultRealm} from '../web/basic-auth.js'
 import type {ServerEvents} from '../web/events.js'
 import {bracketHost} from '../net/address.js'
 import {isWildcardHost, lanAddresses, machineNames} from '../net/hosts.js'
@@ -24,7 +25,6 @@ import {
 import {createPlainApp} from '../web/plain-http.js'
 import {clearState, findRunningServer, writeState} from '../daemon/state.js'
 import {LoginThrottle, type ThrottleOptions} from '../web/throttle.js'
-import {checkTrustedProxies} from '../web/trusted-proxies.js'
 
 /** What the server runs with: the resolved settings, credentials and secret, and where it reports. */
 export interface ServeOptions
@@ -75,21 +75,13 @@ export function serverUrls(host: string, port: number): string[] {
   return hosts.map((name) => urlFor(name, port))
 }
 
-/** A CSP source expression for frame-ancestors: an http(s) origin (wildcards allowed) or 'self'. */
-const frameSource = /^(https?:\/\/[a-z0-9.*-]+(:\d{1,5})?|'self')$/i
-
 function checkOptions(options: ServeOptions): void {
   const realm = realmProblem(options.realm ?? defaultRealm)
   if (realm) throw usageError(realm, ['Pass another --realm.'])
   parseExtraHosts(options.extraHosts ?? [])
   checkTrustedProxies(options.trustProxy ?? [])
   if (options.authListen !== undefined) parseAuthListen(options.authListen)
-  const badSource = options.frameAncestors?.find((source) => !frameSource.test(source))
-  if (badSource !== undefined) {
-    throw usageError(`--frame-ancestors ${JSON.stringify(badSource)} is not an origin.`, [
-      "Pass origins like https://dashboard.local:8123, or 'self'.",
-    ])
-  }
+  checkFrameAncestors(options.frameAncestors ?? [])
 }
 
 /** Refuses to start a second server on one config directory: they would share state.json and the certificates. */
@@ -113,7 +105,7 @@ function loadTls(options: ServeOptions, config: HomeauthConfig | undefined): Pro
   return options.tlsFiles
     ? loadProvidedTls(options.tlsFiles.cert, options.tlsFiles.key)
     : loadOrCreateServerTls(options.configDir, {
-        extraHosts: [...(config?.sans ?? []), ...(options.extraHosts ?? [])],
+        extraHosts: [...(config?.serve.san ?? []), ...(options.extraHosts ?? [])],
       })
 }
 
@@ -263,6 +255,7 @@ function recordState(
     credentials: options.credentials ? 'startup' : 'stored',
     supervisor: detectSupervisor(process.env),
     ...(authListener ? {authListen: describeAuthAddress(authListener.address)} : {}),
+    trustProxy: options.trustProxy ?? [],
   })
 }
 

@@ -149,18 +149,18 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
 
   let port = inputs.port
   if (port === undefined) {
-    if (inputs.yes) port = serverPort(current?.port)
+    if (inputs.yes) port = serverPort(current?.serve.port)
     else if (!prompts) throw noTerminalError('port', `Pass --port. ${yesHint}`)
     else {
       const validate = (value: string) =>
         parsePort(value) !== undefined || 'A port is a number from 1 to 65535.'
-      port = parsePort(await prompts.input('Port', String(serverPort(current?.port)), validate))!
+      port = parsePort(await prompts.input('Port', String(serverPort(current?.serve.port)), validate))!
     }
   }
 
   let extraHosts = inputs.san && parseExtraHosts(inputs.san)
   if (extraHosts === undefined) {
-    if (inputs.yes) extraHosts = current?.sans ?? []
+    if (inputs.yes) extraHosts = current?.serve.san ?? []
     else if (!prompts)
       throw noTerminalError('host names', `Pass --san for each extra host name or address. ${yesHint}`)
     else {
@@ -168,7 +168,7 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
       const validate = (value: string) => invalidHostProblem(parseHosts(value)) ?? true
       const answer = await prompts.input(
         'Host names and IP addresses for the certificate (comma-separated; yours are added, these defaults stay)',
-        certificateHosts(current?.sans).join(', '),
+        certificateHosts(current?.serve.san).join(', '),
         validate,
       )
       extraHosts = parseHosts(answer).filter((host) => !machineHosts.includes(host))

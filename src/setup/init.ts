@@ -12,6 +12,7 @@ import {
 } from '../config/config.js'
 import {ExitCode, HomeauthError} from '../errors.js'
 import {ensureConfigDir, withConfigLock} from '../config/files.js'
+import {withSetting} from '../config/stored-settings.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
 import {signalReload, type ServerRecord} from '../daemon/state.js'
@@ -104,9 +105,8 @@ export async function initialize(
       version: configVersion,
       users: usersAfterInit(current, answers.username, passwordHash, now),
       secret: answers.secret,
-      port: answers.port,
-      host: null,
-      sans: answers.extraHosts,
+      // The other serve settings (set with settings set) are kept; init asks only these.
+      serve: withSetting(withSetting(current?.serve ?? {}, 'port', answers.port), 'san', answers.extraHosts),
     }
     await updateFileSet([...certificateFiles(authority, server), configFile(config)])
     return {authority, existing}

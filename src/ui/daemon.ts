@@ -56,6 +56,10 @@ export function printStatus(output: Output, server: StatusReport): void {
   if (server.supervisor) {
     lines.push(`  runs under:  systemd (${systemctlCommand(server.supervisor, 'status')})`)
   }
+  if (server.authListen) lines.push(`  auth:        ${server.authListen} (for a reverse proxy)`)
+  if (server.trustProxy) {
+    lines.push(`  trusts X-Forwarded-For from: ${server.trustProxy.join(', ') || 'no proxy'}`)
+  }
   if (server.certificate) {
     const days = `${server.certificate.daysLeft} days left`
     lines.push(

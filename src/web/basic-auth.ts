@@ -1,12 +1,13 @@
 import parseBasicAuth from 'basic-auth'
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
+import {realmProblem, settingDefaults} from '../config/stored-settings.js'
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
 import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
 import {publicHomeauthCommand} from '../invocation.js'
 import type {LoginResult, LoginThrottle, PrefixCount} from './throttle.js'
 
-export const defaultRealm = 'homeauth'
+export const defaultRealm = settingDefaults.realm
 
 /** The recipe's 401 body, kept byte for byte so its clients keep working. */
 export const authenticateBody = {message: 'Authenticate.'}
@@ -82,15 +83,6 @@ export interface BasicAuthOptions {
   verifier: CredentialVerifier
   throttle: LoginThrottle
   onFailedLogin?: (failure: FailedLogin) => void
-}
-
-/** Checks a realm once, at start-up: it travels in a quoted-string (RFC 9110 §5.6.4). */
-export function realmProblem(realm: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  if (realm === '' || /["\\\u0000-\u001f\u007f]/.test(realm)) {
-    return `The realm ${JSON.stringify(realm)} must be non-empty text without quotes, backslashes or control characters.`
-  }
-  return undefined
 }
 
 /** The WWW-Authenticate challenge for `realm`, which is checked first. */

@@ -1,5 +1,6 @@
 import {isIPv4} from 'node:net'
 
+import {settingDefaults} from '../config/stored-settings.js'
 import {FairScheduler} from '../credentials/limiter.js'
 import type {CredentialCheck} from '../credentials/verifier.js'
 import {interfacePrefixes} from '../net/hosts.js'
@@ -36,12 +37,12 @@ export interface ThrottleOptions {
 }
 
 export const defaultThrottle: ThrottleOptions = {
-  maxFailures: 5,
+  maxFailures: settingDefaults['max-failures'],
   devicesPerPrefix: 4,
   ownPrefixes: interfacePrefixes,
   ownPrefixesMs: 5_000,
-  windowMs: 15 * 60_000,
-  lockoutMs: 60_000,
+  windowMs: settingDefaults['failure-window'] * 1000,
+  lockoutMs: settingDefaults.lockout * 1000,
   maxLockoutMs: 15 * 60_000,
   maxClients: 10_000,
   hashingSlots: 2,

@@ -1,31 +1,9 @@
 import {BlockList, isIP} from 'node:net'
 
-import {usageError} from '../errors.js'
+import {checkTrustedProxies} from '../config/stored-settings.js'
 
 /** Whether the hop at `address` is a trusted proxy; `hop` 0 is the connection itself. */
 export type ProxyTrust = (address: string | undefined, hop: number) => boolean
-
-/** Checks the --trust-proxy values (IP addresses or CIDR ranges) at start-up, with one usage error for a bad one. */
-export function checkTrustedProxies(values: string[]): void {
-  for (const value of values) {
-    const [address = '', prefix, ...rest] = value.split('/')
-    const version = isIP(address)
-    const bits = version === 4 ? 32 : 128
-    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)
-    if (version === 0 || !validPrefix || rest.length > 0) {
-      throw usageError(`--trust-proxy ${JSON.stringify(value)} is not an IP address or CIDR range.`, [
-        'Pass the address your reverse proxy connects from, e.g. --trust-proxy 127.0.0.1 or --trust-proxy 192.168.1.0/24 (repeatable).',
-      ])
-    }
-    // Trusting every address would let any client name the address its failed logins count against.
-    if (prefix !== undefined && Number(prefix) === 0) {
-      throw usageError(
-        `--trust-proxy ${value} would trust every address, so any client could pick its own.`,
-        ['Pass only the addresses of your reverse proxies.'],
-      )
-    }
-  }
-}
 
 /**
  * The predicate for express's `trust proxy` setting: express (proxy-addr) walks X-Forwarded-For from

@@ -86,6 +86,7 @@ describe('serve --detach, status, stop', () => {
     const json = JSON.parse(running.stdout)
     expect(json).toMatchObject({running: true, pid: Number(pid), logFile: path.join(configDir, 'serve.log')})
     expect(Object.keys(json).sort()).toEqual([
+      'authListen',
       'caFingerprint',
       'certificate',
       'logFile',
@@ -93,6 +94,7 @@ describe('serve --detach, status, stop', () => {
       'running',
       'startedAt',
       'supervisor',
+      'trustProxy',
       'uptimeSeconds',
       'url',
     ])
@@ -123,6 +125,8 @@ describe('serve --detach, status, stop', () => {
       supervisor: null,
       caFingerprint: null,
       certificate: null,
+      authListen: null,
+      trustProxy: null,
     })
     const log = readFileSync(path.join(configDir, 'serve.log'), 'utf8')
     expect(log).toContain('GET /api/secret 200')

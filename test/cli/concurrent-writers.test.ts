@@ -39,7 +39,7 @@ describe('homeauth passwd and cert renew started together', () => {
 
     const configJson = path.join(configDir, 'config.json')
     const config = parseConfig(readFileSync(configJson, 'utf8'), configJson)
-    expect(config.sans).toEqual(added)
+    expect(config.serve.san).toEqual(added)
     const certificate = new X509Certificate(readFileSync(path.join(configDir, 'server.pem')))
     for (const host of added) expect(certificate.subjectAltName).toContain(`DNS:${host}`)
     const key = createPrivateKey(readFileSync(path.join(configDir, 'server-key.pem')))

@@ -57,8 +57,7 @@ describe('homeauth init at a terminal', () => {
     expect(config).toMatchObject({
       users: [{name: 'JeffLynne'}],
       secret: 'Hold On Tight',
-      port: 9443,
-      sans: ['pi.home.arpa'],
+      serve: {port: 9443, san: ['pi.home.arpa']},
     })
   })
 
@@ -105,8 +104,7 @@ describe('homeauth init at a terminal', () => {
     expect(config).toMatchObject({
       users: [{name: 'JeffLynne'}],
       secret: 'Hold On Tight',
-      port: 8443,
-      sans: [],
+      serve: {port: 8443},
     })
     const serving = startCli(serveArgs(configDir))
     const [url] = await serving.waitFor(urlPattern)

@@ -28,12 +28,10 @@ describe('homeauth init, scripted', () => {
     expect(modeOf(path.join(configDir, 'ca.pem'))).toBe(0o644)
     const config = JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))
     expect(config).toMatchObject({
-      version: 2,
+      version: 3,
       users: [{name: 'JeffLynne', passwordSetAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/)}],
       secret: 'Evil Woman',
-      port: 9443,
-      host: null,
-      sans: ['pi.home.arpa'],
+      serve: {port: 9443, san: ['pi.home.arpa']},
     })
     expect(config.users[0].passwordHash).toMatch(/^\$scrypt\$ln=15,r=8,p=3\$/)
     expect(new X509Certificate(readFileSync(path.join(configDir, 'server.pem'))).subjectAltName).toContain(
@@ -170,7 +168,7 @@ describe('homeauth init, scripted', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('"port": 8443', '"port": "8443"'))
     const result = await runCli(['serve', '--config-dir', configDir])
     expect(result.code).toBe(ExitCode.invalidSetup)
-    expect(result.stderr).toContain(`${file}: "port" must be a port number from 0 to 65535.`)
-    expect(result.stderr).toContain(`${cliCommand} init --force`)
+    expect(result.stderr).toContain(`${file}: "serve.port": --port must be a whole number from 0 to 65535.`)
+    expect(result.stderr).toContain(`${cliCommand} settings reset port`)
   })
 })

@@ -160,7 +160,7 @@ describe('homeauth cert renew', () => {
     expect(new X509Certificate(readFileSync(path.join(configDir, 'server.pem'))).subjectAltName).toContain(
       'DNS:pi.home.arpa',
     )
-    expect(JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).sans).toEqual([
+    expect(JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).serve.san).toEqual([
       'pi.home.arpa',
     ])
     expect((await request(`${server.url}api/secret`, {ca: server.ca, auth: user})).status).toBe(200)

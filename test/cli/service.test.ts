@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import net from 'node:net'
 import {
   chmodSync,
   chownSync,
@@ -97,6 +98,19 @@ describe('homeauth service install', () => {
     expect(result.stdout).toMatch(/^# Written by homeauth service install for /)
     expect(result.stdout).toContain('\n[Service]\n')
     expect(existsSync(env.XDG_CONFIG_HOME!)).toBe(false)
+  })
+
+  it('refuses (exit 9, no unit written) while a server started by serve runs on the directory, naming stop with its --config-dir', async () => {
+    const configDir = configCopy()
+    const env = userEnv()
+    const server = startCli(['serve', '--config-dir', configDir, '--no-qr'])
+    await server.waitForBanner()
+    const refused = await runCli(['service', 'install', '--config-dir', configDir], {env})
+    expect(refused.code).toBe(ExitCode.portUnavailable)
+    expect(refused.stderr).toContain(`homeauth already runs on ${configDir} (PID ${server.child.pid})`)
+    expect(refused.stderr).toContain(`Stop it first: ${cliCommand} stop --config-dir ${configDir}`)
+    expect(existsSync(unitFileIn(env))).toBe(false)
+    expect((await runCli(['service', 'install', '--config-dir', configDir, '--print'], {env})).code).toBe(0)
   })
 
   it('refuses a config directory without init, naming homeauth init (exit 8)', async () => {
@@ -331,4 +345,68 @@ describe('a server started by the unit', () => {
     chmodSync(configDir, 0o700)
     // An init and seven more commands, each a Node start: more than the default 30 s on a loaded machine.
   }, 90_000)
+
+  /** A loopback port that was free a moment ago. */
+  async function freePort(): Promise<number> {
+    const server = net.createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as net.AddressInfo
+    await new Promise((resolve) => server.close(resolve))
+    return port
+  }
+
+  it('answers /auth on the stored auth listener, believing X-Forwarded-For from the stored trusted proxy (the forward-auth and boot steps together)', async () => {
+    const configDir = configCopy()
+    const authPort = await freePort()
+    const stored = await runCli([
+      'settings',
+      'set',
+      '--config-dir',
+      configDir,
+      '--auth-listen',
+      `127.0.0.1:${authPort}`,
+      '--trust-proxy',
+      '127.0.0.1',
+      '--max-failures',
+      '2',
+    ])
+    expect(stored.code, stored.stderr).toBe(0)
+    const env = userEnv()
+    const printed = await runCli(['service', 'install', '--config-dir', configDir, '--print'], {env})
+    expect(printed.code).toBe(0)
+    expect(execStartWords(printed.stdout)).toEqual([
+      process.execPath,
+      runJs,
+      'serve',
+      '--config-dir',
+      configDir,
+    ])
+    const server = startAsUnit(printed.stdout, env.HOME!)
+    await server.waitFor(urlPattern)
+
+    const auth = `http://127.0.0.1:${authPort}/auth`
+    const from = (client: string, password: string) =>
+      request(auth, {headers: {'x-forwarded-for': client}, auth: {...owner, password}})
+    // Two wrong guesses lock out the client the proxy names, not the proxy: another client still signs in.
+    expect((await from('203.0.113.7', 'wrong guess')).status).toBe(401)
+    expect((await from('203.0.113.7', 'wrong guess')).status).toBe(401)
+    expect((await from('203.0.113.7', owner.password)).status).toBe(429)
+    const admitted = await from('203.0.113.8', owner.password)
+    expect(admitted.status).toBe(200)
+    expect(admitted.headers['remote-user']).toBe(owner.username)
+
+    const status = await runCli(['status', '--config-dir', configDir, '--json'])
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      running: true,
+      pid: server.child.pid,
+      authListen: auth,
+      trustProxy: ['127.0.0.1'],
+    })
+    const statusText = await runCli(['status', '--config-dir', configDir])
+    expect(statusText.stdout).toContain(`auth:        ${auth} (for a reverse proxy)`)
+    expect(statusText.stdout).toContain('trusts X-Forwarded-For from: 127.0.0.1')
+
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
+  }, 60_000)
 })

@@ -115,7 +115,7 @@ describe('homeauth commands changing the users at the same time', () => {
     for (const result of results) expect(result.code).toBe(0)
     const config = storedConfig(configDir)
     expect(config.users.map((user) => user.name).sort()).toEqual([jeff.username, ...names].sort())
-    expect(config.sans).toEqual(['nas.home.arpa'])
+    expect(config.serve.san).toEqual(['nas.home.arpa'])
     expect(await verifyPassword('Xanadu 1980', config.users[0]!.passwordHash)).toBe(true)
   }, 120_000)
 })

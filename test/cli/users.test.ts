@@ -186,7 +186,7 @@ describe('homeauth user add, list and remove', () => {
 })
 
 describe('a config.json written before several users (version 1)', () => {
-  it('is read as it is, and written as version 2 by the next change, keeping the user', async () => {
+  it('is read as it is, and written as version 3 by the next change, keeping the user', async () => {
     const configDir = initialised()
     const versionOne = await writeVersionOne(configDir)
     const listed = await runCli(['user', 'list', '--config-dir', configDir, '--json'])
@@ -197,7 +197,7 @@ describe('a config.json written before several users (version 1)', () => {
 
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const written = rawConfig(configDir)
-    expect(written.version).toBe(2)
+    expect(written.version).toBe(3)
     expect(written).not.toHaveProperty('username')
     const [first, second] = storedConfig(configDir).users
     expect(first).toEqual({
@@ -221,7 +221,7 @@ describe('a config.json written before several users (version 1)', () => {
 describe('a config.json written by a newer homeauth', () => {
   it('is refused in one line with exit code 8 by every command, and never rewritten', async () => {
     const configDir = initialised()
-    const newer = {...rawConfig(configDir), version: 3, groups: []}
+    const newer = {...rawConfig(configDir), version: 4, groups: []}
     const data = `${JSON.stringify(newer)}\n`
     await withConfigLock(configDir, ({updateFileSet}) =>
       updateFileSet([{name: 'config.json', data, mode: 0o600}]),
@@ -237,7 +237,7 @@ describe('a config.json written by a newer homeauth', () => {
       expect(result.code).toBe(ExitCode.invalidSetup)
       const [line] = result.stderr.split('\n').filter((text) => text.startsWith('Error:'))
       expect(line).toMatch(
-        /config\.json was written by a newer homeauth \(config version 3; this one reads up to 2\)\.$/,
+        /config\.json was written by a newer homeauth \(config version 4; this one reads up to 3\)\.$/,
       )
     }
     expect(readPublicFiles(configDir)).toEqual(before)

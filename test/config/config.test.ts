@@ -22,30 +22,23 @@ const tempDir = useTempDir()
 const file = '/home/jeff/.config/homeauth/config.json'
 
 let valid: HomeauthConfig
+let versionTwo: Record<string, unknown>
 let versionOne: Record<string, unknown>
 
 beforeAll(async () => {
   const passwordHash = await hashPassword('pw', cheapHashParams)
   valid = {
-    version: 2,
+    version: 3,
     users: [
       {name: 'JeffLynne', passwordHash, passwordSetAt: '2026-11-30T14:03:12.000Z'},
       {name: 'Bev', passwordHash, passwordSetAt: null},
     ],
     secret: 'bXkgc2VjcmV0',
-    port: 8443,
-    host: null,
-    sans: ['pi.local', '192.168.1.20', 'fd00::1'],
+    serve: {port: 8443, san: ['pi.local', '192.168.1.20', 'fd00::1']},
   }
-  versionOne = {
-    version: 1,
-    username: 'JeffLynne',
-    passwordHash,
-    secret: valid.secret,
-    port: valid.port,
-    host: valid.host,
-    sans: valid.sans,
-  }
+  const topLevelServe = {port: 8443, host: null, sans: valid.serve.san}
+  versionTwo = {version: 2, users: valid.users, secret: valid.secret, ...topLevelServe}
+  versionOne = {version: 1, username: 'JeffLynne', passwordHash, secret: valid.secret, ...topLevelServe}
 })
 
 /** The error `run` throws, failing the test when it throws none. */
@@ -85,8 +78,27 @@ describe('parseConfig', () => {
   })
 
   it('accepts a host address and port 0', () => {
-    const config = {...valid, host: '127.0.0.1', port: 0}
+    const config = {...valid, serve: {host: '127.0.0.1', port: 0}}
     expect(parseConfig(configFile(config).data, file)).toEqual(config)
+  })
+
+  it('reads every serve setting that holds a good value', () => {
+    const serve = {
+      port: 9443,
+      host: '192.168.1.20',
+      san: ['nas.home.arpa'],
+      cert: '/etc/ssl/home.pem',
+      key: '/etc/ssl/private/home-key.pem',
+      'secret-file': '/srv/message.txt',
+      realm: 'Home',
+      'frame-ancestors': ['https://dashboard.local:8123', "'self'"],
+      'max-failures': 10,
+      'failure-window': 600,
+      lockout: 30,
+      'trust-proxy': ['127.0.0.1', '192.168.1.0/24'],
+      'auth-listen': '127.0.0.1:9091',
+    }
+    expect(parseConfig(JSON.stringify({...valid, serve}), file).serve).toEqual(serve)
   })
 
   it('keeps only the known fields', () => {
@@ -99,10 +111,6 @@ describe('parseConfig', () => {
     {name: 'JeffLynne', passwordHash: hash, passwordSetAt: null, ...fields},
   ]
   const wrongFields: [keyof HomeauthConfig, unknown, string][] = [
-    ['port', 'abc', 'port'],
-    ['port', 70000, 'port'],
-    ['port', -1, 'port'],
-    ['port', 8443.5, 'port'],
     ['users', [], 'users'],
     ['users', 'JeffLynne', 'users'],
     ['users', ['JeffLynne'], 'users[0]'],
@@ -117,13 +125,11 @@ describe('parseConfig', () => {
     ['users', [...user({}), ...user({name: 'Bev'}), ...user({name: 'JeffLynne'})], 'users[2].name'],
     ['version', 0, 'version'],
     ['version', '1', 'version'],
-    ['host', 5, 'host'],
-    ['host', 'not a host', 'host'],
-    ['sans', ['not a host'], 'sans'],
-    ['sans', 'pi.local', 'sans'],
-    ['sans', [5], 'sans'],
     ['secret', '', 'secret'],
     ['secret', null, 'secret'],
+    ['serve', [], 'serve'],
+    ['serve', null, 'serve'],
+    ['serve', {trust_proxy: ['127.0.0.1']}, 'serve.trust_proxy'],
   ]
 
   for (const [field, value, named] of wrongFields) {
@@ -134,6 +140,59 @@ describe('parseConfig', () => {
     })
   }
 
+  const wrongSettings: [string, unknown][] = [
+    ['port', 'abc'],
+    ['port', 70000],
+    ['port', -1],
+    ['port', 8443.5],
+    ['host', 5],
+    ['host', 'not a host'],
+    ['san', ['not a host']],
+    ['san', 'pi.local'],
+    ['san', [5]],
+    ['san', []],
+    ['cert', 'relative/home.pem'],
+    ['secret-file', ''],
+    ['realm', 'Home "sweet" home'],
+    ['realm', ''],
+    ['frame-ancestors', ['javascript:alert(1)']],
+    ['max-failures', 0],
+    ['failure-window', '900'],
+    ['lockout', 1.5],
+    ['trust-proxy', '127.0.0.1'],
+    ['trust-proxy', ['0.0.0.0/0']],
+    ['trust-proxy', ['proxy.home.arpa']],
+    ['auth-listen', '192.168.1.5:9091'],
+    ['auth-listen', 'relative/auth.sock'],
+    ['auth-listen', 9091],
+  ]
+
+  for (const [name, value] of wrongSettings) {
+    it(`refuses "serve.${name}" = ${JSON.stringify(value)} in one line naming it, with exit code 8`, () => {
+      const json = JSON.stringify({...valid, serve: {...valid.serve, [name]: value}})
+      const setup = expectSetupError(
+        thrown(() => parseConfig(json, file)),
+        `${file}: "serve.${name}": `,
+      )
+      expect(setup.message).not.toContain('\n')
+      expect(setup.suggestions.join('\n')).toContain(`settings reset ${name}`)
+    })
+  }
+
+  it('refuses a certificate without its key, naming both and the commands that mend it', () => {
+    const json = JSON.stringify({...valid, serve: {cert: '/etc/ssl/home.pem'}})
+    const setup = expectSetupError(
+      thrown(() => parseConfig(json, file)),
+      `"serve.cert" and "serve.key" go together`,
+    )
+    expect(setup.suggestions.join('\n')).toContain('settings reset cert')
+  })
+
+  it('leaves out, unchecked, the serve settings it is told to ignore (settings set and reset replace them)', () => {
+    const json = JSON.stringify({...valid, serve: {port: 8443, 'auth-listen': '10.0.0.1:9091'}})
+    expect(parseConfig(json, file, new Set(['auth-listen'])).serve).toEqual({port: 8443})
+  })
+
   it('refuses two users whose names differ only in their Unicode form', () => {
     const users = [...user({name: 'Zoë'.normalize('NFC')}), ...user({name: 'Zoë'.normalize('NFD')})]
     expectSetupError(
@@ -142,7 +201,7 @@ describe('parseConfig', () => {
     )
   })
 
-  const fields: (keyof HomeauthConfig)[] = ['version', 'users', 'secret', 'port', 'host', 'sans']
+  const fields: (keyof HomeauthConfig)[] = ['version', 'users', 'secret', 'serve']
 
   for (const field of fields) {
     it(`refuses a config without "${field}", naming the field`, () => {
@@ -207,9 +266,12 @@ describe('parseConfig', () => {
         } catch (error) {
           // A user's own fields are named inside the list ("users[0].name"); a newer version as such;
           // version 1 asks for version 1's fields.
-          const newer = field === 'version' && Number.isInteger(value) && (value as number) > 2
-          const older = field === 'version' && value === 1
-          expectSetupError(error, newer ? 'written by a newer homeauth' : older ? '"username"' : `"${field}`)
+          const newer = field === 'version' && Number.isInteger(value) && (value as number) > 3
+          const older = field === 'version' && (value === 1 || value === 2)
+          expectSetupError(
+            error,
+            newer ? 'written by a newer homeauth' : older ? /"username"|"port"/ : `"${field}`,
+          )
         }
       }),
       {numRuns: 1000},
@@ -220,13 +282,44 @@ describe('parseConfig', () => {
 describe('config versions', () => {
   it('reads a version-1 config as one user whose password time is unknown', () => {
     expect(parseConfig(JSON.stringify(versionOne), file)).toEqual({
-      version: 2,
+      version: 3,
       users: [{name: 'JeffLynne', passwordHash: versionOne.passwordHash, passwordSetAt: null}],
       secret: valid.secret,
-      port: valid.port,
-      host: valid.host,
-      sans: valid.sans,
+      serve: valid.serve,
     })
+  })
+
+  it('reads a version-2 config (no serve section) with its port, host and host names as serve settings', () => {
+    expect(parseConfig(JSON.stringify(versionTwo), file)).toEqual(valid)
+    const bound = {...versionTwo, host: '127.0.0.1', port: 0, sans: []}
+    expect(parseConfig(JSON.stringify(bound), file).serve).toEqual({port: 0, host: '127.0.0.1'})
+  })
+
+  const versionTwoWrong: [string, unknown][] = [
+    ['port', 'abc'],
+    ['port', 70000],
+    ['port', undefined],
+    ['host', 'not a host'],
+    ['sans', ['not a host']],
+    ['sans', 'pi.local'],
+  ]
+  for (const [field, value] of versionTwoWrong) {
+    it(`refuses a version-2 config whose "${field}" is ${JSON.stringify(value)}, naming it`, () => {
+      expectSetupError(
+        thrown(() => parseConfig(JSON.stringify({...versionTwo, [field]: value}), file)),
+        `${file}: "${field}"`,
+      )
+    })
+  }
+
+  it('writes what it read from version 2 as version 3, the settings in the serve section', () => {
+    const written = JSON.parse(configFile(parseConfig(JSON.stringify(versionTwo), file)).data) as Record<
+      string,
+      unknown
+    >
+    expect(written).toEqual({...valid})
+    expect(written).not.toHaveProperty('port')
+    expect(written).not.toHaveProperty('sans')
   })
 
   it('reads a version-1 user name in its NFC form', () => {
@@ -234,12 +327,12 @@ describe('config versions', () => {
     expect(config.users[0]!.name).toBe('Zoë'.normalize('NFC'))
   })
 
-  it('writes what it read from version 1 as version 2', () => {
+  it('writes what it read from version 1 as version 3', () => {
     const written = JSON.parse(configFile(parseConfig(JSON.stringify(versionOne), file)).data) as Record<
       string,
       unknown
     >
-    expect(written.version).toBe(2)
+    expect(written.version).toBe(3)
     expect(written).not.toHaveProperty('username')
     expect(written).not.toHaveProperty('passwordHash')
     expect(parseConfig(JSON.stringify(written), file)).toEqual(parseConfig(JSON.stringify(versionOne), file))
@@ -263,12 +356,12 @@ describe('config versions', () => {
 
   it('refuses a config written by a newer homeauth in one line, whatever its fields, with exit code 8', () => {
     for (const newer of [
-      {...valid, version: 3},
+      {...valid, version: 4},
       {version: 17, people: {}},
     ]) {
       const error = expectSetupError(
         thrown(() => parseConfig(JSON.stringify(newer), file)),
-        `${file} was written by a newer homeauth (config version ${newer.version}; this one reads up to 2).`,
+        `${file} was written by a newer homeauth (config version ${newer.version}; this one reads up to 3).`,
       )
       expect(error.message).not.toContain('\n')
       expect(error.suggestions).toEqual(['Upgrade homeauth to use this configuration.'])
@@ -308,8 +401,8 @@ describe('readConfig and requireConfig', () => {
   it('reports an invalid config.json as exit code 8, naming the file', async () => {
     const dir = tempDir()
     const configJson = path.join(dir, 'config.json')
-    writeFileSync(configJson, JSON.stringify({...valid, port: 'abc'}), {mode: 0o600})
+    writeFileSync(configJson, JSON.stringify({...valid, serve: {port: 'abc'}}), {mode: 0o600})
     chmodSync(configJson, 0o600)
-    expectSetupError(await rejection(readConfig(dir)), `${configJson}: "port"`)
+    expectSetupError(await rejection(readConfig(dir)), `${configJson}: "serve.port"`)
   })
 })

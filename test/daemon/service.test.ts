@@ -122,7 +122,8 @@ describe('planService', () => {
   it('refuses a user unit for a port below 1024, naming --system, where a system unit gets the capability', async () => {
     const configDir = configCopy()
     const file = path.join(configDir, 'config.json')
-    writeFileSync(file, JSON.stringify({...JSON.parse(readFileSync(file, 'utf8')), port: 443}), {mode: 0o600})
+    const config = JSON.parse(readFileSync(file, 'utf8')) as {serve: object}
+    writeFileSync(file, JSON.stringify({...config, serve: {...config.serve, port: 443}}), {mode: 0o600})
     const error = await rejection(() => planService(request(configDir), {}))
     expect(error.exitCode).toBe(ExitCode.usage)
     expect(error.message).toContain('Port 443')

@@ -13,15 +13,15 @@ export const cliCommand = './bin/run.js'
 /** The URL a serve banner prints for 127.0.0.1; group 1 is the port. */
 export const urlPattern = /https:\/\/127\.0\.0\.1:(\d+)\//
 
+/** The flags that put a server on 127.0.0.1 and a free port: for serve, or stored with settings set. */
+export const loopbackFlags = ['--host', '127.0.0.1', '--port', '0']
+
 /** `serve` on 127.0.0.1, port 0, with `configDir`, plus `extra`. */
 export const serveArgs = (configDir: string, ...extra: string[]) => [
   'serve',
   '--config-dir',
   configDir,
-  '--host',
-  '127.0.0.1',
-  '--port',
-  '0',
+  ...loopbackFlags,
   ...extra,
 ]
 

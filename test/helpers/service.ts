@@ -1,21 +1,19 @@
-import {readFileSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
+import {expect} from 'vitest'
 
-import {initConfig} from './cli.js'
+import {initConfig, loopbackFlags, runCli} from './cli.js'
 import {useConfigCopies} from './config-copies.js'
 
 export const owner = {username: 'JeffLynne', password: 'Sweet Talkin Woman'}
 export const secret = 'Hello from homeauth: only you can read this.'
 
 /**
- * `homeauth init` in `configDir`, then config.json set to 127.0.0.1 and port 0, so that a plain
+ * `homeauth init` in `configDir`, then `settings set` to 127.0.0.1 and port 0, so that a plain
  * `serve --config-dir` (as a unit runs it) listens on a free loopback port.
  */
 export async function initialisedForLoopback(configDir: string): Promise<string> {
   await initConfig(configDir, owner, '--no-qr')
-  const file = path.join(configDir, 'config.json')
-  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  writeFileSync(file, JSON.stringify({...config, host: '127.0.0.1', port: 0}), {mode: 0o600})
+  const result = await runCli(['settings', 'set', '--config-dir', configDir, ...loopbackFlags])
+  expect(result.code, result.stderr).toBe(0)
   return configDir
 }
 

@@ -72,9 +72,7 @@ describe('findOnboardingUrls', () => {
         {name: 'JeffLynne', passwordHash: await hashPassword('ELO', cheapHashParams), passwordSetAt: null},
       ],
       secret: 'Mr Blue Sky',
-      port: 9443,
-      host: '127.0.0.1',
-      sans: [],
+      serve: {port: 9443, host: '127.0.0.1'},
     }
     await withConfigLock(configDir, ({updateFileSet}) => updateFileSet([configFile(config)]))
     expect(await findOnboardingUrls(configDir)).toEqual({

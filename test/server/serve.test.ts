@@ -2,7 +2,8 @@ import {describe, expect, it} from 'vitest'
 
 import {configFile, configVersion, readConfig, type HomeauthConfig} from '../../src/config/config.js'
 import {withConfigLock} from '../../src/config/files.js'
-import {resolveServeSettings, type ServeSettings} from '../../src/config/serve-settings.js'
+import {resolveServeSettings, type ServeRequest} from '../../src/config/serve-settings.js'
+import type {StoredSettings} from '../../src/config/stored-settings.js'
 import {hashPassword} from '../../src/credentials/hash.js'
 import {startHomeauth} from '../../src/server/serve.js'
 import {initialize} from '../../src/setup/init.js'
@@ -12,15 +13,8 @@ import {useTempDir} from '../helpers/temp.js'
 import {cheapHashParams} from '../helpers/hashes.js'
 
 /** What serve is asked for with no flags but `given`. */
-function asked(configDir: string, given: Partial<ServeSettings> = {}): ServeSettings {
-  return {
-    configDir,
-    extraHosts: [],
-    realm: 'homeauth',
-    throttle: {maxFailures: 5, windowMs: 900_000, lockoutMs: 60_000},
-    trustProxy: [],
-    ...given,
-  }
+function asked(configDir: string, given: StoredSettings = {}): ServeRequest {
+  return {configDir, given}
 }
 
 describe('startHomeauth', () => {
@@ -37,9 +31,7 @@ describe('startHomeauth', () => {
         },
       ],
       secret: 'Mr Blue Sky',
-      port: 8443,
-      host: null,
-      sans: [],
+      serve: {port: 8443},
       ...given,
     }
     await withConfigLock(configDir, ({updateFileSet}) => updateFileSet([configFile(config)]))
@@ -48,7 +40,7 @@ describe('startHomeauth', () => {
 
   it('listens on the host stored in config.json when the options name none', async () => {
     const configDir = tempDir()
-    const config = await writeConfig(configDir, {host: '127.0.0.1'})
+    const config = await writeConfig(configDir, {serve: {host: '127.0.0.1'}})
     const settings = await resolveServeSettings(asked(configDir, {port: 0}))
     const server = await startHomeauth({...settings, credentials: user, secret: config.secret})
     try {
@@ -70,7 +62,7 @@ describe('startHomeauth', () => {
       port: 0,
     })
     await first.close()
-    await writeConfig(configDir, {sans: ['nas.home.arpa']})
+    await writeConfig(configDir, {serve: {san: ['nas.home.arpa']}})
     const settings = await resolveServeSettings(asked(configDir, {host: '127.0.0.1', port: 0}))
     const server = await startHomeauth({...settings, credentials: user, secret: 'x'})
     try {
@@ -131,7 +123,7 @@ describe('resolveServeSettings', () => {
     await initialize(configDir, {...user, secret: 'Showdown', port: 9443, extraHosts: [], newCa: false})
     await withConfigLock(configDir, async ({updateFileSet}) => {
       const config = (await readConfig(configDir))!
-      await updateFileSet([configFile({...config, host: '127.0.0.1'})])
+      await updateFileSet([configFile({...config, serve: {...config.serve, host: '127.0.0.1'}})])
     })
     const stored = await resolveServeSettings(asked(configDir))
     expect(stored).toMatchObject({port: 9443, host: '127.0.0.1'})
@@ -140,5 +132,48 @@ describe('resolveServeSettings', () => {
       port: 0,
       host: '::1',
     })
+  })
+
+  it('takes every stored setting where no flag is given, and a given flag for the run alone', async () => {
+    const configDir = tempDir()
+    await initialize(configDir, {...user, secret: 'Showdown', port: 9443, extraHosts: [], newCa: false})
+    const serve: StoredSettings = {
+      port: 9443,
+      realm: 'Stored',
+      'max-failures': 3,
+      'failure-window': 60,
+      lockout: 10,
+      'trust-proxy': ['127.0.0.1'],
+      'auth-listen': '127.0.0.1:9092',
+      'frame-ancestors': ["'self'"],
+      'secret-file': '/srv/message.txt',
+      cert: '/etc/ssl/home.pem',
+      key: '/etc/ssl/home-key.pem',
+    }
+    await withConfigLock(configDir, async ({updateFileSet}) => {
+      const config = (await readConfig(configDir))!
+      await updateFileSet([configFile({...config, serve})])
+    })
+    expect(await resolveServeSettings(asked(configDir))).toMatchObject({
+      port: 9443,
+      realm: 'Stored',
+      throttle: {maxFailures: 3, windowMs: 60_000, lockoutMs: 10_000},
+      trustProxy: ['127.0.0.1'],
+      authListen: '127.0.0.1:9092',
+      frameAncestors: ["'self'"],
+      secretFile: '/srv/message.txt',
+      tlsFiles: {cert: '/etc/ssl/home.pem', key: '/etc/ssl/home-key.pem'},
+    })
+    const flags = {realm: 'Flag', 'trust-proxy': ['10.0.0.2'], cert: '/tmp/a.pem', key: '/tmp/a-key.pem'}
+    const overridden = await resolveServeSettings({...asked(configDir, flags), secret: 'from --secret'})
+    expect(overridden).toMatchObject({
+      realm: 'Flag',
+      trustProxy: ['10.0.0.2'],
+      authListen: '127.0.0.1:9092',
+      tlsFiles: {cert: '/tmp/a.pem', key: '/tmp/a-key.pem'},
+      secret: 'from --secret',
+      secretFile: undefined,
+    })
+    expect((await readConfig(configDir))!.serve).toEqual(serve)
   })
 })

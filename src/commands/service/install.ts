@@ -2,14 +2,20 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {checkConfigDir} from '../../config/files.js'
-import {enableService, planService, runSystemctl, writeUnit} from '../../daemon/service.js'
+import {
+  enableService,
+  planService,
+  refuseRunningServer,
+  runSystemctl,
+  writeUnit,
+} from '../../daemon/service.js'
 import {printInstalled} from '../../ui/service.js'
 
 export default class ServiceInstall extends BaseCommand<typeof ServiceInstall> {
   static summary = 'Run homeauth serve at boot: write a hardened systemd unit for this config directory.'
   static description = `Writes a user unit (~/.config/systemd/user/homeauth.service, or under $XDG_CONFIG_HOME) by default, or with --system /etc/systemd/system/homeauth.service running as --user-name (default: the config directory's owner; never root).
-The unit runs this node and this homeauth by their absolute paths with the credentials stored by init, restarts it on failure with a back-off, reloads it with SIGHUP, logs to the journal and confines it to its config directory.
-It prints the systemctl commands that enable and start it; --now runs them (exit 3 when systemctl fails; the unit file stays). An existing unit that differs is replaced only with --force.`
+The unit runs this node and this homeauth by their absolute paths with the credentials stored by init and the settings stored by init and settings set, restarts it on failure with a back-off, reloads it with SIGHUP, logs to the journal and confines it to its config directory.
+It prints the systemctl commands that enable and start it; --now runs them (exit 3 when systemctl fails; the unit file stays). An existing unit that differs is replaced only with --force. It refuses (exit 9) while a server started another way runs on the config directory.`
 
   static examples = [
     '<%= config.bin %> <%= command.id %> --now',
@@ -49,6 +55,7 @@ It prints the systemctl commands that enable and start it; --now runs them (exit
       process.env,
     )
     if (flags.print) return this.output.out.write(plan.text)
+    await refuseRunningServer(plan, flags['config-dir'])
     const written = await writeUnit(plan, flags.force)
     if (flags.now) await enableService(plan, runSystemctl)
     printInstalled(this.output, plan, written, flags.now)
