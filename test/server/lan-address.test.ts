@@ -1,0 +1,185 @@
+import {X509Certificate} from 'node:crypto'
+import {chmodSync, readFileSync} from 'node:fs'
+import https from 'node:https'
+import path from 'node:path'
+import tls from 'node:tls'
+
+import {describe, expect, it} from 'vitest'
+
+import {loadOrCreateServerTls} from '../../src/certificates/store.js'
+import {lockConfigDir} from '../../src/config/lock.js'
+import {defaultCertificateWatchTiming} from '../../src/server/certificate-watch.js'
+import {until, useFakeLan} from '../helpers/lan.js'
+import {useTestServer} from '../helpers/server.js'
+import {useTempDir} from '../helpers/temp.js'
+
+const tempDir = useTempDir()
+const startServer = useTestServer()
+const setLan = useFakeLan()
+
+/** The certificate a new connection to the server on 127.0.0.1 gets, with a client trusting only `ca`. */
+function presentedCertificate(port: number, ca: string): Promise<tls.PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({host: '127.0.0.1', port, ca, servername: 'localhost'}, () => {
+      resolve(socket.getPeerCertificate())
+      socket.end()
+    })
+    socket.on('error', reject)
+  })
+}
+
+/** A GET over `agent`: its status, and whether it went over a connection the agent had kept open. */
+function get(agent: https.Agent, url: string): Promise<{status: number; reusedSocket: boolean}> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, {agent, servername: 'localhost'}, (res) => {
+      res.resume()
+      res.on('end', () => resolve({status: res.statusCode ?? 0, reusedSocket: req.reusedSocket}))
+    })
+    req.on('error', reject)
+  })
+}
+
+const fast = {hostsCheckMs: 20}
+
+describe('a running server whose machine gets a new LAN address', () => {
+  it('reissues the certificate from the same CA, serves it to new connections, keeps open ones, and logs one line naming the address', async () => {
+    setLan(['192.168.50.10'])
+    const configDir = tempDir()
+    const reloads: string[] = []
+    const server = await startServer(configDir, {
+      certificateWatch: fast,
+      onReload: (message) => reloads.push(message),
+    })
+    expect(server.tls.certificate.hosts).toContain('192.168.50.10')
+    const agent = new https.Agent({keepAlive: true, maxSockets: 1, ca: server.ca})
+    try {
+      expect(await get(agent, `${server.url}/healthz`)).toEqual({status: 200, reusedSocket: false})
+
+      setLan(['192.168.50.77'])
+      await until('the reissue', () => reloads.length > 0)
+      expect(reloads).toEqual([
+        expect.stringMatching(
+          /^server certificate reissued from the same CA to add 192\.168\.50\.77 \(devices need nothing new\), server certificate fingerprint [0-9A-F:]{95} \(valid until \d{4}-\d\d-\d\d\)$/,
+        ),
+      ])
+
+      expect(await get(agent, `${server.url}/healthz`)).toEqual({status: 200, reusedSocket: true})
+      const presented = await presentedCertificate(server.listener.port, server.ca)
+      expect(tls.checkServerIdentity('192.168.50.77', presented)).toBeUndefined()
+      expect(readFileSync(path.join(configDir, 'ca.pem'), 'utf8')).toBe(server.ca)
+      const stored = new X509Certificate(readFileSync(path.join(configDir, 'server.pem')))
+      expect(stored.fingerprint256).toBe(server.tls.certificate.fingerprint)
+      expect(stored.checkIssued(new X509Certificate(server.ca))).toBe(true)
+      expect(server.tls.certificate.hosts).not.toContain('192.168.50.10')
+    } finally {
+      agent.destroy()
+    }
+  })
+
+  it('reissues under the config lock: not while another homeauth command is changing the directory', async () => {
+    setLan(['192.168.50.10'])
+    const configDir = tempDir()
+    const reloads: string[] = []
+    const server = await startServer(configDir, {
+      certificateWatch: fast,
+      onReload: (message) => reloads.push(message),
+    })
+    const lock = await lockConfigDir(configDir)
+    setLan(['192.168.50.77'])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(reloads).toEqual([])
+    await lock.release()
+    await until('the reissue', () => reloads.length === 1)
+    expect(server.tls.certificate.hosts).toContain('192.168.50.77')
+  })
+
+  it('reissues at most once per minReissueMs, so a flapping interface cannot churn certificates', async () => {
+    setLan(['192.168.50.10'])
+    const reloads: {at: number; message: string}[] = []
+    const server = await startServer(tempDir(), {
+      certificateWatch: {hostsCheckMs: 20, minReissueMs: 2_000},
+      onReload: (message) => reloads.push({at: Date.now(), message}),
+    })
+    setLan(['192.168.50.77'])
+    await until('the first reissue', () => reloads.length === 1)
+    setLan(['192.168.50.10'])
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(reloads).toHaveLength(1)
+    expect(server.tls.certificate.hosts).not.toContain('192.168.50.10')
+    await until('the second reissue', () => reloads.length === 2)
+    expect(reloads[1]!.message).toContain('to add 192.168.50.10 ')
+    expect(reloads[1]!.at - reloads[0]!.at).toBeGreaterThan(1_000)
+    expect(defaultCertificateWatchTiming.minReissueMs).toBe(60_000)
+    expect(defaultCertificateWatchTiming.hostsCheckMs).toBeLessThanOrEqual(60_000)
+  })
+
+  it('waits a whole interval after a reissue at start-up before the next', async () => {
+    setLan(['192.168.50.10'])
+    const configDir = tempDir()
+    await loadOrCreateServerTls(configDir)
+    setLan(['192.168.50.77'])
+    const reloads: string[] = []
+    const server = await startServer(configDir, {
+      certificateWatch: {hostsCheckMs: 20, minReissueMs: 60_000},
+      onReload: (message) => reloads.push(message),
+    })
+    expect(server.tls.addedHosts).toEqual(['192.168.50.77'])
+    setLan(['192.168.50.99'])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(reloads).toEqual([])
+  })
+
+  it('leaves the certificate alone when an address goes away, or when only an address it has comes back', async () => {
+    setLan(['192.168.50.10', '192.168.50.77'])
+    const reloads: string[] = []
+    const server = await startServer(tempDir(), {
+      certificateWatch: fast,
+      onReload: (message) => reloads.push(message),
+    })
+    const fingerprint = server.tls.certificate.fingerprint
+    setLan(['192.168.50.77'])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    setLan(['192.168.50.10', '192.168.50.77'])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(reloads).toEqual([])
+    expect(server.tls.certificate.fingerprint).toBe(fingerprint)
+  })
+
+  it('leaves a certificate given with --cert/--key alone: homeauth cannot reissue it', async () => {
+    setLan(['192.168.50.10'])
+    const issuing = tempDir()
+    await loadOrCreateServerTls(issuing)
+    const tlsFiles = {cert: path.join(issuing, 'server.pem'), key: path.join(issuing, 'server-key.pem')}
+    const before = readFileSync(tlsFiles.cert, 'utf8')
+    const reloads: string[] = []
+    const failures: Error[] = []
+    await startServer(tempDir(), {
+      tlsFiles,
+      certificateWatch: fast,
+      onReload: (message) => reloads.push(message),
+      onReloadFailed: (error) => failures.push(error),
+    })
+    setLan(['192.168.50.77'])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect({reloads, failures}).toEqual({reloads: [], failures: []})
+    expect(readFileSync(tlsFiles.cert, 'utf8')).toBe(before)
+  })
+
+  it('says the reissue failed and keeps serving the certificate it has when the config directory is broken', async () => {
+    setLan(['192.168.50.10'])
+    const configDir = tempDir()
+    const failures: Error[] = []
+    const server = await startServer(configDir, {
+      certificateWatch: {hostsCheckMs: 20, minReissueMs: 100},
+      onReloadFailed: (error) => failures.push(error),
+    })
+    const fingerprint = server.tls.certificate.fingerprint
+    chmodSync(path.join(configDir, 'server-key.pem'), 0o644)
+    setLan(['192.168.50.77'])
+    await until('the failure', () => failures.length > 0)
+    expect(failures[0]!.message).toMatch(/server-key\.pem can be read by other users/)
+    expect(server.tls.certificate.fingerprint).toBe(fingerprint)
+    const presented = await presentedCertificate(server.listener.port, server.ca)
+    expect(presented.fingerprint256).toBe(fingerprint)
+  })
+})
