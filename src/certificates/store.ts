@@ -18,9 +18,8 @@ import {setupError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
-import {certificateHosts} from './hosts.js'
+import {certificateHosts, missingHosts} from './hosts.js'
 import {
-  canonicalHost,
   parseCertificate,
   parsePrivateKey,
   subjectAltNames,
@@ -111,21 +110,16 @@ export function certificateFiles(authority: PemPair, server: PemPair): SetFile[]
 }
 
 export interface LoadOptions {
-  /** Names and addresses beyond the defaults (localhost, the machine, its LAN addresses): config.json's `serve.san` and --san. */
+  /** Names and addresses beyond the defaults (localhost, the machine's names, its LAN addresses now): config.json's `serve.san` and --san. */
   extraHosts?: string[]
   now?: Date
 }
 
-/** The hosts in `wanted` that the certificate's subjectAltName lacks, compared in one spelling each. */
-function missingHosts(certificate: X509Certificate, wanted: string[]): string[] {
-  const present = new Set(subjectAltNames(certificate).map(canonicalHost))
-  return [...new Set(wanted.map(canonicalHost))].filter((host) => !present.has(host))
-}
-
 /**
  * Loads the CA and server certificate from the config directory, making them on first use and
- * reissuing the server certificate from the same CA when it is close to expiry, not from that CA,
- * or lacks a name in `extraHosts`.
+ * reissuing the server certificate from the same CA (devices trust it as they did) when it is close
+ * to expiry, not from that CA, or lacks a name it should have: one in `extraHosts`, or the machine's
+ * own, such as a LAN address DHCP gave it since.
  */
 export async function loadOrCreateServerTls(
   configDir: string,
@@ -137,8 +131,8 @@ export async function loadOrCreateServerTls(
     const stored = await readPair(configDir, 'caCert', 'caKey')
     const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
     const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
-    const wanted = options.extraHosts ?? []
-    const addedHosts = existing ? missingHosts(existing.certificate, wanted) : []
+    const wanted = certificateHosts(options.extraHosts)
+    const addedHosts = existing ? missingHosts(subjectAltNames(existing.certificate), wanted) : []
     let server = existing?.pair
     let provenance: ServedCertificate['provenance'] = stored ? 'reused' : 'created'
     const usable =
@@ -148,7 +142,7 @@ export async function loadOrCreateServerTls(
       summarize(existing.certificate, now).daysLeft >= renewBeforeDays &&
       addedHosts.length === 0
     if (!server || !usable) {
-      server = await issueServerCertificate(authority, certificateHosts(wanted), now)
+      server = await issueServerCertificate(authority, wanted, now)
       await updateFileSet(certificateFiles(authority, server))
       if (stored) provenance = 'renewed'
     }

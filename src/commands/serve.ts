@@ -90,7 +90,7 @@ SIGHUP (sent by passwd, user add, user remove and cert renew) reloads the stored
         realm: resolved.realm,
         onboarding: flags.qr ? onboardingUrls(port, host) : undefined,
       })
-      log.stopped(await serveUntilSignal(server, (error) => log.reloadFailed(error)))
+      log.stopped(await serveUntilSignal(server, log.events.onReloadFailed))
     } finally {
       log.close()
     }

@@ -7,6 +7,7 @@ import type {ResolvedServeSettings} from '../config/serve-settings.js'
 import {checkFrameAncestors, checkTrustedProxies, realmProblem} from '../config/stored-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
+import {watchCertificate, type CertificateWatchTiming} from './certificate-watch.js'
 import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
@@ -41,6 +42,8 @@ export interface ServeOptions
   timeouts?: Partial<Timeouts>
   /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
   throttle?: Partial<ThrottleOptions>
+  /** How often the certificate's hosts and expiry are checked (see watchCertificate); the defaults otherwise. */
+  certificateWatch?: Partial<CertificateWatchTiming>
 }
 
 export interface HomeauthServer {
@@ -55,9 +58,6 @@ export interface HomeauthServer {
   /** Stops gracefully and removes state.json. */
   close(): Promise<void>
 }
-
-/** A long-running server checks its certificate this often, renewing it when fewer than 30 days are left. */
-const certificateCheckMs = 12 * 60 * 60 * 1000
 
 function urlFor(host: string, port: number): string {
   return `https://${bracketHost(host)}:${port}/`
@@ -164,26 +164,54 @@ class Site {
     }
   }
 
-  /** Reads config.json once: the stored users again (unless the credentials came at start-up), then the certificate. */
-  async reload(listener: Listener): Promise<void> {
-    const {options} = this
-    const config = await readConfig(options.configDir)
-    if (!options.credentials) {
-      // A new verifier comes with a new cache of verified logins: a removed user's is forgotten at once.
-      this.verifier = createVerifier(options, config)
-      options.onReload?.('credentials read again from config.json')
-    }
-    await this.reloadTls(listener, config)
+  /** The reload in progress, if any: reloads run one after another, so an older certificate never replaces a newer one. */
+  private reloading: Promise<void> = Promise.resolve()
+
+  private exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.reloading.then(task)
+    this.reloading = run.catch(() => {})
+    return run
   }
 
-  /** Serves a renewed or replaced certificate, and hands out a new CA, saying what changed. */
-  async reloadTls(listener: Listener, config: HomeauthConfig | undefined): Promise<void> {
+  /** Resolves once no reload runs: a reissue under way finishes its files before the server stops. */
+  settled(): Promise<void> {
+    return this.reloading
+  }
+
+  /** Reads config.json once: the stored users again (unless the credentials came at start-up), then the certificate. */
+  reload(listener: Listener): Promise<void> {
+    return this.exclusive(async () => {
+      const {options} = this
+      const config = await readConfig(options.configDir)
+      if (!options.credentials) {
+        // A new verifier comes with a new cache of verified logins: a removed user's is forgotten at once.
+        this.verifier = createVerifier(options, config)
+        options.onReload?.('credentials read again from config.json')
+      }
+      await this.swapTls(listener, config)
+    })
+  }
+
+  /** Loads the certificate again, reissuing it when it is due or lacks a host (see loadOrCreateServerTls). */
+  reloadTls(listener: Listener): Promise<void> {
+    return this.exclusive(async () => this.swapTls(listener, await readConfig(this.options.configDir)))
+  }
+
+  /**
+   * Serves a renewed or replaced certificate (to new connections; open ones keep theirs) and hands
+   * out a new CA, saying in one line each what changed.
+   */
+  private async swapTls(listener: Listener, config: HomeauthConfig | undefined): Promise<void> {
     const {options} = this
     const next = await loadTls(options, config)
     if (next.certificate.fingerprint !== this.tls.certificate.fingerprint) {
       listener.setTls(next)
+      const {fingerprint, notAfter} = next.certificate
+      const what = next.addedHosts
+        ? `server certificate reissued from the same CA to add ${next.addedHosts.join(', ')} (devices need nothing new)`
+        : 'now serving a new server certificate'
       options.onReload?.(
-        `now serving a new server certificate, server certificate fingerprint ${next.certificate.fingerprint} (valid until ${next.certificate.notAfter.toISOString().slice(0, 10)})`,
+        `${what}, server certificate fingerprint ${fingerprint} (valid until ${notAfter.toISOString().slice(0, 10)})`,
       )
     }
     if (next.authority?.fingerprint !== this.tls.authority?.fingerprint) {
@@ -259,15 +287,19 @@ function recordState(
   })
 }
 
-/** Checks the certificate every 12 hours (renewing it when due); returns how to stop checking. */
-function watchCertificate(options: ServeOptions, site: Site, listener: Listener): () => void {
-  const check = async () => site.reloadTls(listener, await readConfig(options.configDir))
-  const timer = setInterval(
-    () => void check().catch((error: Error) => options.onError?.(error)),
-    certificateCheckMs,
-  )
-  timer.unref()
-  return () => clearInterval(timer)
+/**
+ * Watches what the certificate should cover: a LAN address DHCP gives the machine while it serves,
+ * and expiry. The first new-host reissue after one at start-up waits as after any other.
+ */
+function watchSiteCertificate(options: ServeOptions, site: Site, listener: Listener): () => void {
+  return watchCertificate({
+    servedHosts: () => site.tls.certificate.hosts,
+    reload: () => site.reloadTls(listener),
+    onReloadFailed: (error) => options.onReloadFailed?.(error),
+    reissues: site.tls.authority !== undefined,
+    reissuedAt: site.tls.provenance === 'renewed' ? Date.now() : undefined,
+    timing: options.certificateWatch,
+  })
 }
 
 /** Loads or makes the certificates, builds the app, starts listening and records state.json: the whole of `homeauth serve`. */
@@ -279,7 +311,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
   const {listener, authListener} = await listen(options, site)
   const urls = serverUrls(listener.host, listener.port)
   await recordState(options, urls[0]!, listener, authListener)
-  const stopWatching = watchCertificate(options, site, listener)
+  const stopWatching = watchSiteCertificate(options, site, listener)
   return {
     listener,
     authListener,
@@ -290,7 +322,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     reload: () => site.reload(listener),
     async close() {
       stopWatching()
-      await Promise.all([listener.close(), authListener?.close()])
+      await Promise.all([listener.close(), authListener?.close(), site.settled()])
       await clearState(options.configDir, process.pid)
     },
   }

@@ -107,6 +107,7 @@ export class ServerLog {
     onRequest: (entry) => this.queueAccessLine(accessLine(this.output, entry)),
     onError: (error) => this.write(printServerError, error),
     onReload: (message) => this.write(printReloaded, message),
+    onReloadFailed: (error) => this.write(printReloadFailed, error),
     onFailedLogin: (login) => this.write(printFailedLogin, login),
     onUnencryptedCredentials: (request) => this.write(printUnencryptedCredentials, request),
     onUntrustedProxy: (proxy) => this.write(printUntrustedProxy, proxy),
@@ -122,10 +123,6 @@ export class ServerLog {
 
   banner(info: BannerInfo): void {
     this.write(printBanner, info)
-  }
-
-  reloadFailed(error: Error): void {
-    this.write(printReloadFailed, error)
   }
 
   stopped(signal: string): void {

@@ -7,8 +7,10 @@ import type {UnencryptedCredentials} from './plain-http.js'
 export interface ServerEvents {
   onRequest(entry: AccessLogEntry): void
   onError(error: Error): void
-  /** Told what a reload (SIGHUP, or the periodic certificate check) changed. */
+  /** Told what a reload (SIGHUP, or a check of the certificate's hosts and expiry) changed. */
   onReload(message: string): void
+  /** A reload failed (SIGHUP, or a check of the certificate): the server goes on with what it had. */
+  onReloadFailed(error: Error): void
   onFailedLogin(failure: FailedLogin): void
   /** A plain-HTTP request carried credentials (refused unread): its password has been exposed. */
   onUnencryptedCredentials(request: UnencryptedCredentials): void

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {invalidHostProblem, parseExtraHosts} from '../../src/certificates/hosts.js'
+import {invalidHostProblem, missingHosts, parseExtraHosts} from '../../src/certificates/hosts.js'
 import {ExitCode} from '../../src/errors.js'
 import {homeauthRejection} from '../helpers/errors.js'
 
@@ -29,5 +29,20 @@ describe('invalidHostProblem (the init prompt)', () => {
       '"bad host" is neither a host name nor an IP address.',
     )
     expect(invalidHostProblem(['nas.local', '*.home.arpa', '::1'])).toBeUndefined()
+  })
+})
+
+describe('missingHosts (what a certificate lacks)', () => {
+  it('compares names and addresses in one spelling each', () => {
+    const present = ['localhost', 'pi.home.arpa', '192.168.1.20', '2001:db8::1']
+    expect(missingHosts(present, ['PI.home.arpa', '2001:DB8:0:0:0:0:0:1', '192.168.1.20'])).toEqual([])
+    expect(missingHosts(present, ['192.168.1.77', 'nas.local', '192.168.1.77'])).toEqual([
+      '192.168.1.77',
+      'nas.local',
+    ])
+  })
+
+  it('never counts a name no certificate can hold, which would otherwise be missing after every reissue', () => {
+    expect(missingHosts(['localhost'], ['my_pi', 'my_pi.local', 'pi x'])).toEqual([])
   })
 })

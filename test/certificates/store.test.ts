@@ -16,10 +16,12 @@ import {withConfigLock} from '../../src/config/files.js'
 import {ExitCode, type HomeauthError} from '../../src/errors.js'
 import {homeauthCommand} from '../../src/invocation.js'
 import {homeauthRejection} from '../helpers/errors.js'
+import {useFakeLan} from '../helpers/lan.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runWriter, writePairsFile} from '../helpers/writers.js'
 
 const tempDir = useTempDir()
+const setLan = useFakeLan()
 const day = 24 * 60 * 60 * 1000
 
 function mode(file: string): number {
@@ -91,6 +93,30 @@ describe('loadOrCreateServerTls', () => {
     const server = new X509Certificate(readFileSync(path.join(dir, 'server.pem')))
     expect(server.checkIssued(new X509Certificate(caBefore))).toBe(true)
     expect(server.fingerprint256).toBe(reissued.certificate.fingerprint)
+  })
+
+  it('reissues from the same CA at start when the machine has a LAN address the certificate lacks (DHCP gave it a new one)', async () => {
+    setLan(['192.168.50.10'])
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir)
+    expect(first.certificate.hosts).toContain('192.168.50.10')
+    setLan(['192.168.50.77'])
+    const reissued = await loadOrCreateServerTls(dir)
+    expect(reissued.provenance).toBe('renewed')
+    expect(reissued.addedHosts).toEqual(['192.168.50.77'])
+    expect(reissued.certificate.hosts).toContain('192.168.50.77')
+    expect(reissued.certificate.hosts).not.toContain('192.168.50.10')
+    expect(reissued.authority?.fingerprint).toBe(first.authority?.fingerprint)
+  })
+
+  it('keeps the certificate when a LAN address went away and none came', async () => {
+    setLan(['192.168.50.10', 'fd00:1::10'])
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir)
+    setLan(['192.168.50.10'])
+    const second = await loadOrCreateServerTls(dir)
+    expect(second.provenance).toBe('reused')
+    expect(second.certificate.fingerprint).toBe(first.certificate.fingerprint)
   })
 
   it('reuses a certificate that has every name asked for, however it is spelt', async () => {

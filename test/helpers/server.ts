@@ -31,6 +31,7 @@ export function useTestServer(): (configDir: string, options?: Partial<ServeOpti
     })
     started.push(server)
     const ca = server.tls.authority ? await readFile(server.tls.authority.file, 'utf8') : server.tls.cert
-    return {...server, url: `https://127.0.0.1:${server.listener.port}`, ca}
+    // Assigned, not spread: a spread would freeze `tls` as it was at start, before any reload.
+    return Object.assign(server, {url: `https://127.0.0.1:${server.listener.port}`, ca})
   }
 }

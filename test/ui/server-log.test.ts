@@ -51,7 +51,7 @@ describe('server log lines', () => {
     events.onFailedLogin({address: '192.0.2.7', user: undefined, failures: 5, lockedForSeconds: 60})
     events.onReload('credentials read again from config.json')
     events.onError(new Error('socket hang up'))
-    log.reloadFailed(new Error('config.json is not JSON'))
+    events.onReloadFailed(new Error('config.json is not JSON'))
     log.stopped('SIGTERM')
     log.close()
     const lines = readFileSync(file, 'utf8').split('\n')

@@ -6,7 +6,7 @@ import {printRenewed} from '../../ui/certificates.js'
 
 export default class CertRenew extends BaseCommand<typeof CertRenew> {
   static summary = 'Make a new server certificate from the same CA.'
-  static description = `Devices that trust the CA need nothing new. Use it after adding a host name (--san) or when the LAN address changed; a running server switches to the new certificate at once.`
+  static description = `Devices that trust the CA need nothing new. Use it to add a host name (--san); a running server switches to the new certificate at once. serve adds a new LAN address by itself.`
 
   static examples = [
     '<%= config.bin %> <%= command.id %>',
