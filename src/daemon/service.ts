@@ -7,7 +7,7 @@ import {requireConfig} from '../config/config.js'
 import {osUsername} from '../credentials/os-user.js'
 import {publicFileMode, writeFileAtomic} from '../config/files.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {accountById, accountByName, type Account} from './accounts.js'
 import {firstUnprivilegedPort, unitName, unitText, type ServiceScope} from './unit.js'
 
@@ -106,7 +106,7 @@ async function systemAccount(
   }
   if (account.uid !== owner) {
     throw usageError(`${configDir} belongs to uid ${owner}, not to ${account.user}; serve would refuse it.`, [
-      `Run: chown -R ${account.user} ${configDir}, or pass --config-dir with a directory ${account.user} owns.`,
+      `Run: chown -R ${shellQuoted(account.user)} ${shellQuoted(configDir)}, or pass --config-dir with a directory ${account.user} owns.`,
     ])
   }
   return account
@@ -177,7 +177,7 @@ export async function writeUnit(plan: ServicePlan, force: boolean): Promise<bool
     if (!['EACCES', 'EPERM', 'EROFS'].includes(errorCode(error) ?? '')) throw error
     throw usageError(`Cannot write ${plan.unitFile} (${errorCode(error)}).`, [
       plan.scope === 'system'
-        ? `Run it as root: sudo ${homeauthCommand(`service install --system --config-dir ${plan.configDir}`)}`
+        ? `Run it as root: sudo ${homeauthCommand('service install --system', plan.configDir)}`
         : `Check the permissions of ${path.dirname(plan.unitFile)}.`,
     ])
   }

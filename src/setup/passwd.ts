@@ -1,6 +1,6 @@
 import type {HomeauthConfig} from '../config/config.js'
 import {usageError} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {checkUserName, findUser, userNames} from './users.js'
 
 /**
@@ -14,7 +14,7 @@ export function passwdUser(config: HomeauthConfig, given: string | undefined): s
   throw usageError(
     `There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}); passwd --username picks whose password changes, it does not rename.`,
     [
-      `Add ${name} with: ${homeauthCommand(`user add ${name}`)} (to rename, add the new name, then remove the old one).`,
+      `Add ${name} with: ${homeauthCommand(`user add ${shellQuoted(name)}`)} (to rename, add the new name, then remove the old one).`,
     ],
   )
 }

@@ -1,5 +1,5 @@
 import type {ServicePlan, ServiceState, UninstallResult} from '../daemon/service.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
 
@@ -26,7 +26,7 @@ export function printInstalled(output: Output, plan: ServicePlan, written: boole
   }
   if (plan.lingerUser !== undefined) {
     output.err.line(
-      `A user unit runs while you are logged in; to run it from boot without a login: loginctl enable-linger ${plan.lingerUser}`,
+      `A user unit runs while you are logged in; to run it from boot without a login: loginctl enable-linger ${shellQuoted(plan.lingerUser)}`,
     )
   }
   const scope = plan.scope === 'user' ? ' --user' : ''

@@ -1,4 +1,4 @@
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
 import type {UserChangeResult} from '../setup/users.js'
@@ -48,7 +48,7 @@ export async function printInitSummary(
       initReloadNote(result.signalledServer),
       'Next:',
       `  ${homeauthCommand('serve')}`,
-      `  curl --cacert ${result.caFile} -u ${result.username} https://localhost:${result.port}/api/secret`,
+      `  curl --cacert ${shellQuoted(result.caFile)} -u ${shellQuoted(result.username)} https://localhost:${result.port}/api/secret`,
     ].join('\n'),
   )
 }
