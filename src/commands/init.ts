@@ -15,7 +15,7 @@ export default class Init extends BaseCommand<typeof Init> {
   static description = `Asks for a user name, a password (stored only as a scrypt hash), the secret message, the port and extra host names, then makes the local CA (kept if one exists) and a server certificate.
 Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).
 On a re-run the current values are the defaults, and an empty password keeps the stored one.
-The user name and password are about one user (the first, unless the name given is another user's); users added with "user add" are kept.`
+On a re-run the user name and password are about one stored user (the first, unless another's name is given); a name no user has is refused, as it is by passwd ("user add" it, then "user remove" the old one to rename). Users added with "user add" are kept.`
 
   static enableJsonFlag = true
 

@@ -42,6 +42,19 @@ export function unknownUserError(config: HomeauthConfig, name: string) {
   ])
 }
 
+/**
+ * The error for a name no stored user has, given where a stored user is picked (`picker` says how)
+ * and never renamed: a rename is adding the new name, then removing the old one.
+ */
+export function notRenamedError(config: HomeauthConfig, name: string, picker: string) {
+  return usageError(
+    `There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}); ${picker}, it does not rename.`,
+    [
+      `Add ${name} with: ${homeauthCommand(`user add ${shellQuoted(name)}`)} (to rename, then remove the old name with user remove).`,
+    ],
+  )
+}
+
 function existingUserError(name: string) {
   return usageError(`There is already a user named ${JSON.stringify(name)}.`, [
     `Change their password with: ${homeauthCommand(`passwd --username ${shellQuoted(name)}`)}`,
