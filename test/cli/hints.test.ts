@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {projectDir, runCli, type CliResult} from '../helpers/cli.js'
 import {useConfigCopies} from '../helpers/config-copies.js'
+import {modeOf} from '../helpers/files.js'
 import {useTempDir} from '../helpers/temp.js'
 import {jeff} from '../helpers/users.js'
 
@@ -45,8 +46,6 @@ function shellWords(command: string): string[] {
   expect(result.status, result.stderr).toBe(0)
   return result.stdout.split('\0').slice(0, -1)
 }
-
-const modeOf = (file: string) => statSync(file).mode & 0o777
 
 describe('commands printed for a shell to run, with a config directory named with a space and a quote', () => {
   it('names the directory that chmod 700 must tighten so that sh acts on it and on nothing else', async () => {
