@@ -162,9 +162,11 @@ class Site {
         onRequest: options.onRequest,
         onError: options.onError,
         authority,
+        credentialsAtStartup: options.credentials !== undefined,
       }),
       plainApp: createPlainApp({
         authority,
+        credentialsAtStartup: options.credentials !== undefined,
         onRequest: options.onRequest,
         onUnencryptedCredentials: options.onUnencryptedCredentials,
         onError: options.onError,
@@ -214,6 +216,7 @@ async function startForwardAuthListener(
   if (options.authListen === undefined) return undefined
   const app = createAuthApp({
     ...auth,
+    credentialsAtStartup: options.credentials !== undefined,
     realm: options.realm,
     trustProxy: options.trustProxy,
     onFailedLogin: options.onFailedLogin,

@@ -181,7 +181,7 @@ function printFailedLogin(output: Output, login: FailedLogin): void {
 function printUnencryptedCredentials(output: Output, request: UnencryptedCredentials): void {
   output.err.line(
     output.err.color.yellow(
-      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with ${homeauthCommand('passwd')}`,
+      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: ${request.credentialsAtStartup ? "if it is this server's password, restart serve with a new one (it was given at start-up, which passwd cannot change)" : `change that password with ${homeauthCommand('passwd')}`}`,
     ),
   )
 }
