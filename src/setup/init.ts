@@ -54,7 +54,7 @@ export interface InitResult {
   /** Whether an existing CA was kept (devices that trust it need nothing new). */
   caKept: boolean
   /** The running server that was told to reload, if any; only one that checks the stored hash takes new credentials. */
-  signalledServer: Pick<ServerRecord, 'pid' | 'credentials'> | undefined
+  signalledServer: Pick<ServerRecord, 'pid' | 'credentials' | 'logFile' | 'supervisor'> | undefined
 }
 
 /** The CA (the stored one unless `newCa`) and a new server certificate from it for `hosts`. */
