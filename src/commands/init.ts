@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {defaultPort} from '../config/config.js'
 import {allowShortPasswordFlag, credentialFlags, qrFlag, sanFlag, secretFlags} from '../cli/flags.js'
 import {onboardingUrls} from '../server/onboarding-urls.js'
 import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
@@ -29,7 +30,11 @@ On a re-run the user name and password are about one stored user (the first, unl
     ...credentialFlags(''),
     'allow-short-password': allowShortPasswordFlag,
     ...secretFlags,
-    port: Flags.integer({description: 'Port the server listens on. [default: 8443]', min: 1, max: 65535}),
+    port: Flags.integer({
+      description: `Port the server listens on. [default: the current one on a re-run, else ${defaultPort}]`,
+      min: 1,
+      max: 65535,
+    }),
     san: sanFlag,
     yes: Flags.boolean({
       char: 'y',
