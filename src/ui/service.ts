@@ -37,9 +37,9 @@ export function printInstalled(output: Output, plan: ServicePlan, written: boole
 
 export function printUninstalled(output: Output, result: UninstallResult): void {
   if (!result.removed) return output.out.line(`No unit at ${result.unitFile}; nothing to remove.`)
-  if (result.managerAbsent)
-    printWarning(output, `systemd did not answer (${result.managerAbsent}); nothing was running under it.`)
-  output.out.line(`Stopped, disabled and removed ${result.unitFile}.`)
+  if (!result.managerAbsent) return output.out.line(`Stopped, disabled and removed ${result.unitFile}.`)
+  printWarning(output, `systemd did not answer (${result.managerAbsent}); nothing was running under it.`)
+  output.out.line(`Removed ${result.unitFile}; there was nothing to stop or disable.`)
 }
 
 export function printServiceState(output: Output, state: ServiceState): void {
