@@ -57,12 +57,12 @@ export function invokedAs(): string {
 }
 
 /**
- * Makes every later `homeauthCommand` carry `--config-dir DIR`: this process was given a config
- * directory that the same command typed without it would not use, so a hint without it would act
- * on another one.
+ * Makes every later `homeauthCommand` carry `--config-dir DIR` when this process was given a config
+ * directory (`given`) other than the one the same command typed without the flag would use
+ * (`withoutFlag`: oclif's, which reads HOMEAUTH_CONFIG_DIR too): a hint without it would act on that one.
  */
-export function keepConfigDirInHints(dir: string): void {
-  hintConfigDir = dir
+export function keepConfigDirInHints(given: string | undefined, withoutFlag: string): void {
+  if (given !== undefined && path.resolve(given) !== path.resolve(withoutFlag)) hintConfigDir = given
 }
 
 /**

@@ -1,4 +1,3 @@
-import path from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
 
 import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
@@ -42,11 +41,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as CommandFlags<T>
-    // oclif's configDir is what the shell gives a command typed without --config-dir (it reads
-    // HOMEAUTH_CONFIG_DIR too): where this one differs, the hints printed must name it.
-    const given = this.flags['config-dir']
-    if (given !== undefined && path.resolve(given) !== path.resolve(this.config.configDir))
-      keepConfigDirInHints(given)
+    keepConfigDirInHints(this.flags['config-dir'], this.config.configDir)
     await this.checkConfigDirectory()
   }
 

@@ -1,7 +1,7 @@
 import {Errors, toConfiguredId, type Hook, type Interfaces} from '@oclif/core'
 
 import {ExitCode, errorDocument} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, keepConfigDirInHints} from '../invocation.js'
 import {printFailure} from '../ui/messages.js'
 import {createTerminalOutput} from '../ui/output.js'
 import {isPromptCancelled, terminalPromptsFor} from '../cli/prompts.js'
@@ -17,6 +17,7 @@ import type {Prompts} from '../prompts.js'
 const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
   const words = id.split(':')
   const guess = guessCommand(words, knownIds(config))
+  keepConfigDirInHints(configDirArgument(argv), config.configDir)
   const spoken = (commandId: string) => toConfiguredId(commandId, config)
   const json = argv.includes('--json')
   // oclif folds words into the id only after a command that takes no arguments (`logs 50` is
@@ -27,7 +28,7 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
     .pop()
   if (command && (!guess.suggestion || guess.suggestion === command)) {
     printUsageError(json, `"${spoken(command)}" takes no arguments.`, [
-      homeauthCommand(`${spoken(command)} --help`),
+      homeauthCommand(`${spoken(command)} --help`, false),
     ])
     return Errors.exit(ExitCode.usage)
   }
@@ -37,8 +38,11 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
   const message = guess.suggestion
     ? `"${typed}" is not a ${config.bin} command. Did you mean "${spoken(guess.suggestion)}"?`
     : `"${typed}" is not a ${config.bin} command.`
+  // The suggestion keeps a --config-dir typed after it (see keepConfigDirInHints); help needs none.
   const suggestions = [
-    homeauthCommand(guess.suggestion ? spoken(guess.suggestion) : [...guess.topic, '--help'].join(' ')),
+    guess.suggestion
+      ? homeauthCommand(spoken(guess.suggestion))
+      : homeauthCommand([...guess.topic, '--help'].join(' '), false),
   ]
   printUsageError(json, message, suggestions)
   if (json) return Errors.exit(ExitCode.usage)
@@ -52,7 +56,8 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
       suggested !== undefined && (suggested.strict === false || Object.keys(suggested.args).length > 0)
     if (args.length === 0 || takesArgs) {
       const question = args.length > 0 ? ' now, with what you typed after it' : ' now'
-      if (await confirmRun(prompts, `${homeauthCommand(spoken(guess.suggestion))}${question}`)) {
+      // The question names the command alone: it runs with every flag typed, --config-dir among them.
+      if (await confirmRun(prompts, `${homeauthCommand(spoken(guess.suggestion), false)}${question}`)) {
         if (suggested) return runInstead(config, guess.suggestion, [...args, ...argv])
         return runInstead(config, 'help', guess.suggestion.split(':'))
       }
@@ -62,6 +67,14 @@ const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
 }
 
 export default hook
+
+/** The value of `--config-dir DIR` or `--config-dir=DIR` among the words after a mistyped command. */
+function configDirArgument(argv: string[]): string | undefined {
+  const index = argv.findIndex((word) => word === '--config-dir' || word.startsWith('--config-dir='))
+  if (index === -1) return undefined
+  const word = argv[index]!
+  return word === '--config-dir' ? argv[index + 1] : word.slice('--config-dir='.length)
+}
 
 /** A usage error as the `{"error": …}` document on stdout with --json, else as text on stderr. */
 function printUsageError(json: boolean, message: string, suggestions: string[]): void {

@@ -64,6 +64,17 @@ describe('a mistyped command without a terminal', () => {
     }
   })
 
+  it('keeps a --config-dir typed after it in the suggestion, quoted, but not in help', async () => {
+    const configDir = `${tempDir()}/my homeauth`
+    for (const args of [['--config-dir', configDir], [`--config-dir=${configDir}`]]) {
+      const {stderr} = await runCli(['statsu', ...args])
+      expect(stderr).toContain(`Try: ${cliCommand} status --config-dir '${configDir}'\n`)
+    }
+    expect((await runCli(['xyzzy', '--config-dir', configDir])).stderr).toContain(
+      `Try: ${cliCommand} --help\n`,
+    )
+  })
+
   it('points to --help when nothing is close', async () => {
     const {code, stderr} = await runCli(['xyzzy'])
     expect(code).toBe(2)
