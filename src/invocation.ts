@@ -39,26 +39,39 @@ export function commandNameOf({script, env, cwd}: ProcessStart): string {
   return shellQuoted(below ? relative : script)
 }
 
-/** A path as a POSIX shell reads it back: single-quoted when it holds anything but plain path characters. */
-export function shellQuoted(file: string): string {
-  return /^[\w./@%+=:,-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`
+/**
+ * A word (a path, a user name, a URL) as a POSIX shell reads it back, for the commands homeauth
+ * prints to be run: as it is when it holds plain characters only, else single-quoted, each `'` as `'\\''`.
+ */
+export function shellQuoted(word: string): string {
+  return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
 let commandName: string | undefined
+/** The --config-dir this process was given where the shell would use another (see `keepConfigDirInHints`). */
+let hintConfigDir: string | undefined
 
 /** This process's command name, decided once (see `commandNameOf`). */
 export function invokedAs(): string {
   return (commandName ??= commandNameOf({script: process.argv[1], env: process.env, cwd: process.cwd()}))
 }
 
-/** ` --config-dir DIR` for a hint's command line when the user named the directory (`dir`), else nothing. */
-export function configDirOption(dir: string | undefined): string {
-  return dir === undefined ? '' : ` --config-dir ${shellQuoted(dir)}`
+/**
+ * Makes every later `homeauthCommand` carry `--config-dir DIR` when this process was given a config
+ * directory (`given`) other than the one the same command typed without the flag would use
+ * (`withoutFlag`: oclif's, which reads HOMEAUTH_CONFIG_DIR too): a hint without it would act on that one.
+ */
+export function keepConfigDirInHints(given: string | undefined, withoutFlag: string): void {
+  if (given !== undefined && path.resolve(given) !== path.resolve(withoutFlag)) hintConfigDir = given
 }
 
-/** `args` as a command line to type: `homeauthCommand('passwd')` is `npx homeauth passwd` under npx. */
-export function homeauthCommand(args: string): string {
-  return `${invokedAs()} ${args}`
+/**
+ * `args` as a command line to type: `homeauthCommand('passwd')` is `npx homeauth passwd` under npx,
+ * followed by `--config-dir DIR` when this process was given one (see `keepConfigDirInHints`);
+ * `configDir` names another directory, or none with false. Words in `args` come quoted (`shellQuoted`).
+ */
+export function homeauthCommand(args: string, configDir: string | false | undefined = hintConfigDir): string {
+  return `${invokedAs()} ${args}${configDir === false || configDir === undefined ? '' : ` --config-dir ${shellQuoted(configDir)}`}`
 }
 
 /**

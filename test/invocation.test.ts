@@ -1,6 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
-import {commandNameOf, invokedAs, publicHomeauthCommand} from '../src/invocation.js'
+import {
+  commandNameOf,
+  homeauthCommand,
+  invokedAs,
+  publicHomeauthCommand,
+  shellQuoted,
+} from '../src/invocation.js'
 
 const path = '/usr/local/sbin:/usr/local/bin:/usr/bin:/bin'
 
@@ -67,5 +73,21 @@ describe('publicHomeauthCommand', () => {
   it('never puts the path of the script this process runs in a page for the network', () => {
     expect(invokedAs()).toContain('/')
     expect(publicHomeauthCommand('passwd')).toBe('homeauth passwd')
+  })
+})
+
+describe('shellQuoted and homeauthCommand', () => {
+  it('quotes a word only when a POSIX shell would split or expand it', () => {
+    expect(shellQuoted('/home/jeff/.config/homeauth')).toBe('/home/jeff/.config/homeauth')
+    expect(shellQuoted("/srv/Jeff's home auth")).toBe(`'/srv/Jeff'\\''s home auth'`)
+    for (const word of ['~/x', '$HOME', 'a*', '[::1]', '', 'a;b', 'Zoë'])
+      expect(shellQuoted(word)).toBe(`'${word}'`)
+  })
+
+  it('adds the config directory it is given, quoted, or none with false', () => {
+    expect(homeauthCommand('passwd', '/srv/my homeauth')).toBe(
+      `${invokedAs()} passwd --config-dir '/srv/my homeauth'`,
+    )
+    expect(homeauthCommand('status --help', false)).toBe(`${invokedAs()} status --help`)
   })
 })

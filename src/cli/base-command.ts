@@ -5,7 +5,7 @@ import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import {checkConfigDir} from '../config/files.js'
 import {ExitCode, HomeauthError, errorDocument} from '../errors.js'
 import type {CredentialInputs} from '../credentials/sources.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, keepConfigDirInHints} from '../invocation.js'
 import type {Prompts} from '../prompts.js'
 import {isPromptCancelled, terminalPromptsFor} from './prompts.js'
 import {printFailure} from '../ui/messages.js'
@@ -41,6 +41,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     })
     this.flags = flags as CommandFlags<T>
+    keepConfigDirInHints(this.flags['config-dir'], this.config.configDir)
     await this.checkConfigDirectory()
   }
 
@@ -125,7 +126,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error.oclif?.exit !== undefined) {
       if (!this.jsonEnabled()) throw error
       return this.fail(error.oclif.exit, parseErrorMessage(error), [
-        `Run: ${homeauthCommand(`${this.id?.replaceAll(':', this.config.topicSeparator)} --help`)}`,
+        `Run: ${homeauthCommand(`${this.id?.replaceAll(':', this.config.topicSeparator)} --help`, false)}`,
       ])
     }
     if (process.env.DEBUG) ux.stderr(error.stack ?? String(error))

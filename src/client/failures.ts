@@ -124,7 +124,8 @@ function fail(message: string, exitCode: ExitCode, suggestions: string[]): never
 
 /**
  * The message of a 200 `{"message": "..."}` answer; any other answer throws the HomeauthError for
- * it: 401 credentials rejected, 429 throttled (with the server's wait), anything else unexpected.
+ * it: 401 credentials rejected, 429 throttled and 503 busy (with the server's wait), anything else
+ * unexpected.
  */
 export function secretFromAnswer(answer: Answer, context: {url: URL; username: string}): string {
   const notHomeauth = `Check that ${context.url.href} is a homeauth server's /api/secret.`
@@ -135,14 +136,22 @@ export function secretFromAnswer(answer: Answer, context: {url: URL; username: s
       [`Check the user name and password; change them with ${homeauthCommand('passwd')}.`],
     )
   }
-  if (answer.status === 429) {
+  // Both ask the client to come back later (Retry-After), which is what a script does on exit 5: 503
+  // is homeauth busy hashing other logins, or full of locked-out clients, never a wrong answer.
+  if (answer.status === 429 || answer.status === 503) {
     const wait = retryAfterSeconds(answer.headers['retry-after'])
     const after = wait === undefined ? 'a while' : `${wait} seconds`
-    return fail(
-      `Too many failed logins from this address: the server asks to wait ${after}.`,
-      ExitCode.throttled,
-      [`Try again after ${after}, with the right password.`],
-    )
+    return answer.status === 429
+      ? fail(
+          `Too many failed logins from this address: the server asks to wait ${after}.`,
+          ExitCode.throttled,
+          [`Try again after ${after}, with the right password.`],
+        )
+      : fail(
+          `The server is too busy to check the credentials now: it asks to wait ${after}.`,
+          ExitCode.throttled,
+          [`Try again after ${after}.`],
+        )
   }
   if (answer.status !== 200) {
     return fail(

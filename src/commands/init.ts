@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {defaultPort} from '../config/stored-settings.js'
 import {allowShortPasswordFlag, credentialFlags, qrFlag, sanFlag, secretFlags} from '../cli/flags.js'
 import {onboardingUrls} from '../server/onboarding-urls.js'
 import {describeReplacement, readExistingSetup, resolveInitAnswers} from '../setup/answers.js'
@@ -15,7 +16,7 @@ export default class Init extends BaseCommand<typeof Init> {
   static description = `Asks for a user name, a password (stored only as a scrypt hash), the secret message, the port and extra host names, then makes the local CA (kept if one exists) and a server certificate.
 Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).
 On a re-run the current values are the defaults, and an empty password keeps the stored one.
-The user name and password are about one user (the first, unless the name given is another user's); users added with "user add" are kept.`
+On a re-run the user name and password are about one stored user (the first, unless another's name is given); a name no user has is refused, as it is by passwd ("user add" it, then "user remove" the old one to rename). Users added with "user add" are kept.`
 
   static enableJsonFlag = true
 
@@ -29,7 +30,11 @@ The user name and password are about one user (the first, unless the name given 
     ...credentialFlags(''),
     'allow-short-password': allowShortPasswordFlag,
     ...secretFlags,
-    port: Flags.integer({description: 'Port the server listens on. [default: 8443]', min: 1, max: 65535}),
+    port: Flags.integer({
+      description: `Port the server listens on. [default: the current one on a re-run, else ${defaultPort}]`,
+      min: 1,
+      max: 65535,
+    }),
     san: sanFlag,
     yes: Flags.boolean({
       char: 'y',

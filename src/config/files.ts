@@ -3,7 +3,7 @@ import {constants, promises as fs, type Stats} from 'node:fs'
 import path from 'node:path'
 
 import {errorCode, setupError} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {lockConfigDir, lockLostError, type ConfigLock} from './lock.js'
 
 export const privateFileMode = 0o600
@@ -40,7 +40,7 @@ export async function checkConfigDir(dir: string, options: {anyOwner?: boolean} 
   if ((stats.mode & 0o022) !== 0) {
     throw setupError(
       `The config directory ${dir} can be written by other users (mode ${octalMode(stats.mode)}).`,
-      [`Run: chmod 700 ${dir}`],
+      [`Run: chmod 700 ${shellQuoted(dir)}`],
     )
   }
 }
@@ -84,7 +84,7 @@ export function checkPrivateMode(file: string, mode: number, name = file): void 
   if ((mode & 0o077) === 0) return
   throw setupError(
     `${name} can be read by other users (mode ${octalMode(mode)}); homeauth refuses to use it.`,
-    [`Run: chmod 600 ${file}`],
+    [`Run: chmod 600 ${shellQuoted(file)}`],
   )
 }
 

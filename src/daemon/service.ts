@@ -7,7 +7,7 @@ import {requireConfig, serverPort} from '../config/config.js'
 import {osUsername} from '../credentials/os-user.js'
 import {publicFileMode, writeFileAtomic} from '../config/files.js'
 import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
-import {configDirOption, homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {accountById, accountByName, type Account} from './accounts.js'
 import {findRunningServer} from './state.js'
 import {firstUnprivilegedPort, unitName, unitText, type ServiceScope} from './unit.js'
@@ -107,7 +107,7 @@ async function systemAccount(
   }
   if (account.uid !== owner) {
     throw usageError(`${configDir} belongs to uid ${owner}, not to ${account.user}; serve would refuse it.`, [
-      `Run: chown -R ${account.user} ${configDir}, or pass --config-dir with a directory ${account.user} owns.`,
+      `Run: chown -R ${shellQuoted(account.user)} ${shellQuoted(configDir)}, or pass --config-dir with a directory ${account.user} owns.`,
     ])
   }
   return account
@@ -161,19 +161,14 @@ export async function planService(request: InstallRequest, env: NodeJS.ProcessEn
  * directory: the unit's serve would find it there, exit 9, and be restarted until systemd gives up.
  * One that systemd runs already is the service itself, and may be installed over.
  */
-export async function refuseRunningServer(
-  plan: ServicePlan,
-  configDirFlag: string | undefined,
-): Promise<void> {
+export async function refuseRunningServer(plan: ServicePlan): Promise<void> {
   const running = await findRunningServer(plan.configDir)
   if (!running || running.supervisor) return
   throw new HomeauthError(
     `homeauth already runs on ${plan.configDir} (PID ${running.pid}); the service's serve would find it there and exit.`,
     {
       exitCode: ExitCode.portUnavailable,
-      suggestions: [
-        `Stop it first: ${homeauthCommand(`stop${configDirOption(configDirFlag)}`)}, then run service install again.`,
-      ],
+      suggestions: [`Stop it first: ${homeauthCommand('stop')}, then run service install again.`],
     },
   )
 }
@@ -201,7 +196,7 @@ export async function writeUnit(plan: ServicePlan, force: boolean): Promise<bool
     if (!['EACCES', 'EPERM', 'EROFS'].includes(errorCode(error) ?? '')) throw error
     throw usageError(`Cannot write ${plan.unitFile} (${errorCode(error)}).`, [
       plan.scope === 'system'
-        ? `Run it as root: sudo ${homeauthCommand(`service install --system --config-dir ${plan.configDir}`)}`
+        ? `Run it as root: sudo ${homeauthCommand('service install --system', plan.configDir)}`
         : `Check the permissions of ${path.dirname(plan.unitFile)}.`,
     ])
   }

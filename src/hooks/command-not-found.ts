@@ -1,7 +1,7 @@
 import {Errors, toConfiguredId, type Hook, type Interfaces} from '@oclif/core'
 
 import {ExitCode, errorDocument} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, keepConfigDirInHints} from '../invocation.js'
 import {printFailure} from '../ui/messages.js'
 import {createTerminalOutput} from '../ui/output.js'
 import {isPromptCancelled, terminalPromptsFor} from '../cli/prompts.js'
@@ -15,38 +15,75 @@ import type {Prompts} from '../prompts.js'
  * git's `help.autocorrect=prompt` asks "[y/N]"): the suggestion may be `init --force` or `stop`.
  */
 const hook: Hook.CommandNotFound = async function ({id, argv = [], config}) {
-  const typed = toConfiguredId(id, config)
-  const suggestion = closestId(id, knownIds(config))
-  // oclif joins every word into the id when a command takes no arguments (`logs 50` is `logs:50`):
-  // run that command with the words as arguments, and let its parser say which one is unexpected.
+  const words = id.split(':')
+  const guess = guessCommand(words, knownIds(config))
+  keepConfigDirInHints(configDirArgument(argv), config.configDir)
+  const spoken = (commandId: string) => toConfiguredId(commandId, config)
+  const json = argv.includes('--json')
+  // oclif folds words into the id only after a command that takes no arguments (`logs 50` is
+  // `logs:50`): they are unexpected arguments, which its parser would repeat.
   const command = config.commandIDs
     .filter((known) => id.startsWith(`${known}:`))
     .sort((a, b) => a.length - b.length)
     .pop()
-  if (command && (!suggestion || suggestion === command)) {
-    return runInstead(config, command, [...id.slice(command.length + 1).split(':'), ...argv])
-  }
-  const spoken = (commandId: string) => homeauthCommand(toConfiguredId(commandId, config))
-  const message = suggestion
-    ? `"${typed}" is not a ${config.bin} command. Did you mean "${toConfiguredId(suggestion, config)}"?`
-    : `"${typed}" is not a ${config.bin} command.`
-  // Only the command is suggested, never the typed arguments: they may hold a password (-p).
-  const suggestions = [suggestion ? spoken(suggestion) : homeauthCommand('--help')]
-
-  if (argv.includes('--json')) {
-    process.stdout.write(JSON.stringify(errorDocument(ExitCode.usage, message, suggestions), null, 2) + '\n')
+  if (command && (!guess.suggestion || guess.suggestion === command)) {
+    printUsageError(json, `"${spoken(command)}" takes no arguments.`, [
+      homeauthCommand(`${spoken(command)} --help`, false),
+    ])
     return Errors.exit(ExitCode.usage)
   }
-  printFailure(createTerminalOutput(process.stdout, process.stderr), message, suggestions)
+  // Only the words that stand for the command are repeated, never those after it: oclif folds
+  // arguments into the id (`pasword hunter2` is `pasword:hunter2`), and they may hold a password.
+  const typed = spoken(words.slice(0, guess.commandWords).join(':'))
+  const message = guess.suggestion
+    ? `"${typed}" is not a ${config.bin} command. Did you mean "${spoken(guess.suggestion)}"?`
+    : `"${typed}" is not a ${config.bin} command.`
+  // The suggestion keeps a --config-dir typed after it (see keepConfigDirInHints); help needs none.
+  const suggestions = [
+    guess.suggestion
+      ? homeauthCommand(spoken(guess.suggestion))
+      : homeauthCommand([...guess.topic, '--help'].join(' '), false),
+  ]
+  printUsageError(json, message, suggestions)
+  if (json) return Errors.exit(ExitCode.usage)
   const prompts = terminalPromptsFor()
-  if (suggestion && prompts && (await confirmRun(prompts, spoken(suggestion)))) {
-    if (config.findCommand(suggestion)) return runInstead(config, suggestion, argv)
-    return runInstead(config, 'help', suggestion.split(':'))
+  if (guess.suggestion && prompts) {
+    // The words typed after a mistyped command are its arguments (`user remve bob`): they go along,
+    // to a command that takes arguments; any other would only repeat them as unexpected.
+    const args = words.slice(guess.commandWords)
+    const suggested = config.findCommand(guess.suggestion)
+    const takesArgs =
+      suggested !== undefined && (suggested.strict === false || Object.keys(suggested.args).length > 0)
+    if (args.length === 0 || takesArgs) {
+      const question = args.length > 0 ? ' now, with what you typed after it' : ' now'
+      // The question names the command alone: it runs with every flag typed, --config-dir among them.
+      if (await confirmRun(prompts, `${homeauthCommand(spoken(guess.suggestion), false)}${question}`)) {
+        if (suggested) return runInstead(config, guess.suggestion, [...args, ...argv])
+        return runInstead(config, 'help', guess.suggestion.split(':'))
+      }
+    }
   }
   return Errors.exit(ExitCode.usage)
 }
 
 export default hook
+
+/** The value of `--config-dir DIR` or `--config-dir=DIR` among the words after a mistyped command. */
+function configDirArgument(argv: string[]): string | undefined {
+  const index = argv.findIndex((word) => word === '--config-dir' || word.startsWith('--config-dir='))
+  if (index === -1) return undefined
+  const word = argv[index]!
+  return word === '--config-dir' ? argv[index + 1] : word.slice('--config-dir='.length)
+}
+
+/** A usage error as the `{"error": …}` document on stdout with --json, else as text on stderr. */
+function printUsageError(json: boolean, message: string, suggestions: string[]): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(errorDocument(ExitCode.usage, message, suggestions), null, 2) + '\n')
+  } else {
+    printFailure(createTerminalOutput(process.stdout, process.stderr), message, suggestions)
+  }
+}
 
 /**
  * Runs `commandId` in place of what was typed. oclif prints a parse error's usage text for the
@@ -58,20 +95,66 @@ function runInstead(config: Interfaces.Config, commandId: string, args: string[]
   return config.runCommand(commandId, args)
 }
 
-async function confirmRun(prompts: Prompts, command: string): Promise<boolean> {
+async function confirmRun(prompts: Prompts, what: string): Promise<boolean> {
   try {
-    return await prompts.confirm(`Run ${command} now?`, false)
+    return await prompts.confirm(`Run ${what}?`, false)
   } catch (error) {
     if (isPromptCancelled(error)) return Errors.exit(ExitCode.cancelled)
     throw error
   }
 }
 
-/** Every id a user may type: visible commands, their aliases and topics. */
-function knownIds(config: Interfaces.Config): string[] {
+/** The ids a user may type: visible commands with their aliases, and topics. */
+export interface KnownIds {
+  commands: string[]
+  topics: string[]
+}
+
+function knownIds(config: Interfaces.Config): KnownIds {
   const commands = config.commands.filter((command) => !command.hidden)
-  const topics = config.topics.filter((topic) => !topic.hidden).map((topic) => topic.name)
-  return [...new Set([...commands.flatMap((command) => [command.id, ...command.aliases]), ...topics])]
+  return {
+    commands: commands.flatMap((command) => [command.id, ...command.aliases]),
+    topics: config.topics.filter((topic) => !topic.hidden).map((topic) => topic.name),
+  }
+}
+
+/** What a mistyped id most likely meant, read from the words oclif folded into it. */
+export interface CommandGuess {
+  /** How many of the words stand for the command; the rest are its arguments. */
+  commandWords: number
+  /** The known id those words most likely meant. */
+  suggestion?: string
+  /** The words of the topic the typed command is in, when there is one (`user` in `user bob`). */
+  topic: string[]
+}
+
+/**
+ * The command in `words` (an id that oclif may have folded arguments into): the longest run of
+ * leading words, no longer than the longest known id, that is near a known command or topic. A topic
+ * typed exactly is no suggestion for itself: the word after it is the mistyped command.
+ */
+export function guessCommand(words: readonly string[], known: KnownIds): CommandGuess {
+  const ids = [...known.commands, ...known.topics]
+  const deepest = Math.max(...ids.map((id) => id.split(':').length))
+  const topic = known.topics
+    .map((name) => name.split(':'))
+    .filter((topicWords) => isPrefix(topicWords, words))
+    .reduce<string[]>(
+      (longest, topicWords) => (topicWords.length > longest.length ? topicWords : longest),
+      [],
+    )
+  for (let count = Math.min(deepest, words.length); count > 0; count--) {
+    const typed = words.slice(0, count).join(':')
+    const suggestion = closestId(typed, ids)
+    if (suggestion === undefined) continue
+    if (suggestion === typed && count < words.length && !known.commands.includes(typed)) break
+    return {commandWords: count, suggestion, topic}
+  }
+  return {commandWords: Math.min(words.length, topic.length + 1), topic}
+}
+
+function isPrefix(prefix: readonly string[], words: readonly string[]): boolean {
+  return prefix.length <= words.length && prefix.every((word, index) => words[index] === word)
 }
 
 /**

@@ -154,9 +154,11 @@ class Site {
         onRequest: options.onRequest,
         onError: options.onError,
         authority,
+        credentialsAtStartup: options.credentials !== undefined,
       }),
       plainApp: createPlainApp({
         authority,
+        credentialsAtStartup: options.credentials !== undefined,
         onRequest: options.onRequest,
         onUnencryptedCredentials: options.onUnencryptedCredentials,
         onError: options.onError,
@@ -234,6 +236,7 @@ async function startForwardAuthListener(
   if (options.authListen === undefined) return undefined
   const app = createAuthApp({
     ...auth,
+    credentialsAtStartup: options.credentials !== undefined,
     realm: options.realm,
     trustProxy: options.trustProxy,
     onFailedLogin: options.onFailedLogin,

@@ -13,7 +13,8 @@ import {credentialProblem} from '../credentials/credentials.js'
 import {askNewPassword} from '../credentials/new-password.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {configPath} from '../paths.js'
-import {initUser, type InitAnswers} from './init.js'
+import {initUser, initUserError, type InitAnswers} from './init.js'
+import {findUser} from './users.js'
 
 export interface InitInputs extends CredentialInputs {
   secret?: string
@@ -83,6 +84,13 @@ export function describeReplacement(
 
 const yesHint = 'Or pass --yes to accept the defaults for everything else.'
 
+/** At the user name question of a re-run: why `name` cannot be its answer (see initUser), if it cannot. */
+function unknownInitUserProblem(current: HomeauthConfig | undefined, name: string): string | undefined {
+  if (!current || findUser(current, name)) return undefined
+  const error = initUserError(current, name)
+  return [error.message, ...error.suggestions].join(' ')
+}
+
 function parsePort(text: string): number | undefined {
   const port = Number(text.trim())
   return /^\d+$/.test(text.trim()) && port >= 1 && port <= 65535 ? port : undefined
@@ -111,10 +119,13 @@ export async function resolveInitAnswers(inputs: InitInputs): Promise<InitAnswer
     else if (!prompts)
       throw noTerminalError('user name', `Pass --username (or set HOMEAUTH_USERNAME). ${yesHint}`)
     else {
-      const validate = (value: string) => credentialProblem('user name', value) ?? true
+      const validate = (value: string) =>
+        credentialProblem('user name', value) ?? unknownInitUserProblem(current, value) ?? true
       username = (await prompts.input('User name', defaultUsername, validate)).normalize('NFC')
     }
   }
+  // Before the password is asked: a name that is no stored user's is refused (see initUser).
+  if (current) initUser(current, username)
 
   const allowShort = inputs.allowShortPassword ?? false
   let password: InitAnswers['password'] | undefined = await givenNewPassword(inputs, allowShort)

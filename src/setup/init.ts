@@ -16,6 +16,7 @@ import {withSetting} from '../config/stored-settings.js'
 import {hashPassword} from '../credentials/hash.js'
 import {configPath} from '../paths.js'
 import {signalReload, type ServerRecord} from '../daemon/state.js'
+import {findUser, notRenamedError} from './users.js'
 export interface InitAnswers {
   username: string
   /** The new password; or, when a re-run's password question was left empty, the stored hash to keep. */
@@ -29,11 +30,19 @@ export interface InitAnswers {
 }
 
 /**
- * The stored user a re-run of init concerns when it is told `username`: that user when one has the
- * name, else the first user (init made it), whom the answers then rename. Other users are kept.
+ * The stored user a re-run of init concerns: the one named `username`. Another name is refused, as
+ * passwd refuses it, rather than taken as a rename of the first user: that locked out whoever signs
+ * in with the old name without a word, and `init --force` is often run by scripts nobody watches.
  */
 export function initUser(current: HomeauthConfig, username: string): StoredUser {
-  return current.users.find((user) => user.name === username.normalize('NFC')) ?? current.users[0]!
+  const user = findUser(current, username)
+  if (!user) throw initUserError(current, username)
+  return user
+}
+
+/** The refusal of a name no stored user has (see `initUser`). */
+export function initUserError(current: HomeauthConfig, username: string) {
+  return notRenamedError(current, username, 'a re-run of init sets the password of a stored user')
 }
 
 export interface InitResult {
@@ -46,7 +55,7 @@ export interface InitResult {
   /** Whether an existing CA was kept (devices that trust it need nothing new). */
   caKept: boolean
   /** The running server that was told to reload, if any; only one that checks the stored hash takes new credentials. */
-  signalledServer: Pick<ServerRecord, 'pid' | 'credentials'> | undefined
+  signalledServer: Pick<ServerRecord, 'pid' | 'credentials' | 'logFile' | 'supervisor'> | undefined
 }
 
 /** The CA (the stored one unless `newCa`) and a new server certificate from it for `hosts`. */
@@ -61,8 +70,8 @@ async function makeCertificates(
 }
 
 /**
- * The users after init: `username` with `passwordHash` where the re-run's user was (see `initUser`),
- * the other users as they were. A kept hash keeps its time; a new one is set `now`.
+ * The users after init: `username` with `passwordHash` in place of the stored user of that name
+ * (see `initUser`), the others as they were. A kept hash keeps its time; a new one is set `now`.
  */
 function usersAfterInit(
   current: HomeauthConfig | undefined,
@@ -73,7 +82,7 @@ function usersAfterInit(
   const replaced = current && initUser(current, username)
   const passwordSetAt = replaced?.passwordHash === passwordHash ? replaced.passwordSetAt : now.toISOString()
   const user = {name: username, passwordHash, passwordSetAt}
-  if (!current || !replaced) return [user]
+  if (!current) return [user]
   return current.users.map((other) => (other === replaced ? user : other))
 }
 
@@ -81,7 +90,7 @@ function usersAfterInit(
  * Writes a complete configuration: the password as a scrypt hash, the CA (kept unless `newCa`),
  * a new server certificate, and config.json, all switched in by one rename. If anything fails
  * before that rename, the previous configuration is untouched. Users added with `user add` are kept:
- * init's questions are about one user, the first one unless the name given is another's.
+ * on a re-run, init's questions are about one stored user (see `initUser`).
  */
 export async function initialize(
   configDir: string,

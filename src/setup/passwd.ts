@@ -1,7 +1,6 @@
 import type {HomeauthConfig} from '../config/config.js'
 import {usageError} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
-import {checkUserName, findUser, userNames} from './users.js'
+import {checkUserName, findUser, notRenamedError, userNames} from './users.js'
 
 /**
  * Whose password `passwd` changes: `--username` when given (it must name a stored user: the flag
@@ -11,12 +10,7 @@ export function passwdUser(config: HomeauthConfig, given: string | undefined): s
   if (given === undefined) return config.users.length === 1 ? config.users[0]!.name : undefined
   const name = checkUserName(given)
   if (findUser(config, name)) return name
-  throw usageError(
-    `There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}); passwd --username picks whose password changes, it does not rename.`,
-    [
-      `Add ${name} with: ${homeauthCommand(`user add ${name}`)} (to rename, add the new name, then remove the old one).`,
-    ],
-  )
+  throw notRenamedError(config, name, 'passwd --username picks whose password changes')
 }
 
 /** The error for `passwd` without --username when several users are stored and no one can be asked. */

@@ -3,7 +3,7 @@ import {withConfigLock} from '../config/files.js'
 import {checkCredential} from '../credentials/sources.js'
 import {hashPassword} from '../credentials/hash.js'
 import {usageError} from '../errors.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {signalReload, type ServerRecord} from '../daemon/state.js'
 
 /** What a change to the users did: whom it concerned and which running server was told to reload. */
@@ -38,13 +38,26 @@ export function userNames(config: HomeauthConfig): string {
 /** The error for a name no stored user has, naming the ones there are. */
 export function unknownUserError(config: HomeauthConfig, name: string) {
   return usageError(`There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}).`, [
-    `Add one with: ${homeauthCommand(`user add ${name}`)}`,
+    `Add one with: ${homeauthCommand(`user add ${shellQuoted(name)}`)}`,
   ])
+}
+
+/**
+ * The error for a name no stored user has, given where a stored user is picked (`picker` says how)
+ * and never renamed: a rename is adding the new name, then removing the old one.
+ */
+export function notRenamedError(config: HomeauthConfig, name: string, picker: string) {
+  return usageError(
+    `There is no user named ${JSON.stringify(name)} (users: ${userNames(config)}); ${picker}, it does not rename.`,
+    [
+      `Add ${name} with: ${homeauthCommand(`user add ${shellQuoted(name)}`)} (to rename, then remove the old name with user remove).`,
+    ],
+  )
 }
 
 function existingUserError(name: string) {
   return usageError(`There is already a user named ${JSON.stringify(name)}.`, [
-    `Change their password with: ${homeauthCommand(`passwd --username ${name}`)}`,
+    `Change their password with: ${homeauthCommand(`passwd --username ${shellQuoted(name)}`)}`,
   ])
 }
 

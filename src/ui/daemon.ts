@@ -1,6 +1,7 @@
 import {journalCommand, systemctlCommand} from '../daemon/supervisor.js'
 import {homeauthCommand} from '../invocation.js'
 import type {DetachedServer} from '../daemon/detach.js'
+import type {ServerRecord} from '../daemon/state.js'
 import type {StatusReport, StopResult} from '../daemon/manage.js'
 import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import {printWarning} from './messages.js'
@@ -11,6 +12,13 @@ export function reloadNote(pid: number | undefined): string {
   return pid === undefined
     ? `No server is running; the next ${homeauthCommand('serve')} uses it.`
     : `The running server (PID ${pid}) was told to reload.`
+}
+
+/** How to restart a running server, the way it was started: by systemd, by serve --detach, or in the foreground. */
+export function restartCommand(server: Pick<ServerRecord, 'supervisor' | 'logFile'>): string {
+  if (server.supervisor) return systemctlCommand(server.supervisor, 'restart')
+  if (server.logFile !== null) return `${homeauthCommand('stop')}, then ${homeauthCommand('serve --detach')}`
+  return `Ctrl+C where it runs, then ${homeauthCommand('serve')}`
 }
 
 /** After serve --detach: where it runs and logs, and (at a terminal, unless `onboarding` is undefined) the QR code. */

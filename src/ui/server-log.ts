@@ -1,5 +1,5 @@
 import type {ServedCertificate} from '../certificates/store.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import type {AccessLogEntry} from '../web/access-log.js'
 import {describeAuthAddress, type AuthAddress} from '../net/auth-listener.js'
 import type {FailedLogin} from '../web/basic-auth.js'
@@ -62,8 +62,10 @@ function printBanner(output: Output, info: BannerInfo): void {
     const where = describeAuthAddress(info.authListener.address)
     lines.push(`Forward auth for a proxy on this machine: ${color.cyan(where)} (plain HTTP, /auth only)`)
   }
-  const caOption = authority ? `--cacert ${authority.file} ` : ''
-  lines.push(`Fetch the secret: curl ${caOption}-u ${info.usernames[0] ?? ''} ${firstUrl}api/secret`)
+  const caOption = authority ? `--cacert ${shellQuoted(authority.file)} ` : ''
+  lines.push(
+    `Fetch the secret: curl ${caOption}-u ${shellQuoted(info.usernames[0] ?? '')} ${shellQuoted(`${firstUrl}api/secret`)}`,
+  )
   output.out.line(lines.join('\n'))
   if (info.onboarding) printServerCode(output, info.onboarding, authority !== undefined)
   output.out.line(color.dim('Press Ctrl+C to stop.'))
@@ -183,7 +185,7 @@ function printFailedLogin(output: Output, login: FailedLogin): void {
 function printUnencryptedCredentials(output: Output, request: UnencryptedCredentials): void {
   output.err.line(
     output.err.color.yellow(
-      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: change that password with ${homeauthCommand('passwd')}`,
+      `${new Date().toISOString()} credentials sent unencrypted over plain HTTP from ${escapeControl(request.address)} (${request.method} ${escapeControl(request.path)}), refused unchecked: ${request.credentialsAtStartup ? "if it is this server's password, restart serve with a new one (it was given at start-up, which passwd cannot change)" : `change that password with ${homeauthCommand('passwd')}`}`,
     ),
   )
 }

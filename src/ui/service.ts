@@ -1,5 +1,5 @@
 import type {ServicePlan, ServiceState, UninstallResult} from '../daemon/service.js'
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
 
@@ -26,7 +26,7 @@ export function printInstalled(output: Output, plan: ServicePlan, written: boole
   }
   if (plan.lingerUser !== undefined) {
     output.err.line(
-      `A user unit runs while you are logged in; to run it from boot without a login: loginctl enable-linger ${plan.lingerUser}`,
+      `A user unit runs while you are logged in; to run it from boot without a login: loginctl enable-linger ${shellQuoted(plan.lingerUser)}`,
     )
   }
   const scope = plan.scope === 'user' ? ' --user' : ''
@@ -37,9 +37,9 @@ export function printInstalled(output: Output, plan: ServicePlan, written: boole
 
 export function printUninstalled(output: Output, result: UninstallResult): void {
   if (!result.removed) return output.out.line(`No unit at ${result.unitFile}; nothing to remove.`)
-  if (result.managerAbsent)
-    printWarning(output, `systemd did not answer (${result.managerAbsent}); nothing was running under it.`)
-  output.out.line(`Stopped, disabled and removed ${result.unitFile}.`)
+  if (!result.managerAbsent) return output.out.line(`Stopped, disabled and removed ${result.unitFile}.`)
+  printWarning(output, `systemd did not answer (${result.managerAbsent}); nothing was running under it.`)
+  output.out.line(`Removed ${result.unitFile}; there was nothing to stop or disable.`)
 }
 
 export function printServiceState(output: Output, state: ServiceState): void {

@@ -1,7 +1,7 @@
 import {storedSettingNames, type StoredSettingName} from '../config/stored-settings.js'
-import {systemctlCommand} from '../daemon/supervisor.js'
-import {configDirOption, homeauthCommand} from '../invocation.js'
+import {homeauthCommand} from '../invocation.js'
 import type {SettingsReport} from '../setup/settings.js'
+import {restartCommand} from './daemon.js'
 import type {Output} from './output.js'
 
 /** How a setting that is not stored and has no default reads: what serve does without it. */
@@ -38,19 +38,14 @@ export function printSettings(output: Output, report: SettingsReport): void {
  * After a change: the settings, and for a server that runs already, that it keeps the settings it
  * started with until restarted, and how (settings are read once at a start, never reloaded).
  */
-export function printSettingsChanged(output: Output, report: SettingsReport, configDir?: string): void {
+export function printSettingsChanged(output: Output, report: SettingsReport): void {
   printSettings(output, report)
   const {running} = report
   if (!running) {
     output.err.line(`No server is running; the next ${homeauthCommand('serve')} uses them.`)
     return
   }
-  const restart = running.supervisor
-    ? systemctlCommand(running.supervisor, 'restart')
-    : running.logFile === null
-      ? `stop it (Ctrl+C where it runs) and start ${homeauthCommand(`serve${configDirOption(configDir)}`)} again`
-      : `${homeauthCommand(`stop${configDirOption(configDir)}`)} && ${homeauthCommand(`serve --detach${configDirOption(configDir)}`)}`
   output.err.line(
-    `The running server (PID ${running.pid}) keeps the settings it started with; restart it to use these: ${restart}`,
+    `The running server (PID ${running.pid}) keeps the settings it started with; restart it to use these: ${restartCommand(running)}`,
   )
 }

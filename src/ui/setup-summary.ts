@@ -1,8 +1,8 @@
-import {homeauthCommand} from '../invocation.js'
+import {homeauthCommand, shellQuoted} from '../invocation.js'
 import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
 import type {UserChangeResult} from '../setup/users.js'
-import {reloadNote} from './daemon.js'
+import {reloadNote, restartCommand} from './daemon.js'
 import type {Output} from './output.js'
 
 /**
@@ -22,6 +22,7 @@ function initReloadNote(server: InitResult['signalledServer']): string {
   return `The running server (PID ${server.pid}) was told to reload the stored credentials and the certificate; restart it to serve a changed secret message or port.`
 }
 
+/** How the server init told to reload is restarted: by its service manager, stop and start, or at its terminal. */
 /**
  * After init: where everything is, what to trust, the QR code of the onboarding URL (at a terminal,
  * unless `onboarding` is undefined), and what to type next.
@@ -43,14 +44,13 @@ export async function printInitSummary(
     ].join('\n'),
   )
   if (onboarding && output.out.isTerminal) (await import('./qr.js')).printOnboardingCode(output, onboarding)
-  output.err.line(
-    [
-      initReloadNote(result.signalledServer),
-      'Next:',
-      `  ${homeauthCommand('serve')}`,
-      `  curl --cacert ${result.caFile} -u ${result.username} https://localhost:${result.port}/api/secret`,
-    ].join('\n'),
-  )
+  const server = result.signalledServer
+  const curl = `  curl --cacert ${shellQuoted(result.caFile)} -u ${shellQuoted(result.username)} https://localhost:${result.port}/api/secret`
+  // A second serve on this config directory would only be refused: the one running is restarted instead.
+  const next = server
+    ? [`To restart it: ${restartCommand(server)}`, 'Try it:', curl]
+    : ['Next:', `  ${homeauthCommand('serve')}`, curl]
+  output.err.line([initReloadNote(server), ...next].join('\n'))
 }
 
 export function printPasswordChanged(output: Output, result: UserChangeResult): void {

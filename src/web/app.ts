@@ -28,6 +28,8 @@ export interface AppOptions {
   onError?: (error: Error) => void
   /** The local CA, served on the public onboarding routes; absent with the user's own certificate. */
   authority?: OnboardingAuthority
+  /** The credentials came with the server's start (-u/-p …): the 401 page then says passwd cannot help. */
+  credentialsAtStartup?: boolean
 }
 
 /** Answers with a JSON body that is the same every time, serialised once: what res.json would send. */
@@ -56,7 +58,16 @@ function baseApp(options: Pick<AppOptions, 'onRequest' | 'frameAncestors'>, styl
  */
 function addForwardAuth(
   app: express.Express,
-  options: Pick<AppOptions, 'verifier' | 'realm' | 'trustProxy' | 'onUntrustedProxy' | 'onFailedLogin'>,
+  options: Pick<
+    AppOptions,
+    | 'verifier'
+    | 'realm'
+    | 'trustProxy'
+    | 'onUntrustedProxy'
+    | 'onFailedLogin'
+    | 'authority'
+    | 'credentialsAtStartup'
+  >,
   throttle: LoginThrottle,
 ): RequestHandler {
   // Only the listed proxies: X-Forwarded-For from anyone else would let a guesser pick its address.
@@ -67,6 +78,9 @@ function addForwardAuth(
     verifier: options.verifier,
     throttle,
     onFailedLogin: options.onFailedLogin,
+    credentialsAtStartup: options.credentialsAtStartup,
+    // Only where /trust is served: not with --cert/--key, nor on --auth-listen (its 401 reaches browsers through a proxy).
+    trustPage: options.authority !== undefined,
   })
   app.all(
     forwardAuthPath,

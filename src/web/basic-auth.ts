@@ -5,6 +5,7 @@ import {realmProblem, settingDefaults} from '../config/stored-settings.js'
 import {credentialProblem, normalizeCredentials, type Credentials} from '../credentials/credentials.js'
 import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
 import {publicHomeauthCommand} from '../invocation.js'
+import {changePasswordAdvice, htmlCode, type PasswordAdvice} from './password-advice.js'
 import type {LoginResult, LoginThrottle, PrefixCount} from './throttle.js'
 
 export const defaultRealm = settingDefaults.realm
@@ -20,14 +21,21 @@ const pageHead = (title: string): string =>
 <meta name="color-scheme" content="light dark"><title>${title}</title></head>
 <body><h1>${title}</h1>`
 
-const unauthorizedPage = `${pageHead('Sign in required')}
+/** The 401 page for browsers; the link to /trust only where that page is served (not with --cert/--key). */
+function unauthorizedPage(advice: PasswordAdvice & {trustPage: boolean}): string {
+  return `${pageHead('Sign in required')}
 <p>This page is protected by homeauth. Reload it and sign in with the user name and password set with
 <code>${publicHomeauthCommand('init')}</code> (or given to <code>${publicHomeauthCommand('serve')}</code>) on the server.</p>
-<p>Forgot the password? Set a new one with <code>${publicHomeauthCommand('passwd')}</code> on the server.</p>
-<p>Does this device warn that the connection is not private? It does not trust homeauth's certificate
+<p>Forgot the password? ${changePasswordAdvice(advice, htmlCode)}.</p>
+${
+  advice.trustPage
+    ? `<p>Does this device warn that the connection is not private? It does not trust homeauth's certificate
 authority yet: <a href="/trust">install it first</a>.</p>
-</body></html>
 `
+    : ''
+}</body></html>
+`
+}
 
 const signedOutPage = `${pageHead('Signed out')}
 <p>This browser has been asked to forget the user name and password for this site. If it asks for them
@@ -78,8 +86,10 @@ export interface FailedLogin {
   prefix?: PrefixCount
 }
 
-export interface BasicAuthOptions {
+export interface BasicAuthOptions extends PasswordAdvice {
   realm: string
+  /** This server serves /trust (it has a local CA), which the 401 page may then point to. */
+  trustPage?: boolean
   verifier: CredentialVerifier
   throttle: LoginThrottle
   onFailedLogin?: (failure: FailedLogin) => void
@@ -121,10 +131,11 @@ const unreadableCredentials: CredentialCheck = {
  */
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const challenge = challengeFor(options.realm)
+  const page = unauthorizedPage({...options, trustPage: options.trustPage ?? false})
 
   function challengeClient(req: Request, res: Response): void {
     res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
-    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(unauthorizedPage)
+    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(page)
     else res.json(authenticateBody)
   }
 

@@ -8,12 +8,19 @@ export const forwardAuthPath = '/auth'
 
 /**
  * The users `?user=alice&user=bob` admits, NFC-normalised like the names signing in; undefined when
- * the query names none (then every valid user is admitted). Only `user` is read: Caddy's forward_auth
- * with `uri /auth` passes the client's own query along, and whatever else it holds is not ours.
+ * the query names none (then every valid user is admitted). Any other parameter is an error, so a
+ * mistyped restriction (`?users=bob`, `?user[]=bob`) fails closed instead of admitting everyone. The
+ * raw query is read with URLSearchParams, never express's req.query: `user[]` stays a name of its own.
  */
 function allowedUsers(req: Request): Set<string> | undefined | Error {
   const queryStart = req.originalUrl.indexOf('?')
   const query = new URLSearchParams(queryStart === -1 ? '' : req.originalUrl.slice(queryStart + 1))
+  const unknown = [...query.keys()].find((name) => name !== 'user')
+  if (unknown !== undefined) {
+    return new Error(
+      `${JSON.stringify(unknown)} is not a parameter of /auth: only ?user= is (?user=alice&user=bob).`,
+    )
+  }
   const names = query.getAll('user')
   if (names.length === 0) return undefined
   const bad = names.find((name) => credentialProblem('user name', name))
@@ -46,7 +53,7 @@ export interface ProxyRequestOptions {
 }
 
 /**
- * Before authentication. A malformed `?user=` is the proxy's configuration, not the client's doing,
+ * Before authentication. A malformed query is the proxy's configuration, not the client's doing,
  * so it answers 400 to everyone without reading credentials (nothing counted, nobody admitted).
  * A local address sending forwarding headers is most likely a proxy the user forgot to name with
  * --trust-proxy: all its clients then share one failed-login count, so it is reported.

@@ -1,9 +1,9 @@
 import express, {Router, type NextFunction, type Request, type Response} from 'express'
 
-import {publicHomeauthCommand} from '../invocation.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
 import {answerErrors} from './error-handler.js'
 import {addOnboardingRoutes, httpsOrigin, type OnboardingAuthority} from './onboarding.js'
+import {changePasswordAdvice, htmlCode, type PasswordAdvice} from './password-advice.js'
 import {securityHeaders} from './security-headers.js'
 
 /** A plain-HTTP request that carried an Authorization header: refused unread, reported so the password gets changed. */
@@ -12,9 +12,11 @@ export interface UnencryptedCredentials {
   method: string
   /** The path, without the query. */
   path: string
+  /** The server's password came with its start: then a restart, not passwd, changes it. */
+  credentialsAtStartup: boolean
 }
 
-export interface PlainAppOptions {
+export interface PlainAppOptions extends PasswordAdvice {
   /** The local CA to onboard devices with; absent with the user's own certificate (--cert/--key). */
   authority?: OnboardingAuthority
   onRequest?: (entry: AccessLogEntry) => void
@@ -23,15 +25,14 @@ export interface PlainAppOptions {
   onError?: (error: Error) => void
 }
 
-const unencryptedPage = `<!doctype html>
+/** The 400 page for a browser that sent a password over plain HTTP: what happened, and how to change it. */
+function unencryptedPage(advice: PasswordAdvice): string {
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Password sent unencrypted</title></head>
 <body><h1>Your password was sent unencrypted</h1>
 <p>This request came over plain HTTP with a user name and password, so anyone on the network could have read them. homeauth refused it without checking them.</p>
-<p>Change the password on the server with <code>${publicHomeauthCommand('passwd')}</code>, then open this address with https:// in front.</p></body></html>
+<p>${changePasswordAdvice(advice, htmlCode)}, then open this address with https:// in front.</p></body></html>
 `
-
-const unencryptedBody = {
-  message: `The password was sent unencrypted over plain HTTP and was refused unchecked: change it with ${publicHomeauthCommand('passwd')}, and use https://.`,
 }
 
 /**
@@ -52,6 +53,11 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
     app.use(accessLog((entry) => write({...entry, plainHttp: true})))
   }
   app.use(securityHeaders({styleHashes: [], hsts: false}))
+  const page = unencryptedPage(options)
+  const body = {
+    message: `The password was sent unencrypted over plain HTTP and was refused unchecked. ${changePasswordAdvice(options)}, and use https://.`,
+  }
+  const credentialsAtStartup = options.credentialsAtStartup ?? false
 
   // First, whatever the path or method: the password has crossed the network in clear already. A
   // redirect would let the client carry on as if nothing had happened, and a check would tell anyone
@@ -62,10 +68,11 @@ export function createPlainApp(options: PlainAppOptions): express.Express {
       address: req.socket.remoteAddress ?? 'unknown',
       method: req.method,
       path: req.path,
+      credentialsAtStartup,
     })
     res.status(400)
-    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(unencryptedPage)
-    else res.json(unencryptedBody)
+    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(page)
+    else res.json(body)
   })
 
   if (options.authority) {

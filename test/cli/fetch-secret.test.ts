@@ -8,6 +8,7 @@ import {loadOrCreateServerTls} from '../../src/certificates/store.js'
 import {ExitCode} from '../../src/errors.js'
 import {startServer} from '../../src/net/listen.js'
 import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
+import {request} from '../helpers/https.js'
 import {useTestServer, user} from '../helpers/server.js'
 import {runInTerminal} from '../helpers/terminal.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -165,6 +166,28 @@ describe('homeauth fetch-secret, failing', () => {
     expect(result.code).toBe(ExitCode.throttled)
     expect(result.stderr).toContain(
       'Too many failed logins from this address: the server asks to wait 120 seconds.',
+    )
+  })
+
+  it('exits 5 when homeauth is too busy to check the credentials (503), with the wait it asks for', async () => {
+    // One client tracked at most, and it locked out: homeauth refuses a new client with 503 rather
+    // than forget the lockout.
+    const server = await startTestServer(tempDir(), {throttle: {maxClients: 1, maxFailures: 1}})
+    const guess = {username: user.username, password: 'not it'}
+    const locked = await request(`${server.url}/api/secret`, {
+      ca: server.ca,
+      auth: guess,
+      localAddress: '127.0.0.2',
+    })
+    expect(locked.status).toBe(401)
+    const result = await fetchSecret(
+      tempDir(),
+      ['--url', server.url, '--ca', server.tls.authority!.file, '-u', user.username],
+      {env: password},
+    )
+    expect(result.code).toBe(ExitCode.throttled)
+    expect(result.stderr).toMatch(
+      /^Error: The server is too busy to check the credentials now: it asks to wait \d+ seconds\.\n {2}Try: Try again after \d+ seconds\.\n$/,
     )
   })
 

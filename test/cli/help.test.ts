@@ -22,6 +22,14 @@ describe('-h and -v, as people type them', () => {
     expect(short.stdout).toBe(long.stdout)
   })
 
+  it("init's --port names the default a re-run really takes: the current port, else 8443", async () => {
+    const {stdout} = await runCli(['init', '--help'])
+    expect(stdout.replace(/\s+/g, ' ')).toContain(
+      '--port=<value> Port the server listens on. [default: the current one on a re-run, else 8443]',
+    )
+    expect(stdout).not.toContain('[default: 8443]')
+  })
+
   it('no command uses -h or -v for a flag of its own', () => {
     expect(ownCommands.length).toBeGreaterThan(0)
     const taken = config.commands.flatMap((command) =>

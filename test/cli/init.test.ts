@@ -5,7 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/errors.js'
-import {cliCommand, runCli, useCli} from '../helpers/cli.js'
+import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {modeOf, readPublicFiles, readTree} from '../helpers/files.js'
 import {useTempDir} from '../helpers/temp.js'
 import {caFingerprint, init, password, serveOnce} from '../helpers/init.js'
@@ -159,6 +159,25 @@ describe('homeauth init, scripted', () => {
     expect(again.code).toBe(0)
     expect(readFileSync(path.join(configDir, 'config.json'), 'utf8')).toBe(before)
     expect(caFingerprint(configDir)).toBe(ca)
+  })
+
+  it('says how to restart a server that runs on the config directory, rather than to start one', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const none = await init(configDir, '--force')
+    expect(none.stderr).toContain(`Next:\n  ${cliCommand} serve --config-dir ${configDir}\n`)
+
+    const server = startCli(serveArgs(configDir))
+    await server.waitFor(urlPattern)
+    const running = await init(configDir, '--force', '--secret', 'Evil Woman')
+    expect(running.code).toBe(0)
+    expect(running.stderr).toMatch(
+      /The running server \(PID \d+\) was told to reload the stored credentials and the certificate; restart it to serve a changed secret message or port\./,
+    )
+    expect(running.stderr).toContain(
+      `To restart it: Ctrl+C where it runs, then ${cliCommand} serve --config-dir ${configDir}\nTry it:\n  curl --cacert `,
+    )
+    expect(running.stderr).not.toContain('Next:')
   })
 
   it('exits 8 naming the field when config.json was hand-edited wrongly', async () => {

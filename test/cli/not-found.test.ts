@@ -1,11 +1,13 @@
 import {describe, expect, it} from 'vitest'
 
-import {closestId} from '../../src/hooks/command-not-found.js'
+import {closestId, guessCommand} from '../../src/hooks/command-not-found.js'
 import {cliCommand, runCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 import {runInTerminal} from '../helpers/terminal.js'
+import {useInitialisedForJeff} from '../helpers/users.js'
 
 const tempDir = useTempDir()
+const initialised = useInitialisedForJeff()
 
 describe('a mistyped command without a terminal', () => {
   it.each([
@@ -20,6 +22,56 @@ describe('a mistyped command without a terminal', () => {
     expect(stdout).toBe('')
     expect(stderr).toBe(
       `Error: "${typed}" is not a homeauth command. Did you mean "${meant}"?\n  Try: ${cliCommand} ${meant}\n`,
+    )
+  })
+
+  it.each([
+    [['user', 'remve', 'bob'], 'user remve', 'user remove'],
+    [['usr', 'add', 'carol'], 'usr add', 'user add'],
+    [['usr', 'list'], 'usr list', 'user list'],
+    [['sevre', 'hunter2xyz'], 'sevre', 'serve'],
+  ])(
+    '%j suggests a command though oclif folded the arguments into it, naming no argument',
+    async (args, typed, meant) => {
+      const {code, stdout, stderr} = await runCli(args)
+      expect(code).toBe(2)
+      expect(stdout).toBe('')
+      expect(stderr).toBe(
+        `Error: "${typed}" is not a homeauth command. Did you mean "${meant}"?\n  Try: ${cliCommand} ${meant}\n`,
+      )
+    },
+  )
+
+  it('names only the command, never the words typed after it, with no suggestion too', async () => {
+    for (const [args, typed, help] of [
+      [['pasword', 'hunter2xyz'], 'pasword', '--help'],
+      [['xyzzy', 'hunter2xyz', 'more'], 'xyzzy', '--help'],
+      [['user', 'hunter2xyz'], 'user hunter2xyz', 'user --help'],
+    ] as const) {
+      const text = await runCli([...args])
+      expect(text.code).toBe(2)
+      expect(text.stderr).toBe(`Error: "${typed}" is not a homeauth command.\n  Try: ${cliCommand} ${help}\n`)
+      const json = await runCli([...args, '--json'])
+      expect(json.code).toBe(2)
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: {
+          code: 2,
+          message: `"${typed}" is not a homeauth command.`,
+          suggestions: [`${cliCommand} ${help}`],
+        },
+      })
+      if (typed !== 'user hunter2xyz') expect(text.stderr + json.stdout).not.toContain('hunter2xyz')
+    }
+  })
+
+  it('keeps a --config-dir typed after it in the suggestion, quoted, but not in help', async () => {
+    const configDir = `${tempDir()}/my homeauth`
+    for (const args of [['--config-dir', configDir], [`--config-dir=${configDir}`]]) {
+      const {stderr} = await runCli(['statsu', ...args])
+      expect(stderr).toContain(`Try: ${cliCommand} status --config-dir '${configDir}'\n`)
+    }
+    expect((await runCli(['xyzzy', '--config-dir', configDir])).stderr).toContain(
+      `Try: ${cliCommand} --help\n`,
     )
   })
 
@@ -51,20 +103,23 @@ describe('a mistyped command without a terminal', () => {
 
 describe('words after a command that takes no arguments', () => {
   it.each([
-    [['logs', '50'], '50', 'homeauth logs'],
-    [['cert', 'renew', 'now'], 'now', 'homeauth cert renew'],
-  ])('%j is that command with an unexpected argument: exit 2 and its usage', async (args, word, usage) => {
-    const {code, stderr} = await runCli(args)
+    [['logs', '50'], 'logs'],
+    [['cert', 'renew', 'now'], 'cert renew'],
+    [['passwd', 'hunter2xyz'], 'passwd'],
+    [['stop', 'hunter2xyz', '--config-dir', '/nonexistent'], 'stop'],
+  ])('%j says the command takes none, without repeating them, and exits 2', async (args, command) => {
+    const {code, stdout, stderr} = await runCli(args)
     expect(code).toBe(2)
-    expect(stderr).toContain(`Unexpected argument: ${word}`)
-    expect(stderr).toContain(`USAGE\n  $ ${usage} [`)
-    expect(stderr).not.toContain('not found')
+    expect(stdout).toBe('')
+    expect(stderr).toBe(`Error: "${command}" takes no arguments.\n  Try: ${cliCommand} ${command} --help\n`)
   })
 
   it('fails as the {"error": …} document with --json', async () => {
-    const {code, stdout} = await runCli(['status', 'now', '--json'])
+    const {code, stdout} = await runCli(['status', 'hunter2xyz', '--json'])
     expect(code).toBe(2)
-    expect(JSON.parse(stdout)).toMatchObject({error: {code: 2, message: 'Unexpected argument: now'}})
+    expect(JSON.parse(stdout)).toEqual({
+      error: {code: 2, message: '"status" takes no arguments.', suggestions: [`${cliCommand} status --help`]},
+    })
   })
 })
 
@@ -86,6 +141,24 @@ describe('a mistyped command at a terminal', () => {
     expect(session.code).toBe(2)
   })
 
+  it('runs the suggestion with the words typed after the mistyped command, after an explicit "y"', async () => {
+    const session = await runInTerminal(
+      ['user', 'remve', 'Bev', '--config-dir', initialised()],
+      [[/Run \.\/bin\/run\.js user remove now, with what you typed after it\? \(y\/N\)/, 'y\r']],
+    )
+    expect(session.output).toContain('Did you mean "user remove"?')
+    expect(session.output).toContain('There is no user named "Bev"')
+    expect(session.code).toBe(2)
+  })
+
+  it('offers nothing to run when the words would be unexpected arguments of the suggestion', async () => {
+    const session = await runInTerminal(['sevre', 'hunter2xyz', '--config-dir', tempDir()], [])
+    expect(session.output).toContain('Did you mean "serve"?')
+    expect(session.output).not.toContain('Run ')
+    expect(session.output).not.toContain('hunter2xyz')
+    expect(session.code).toBe(2)
+  })
+
   it('runs nothing when Enter is pressed, and exits 2', async () => {
     const session = await runInTerminal(
       ['statsu', '--config-dir', tempDir()],
@@ -93,6 +166,24 @@ describe('a mistyped command at a terminal', () => {
     )
     expect(session.output).not.toContain('not running')
     expect(session.code).toBe(2)
+  })
+})
+
+describe('guessCommand', () => {
+  const known = {
+    commands: ['cert', 'cert:renew', 'passwd', 'user:add', 'user:remove'],
+    topics: ['cert', 'user'],
+  }
+
+  it.each([
+    [['user', 'remve', 'bob'], {commandWords: 2, suggestion: 'user:remove', topic: ['user']}],
+    [['usr', 'add', 'carol'], {commandWords: 2, suggestion: 'user:add', topic: []}],
+    [['passwdd', 'hunter2'], {commandWords: 1, suggestion: 'passwd', topic: []}],
+    [['user', 'bob'], {commandWords: 2, topic: ['user']}],
+    [['xyzzy', 'hunter2'], {commandWords: 1, topic: []}],
+    [['cert', 'now'], {commandWords: 1, suggestion: 'cert', topic: ['cert']}],
+  ])('reads %j as %j', (words, guess) => {
+    expect(guessCommand(words, known)).toEqual(guess)
   })
 })
 

@@ -43,7 +43,7 @@ describe('the warning that -p and --secret show in ps, stderr a pipe', () => {
     expect(result.code).toBe(0)
     expect(warnings(result.stderr)).toBe(1)
     expect(result.stderr).toContain(
-      `Warning: -p/--password and --secret are visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD, --secret-file, HOMEAUTH_SECRET or ${cliCommand} init.`,
+      `Warning: -p/--password and --secret are visible to other users in ps; prefer --password-stdin, HOMEAUTH_PASSWORD, --secret-file, HOMEAUTH_SECRET or ${cliCommand} init --config-dir `,
     )
   })
 

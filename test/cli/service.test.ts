@@ -233,9 +233,27 @@ describe('homeauth service uninstall and status', () => {
       const removed = await runCli(['service', 'uninstall'], {env})
       expect(removed.code).toBe(0)
       expect(removed.stderr).toContain('Warning: systemd did not answer')
+      expect(removed.stdout).toBe(`Removed ${unitFileIn(env)}; there was nothing to stop or disable.\n`)
       expect(existsSync(unitFileIn(env))).toBe(false)
     },
   )
+
+  it('uninstall never says it stopped what no systemd could have been running', async () => {
+    const configDir = configCopy()
+    const bin = tempDir()
+    writeFileSync(
+      path.join(bin, 'systemctl'),
+      '#!/bin/sh\necho "System has not been booted with systemd as init system (PID 1). Can\'t operate." >&2\nexit 1\n',
+      {mode: 0o755},
+    )
+    const env = {...userEnv(), PATH: `${bin}:${process.env.PATH}`}
+    expect((await runCli(['service', 'install', '--config-dir', configDir], {env})).code).toBe(0)
+    const removed = await runCli(['service', 'uninstall'], {env})
+    expect(removed.code).toBe(0)
+    expect(removed.stderr).toContain('nothing was running under it')
+    expect(removed.stdout).toBe(`Removed ${unitFileIn(env)}; there was nothing to stop or disable.\n`)
+    expect(existsSync(unitFileIn(env))).toBe(false)
+  })
 
   it.runIf(noSystemd)('status says systemd is not running (exit 3), in text and JSON', async () => {
     const configDir = configCopy()

@@ -100,7 +100,7 @@ describe('homeauth trust', () => {
     const result = await trust(configDir)
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toBe(
-      `Error: There is no CA in ${configDir} yet.\n  Try: Run: ${cliCommand} init (or ${cliCommand} serve, which makes one).\n`,
+      `Error: There is no CA in ${configDir} yet.\n  Try: Run: ${cliCommand} init --config-dir ${configDir} (or ${cliCommand} serve --config-dir ${configDir}, which makes one).\n`,
     )
     const json = await trust(configDir, '--json')
     expect(json.code).toBe(ExitCode.invalidSetup)

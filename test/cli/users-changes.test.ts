@@ -190,7 +190,7 @@ async function waitForReloads(server: {waitFor(pattern: RegExp): Promise<RegExpM
 }
 
 describe('homeauth init run again with several users', () => {
-  it('sets the first user’s password, or renames the first user, and keeps the others', async () => {
+  it('sets the named user’s password, and keeps the others', async () => {
     const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
     const bevBefore = storedConfig(configDir).users[1]
@@ -218,10 +218,48 @@ describe('homeauth init run again with several users', () => {
     expect(await verifyPassword('Xanadu 1980', users[0]!.passwordHash)).toBe(true)
     expect(users[1]).toEqual(bevBefore)
 
-    expect((await reinit('Jeff', 'Hold On Tight')).code).toBe(0)
+    expect((await reinit(bev.username, 'Hold On Tight')).code).toBe(0)
     users = storedConfig(configDir).users
-    expect(users.map((user) => user.name)).toEqual(['Jeff', bev.username])
-    expect(await verifyPassword('Hold On Tight', users[0]!.passwordHash)).toBe(true)
-    expect(users[1]).toEqual(bevBefore)
+    expect(users.map((user) => user.name)).toEqual([jeff.username, bev.username])
+    expect(await verifyPassword('Hold On Tight', users[1]!.passwordHash)).toBe(true)
   }, 60_000)
+
+  it('refuses a name no user has, naming user add and user remove, rather than renaming the first user', async () => {
+    const configDir = initialised()
+    const before = readPublicFiles(configDir)
+    const refused = await runCli(
+      ['init', '--config-dir', configDir, '-u', 'Jeff', '--password-stdin', '--yes', '--force', '--no-qr'],
+      {input: 'Hold On Tight\n'},
+    )
+    expect(refused.code).toBe(ExitCode.usage)
+    expect(refused.stdout).toBe('')
+    const [error, hint, ...rest] = refused.stderr.trim().split('\n')
+    expect(error).toBe(
+      'Error: There is no user named "Jeff" (users: JeffLynne); a re-run of init sets the password of a stored user, it does not rename.',
+    )
+    expect(hint).toMatch(
+      /^ {2}Try: Add Jeff with: .* user add Jeff .*then remove the old name with user remove\)\.$/,
+    )
+    expect(rest).toEqual([])
+    expect(readPublicFiles(configDir)).toEqual(before)
+  })
+
+  it('refuses such a name at the user name question too, and takes a stored one', async () => {
+    const configDir = initialised()
+    const session = await runInTerminal(
+      ['init', '--config-dir', configDir, '--secret', 'Livin Thing', '--no-qr'],
+      [
+        [/Replace the configuration/, 'y\r'],
+        [/User name/, 'Jeff\r'],
+        // The answer stays in the field: completing it gives a stored user's name.
+        [/it does not rename/, 'Lynne\r'],
+        [/New password for JeffLynne/, '\r'],
+        [/Port/, '\r'],
+        [/Host names and IP addresses/, '\r'],
+      ],
+    )
+    expect(session.output).toContain('There is no user named "Jeff" (users: JeffLynne)')
+    expect(session.code).toBe(0)
+    expect(storedConfig(configDir).users.map((user) => user.name)).toEqual([jeff.username])
+  })
 })

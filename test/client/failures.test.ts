@@ -39,6 +39,15 @@ describe('secretFromAnswer', () => {
     expect(thrown(() => secretFromAnswer(answer(429), context)).message).toContain('wait a while')
   })
 
+  it('classifies 503 as busy, with the exit code of throttling and the wait from Retry-After', () => {
+    const error = thrown(() => secretFromAnswer(answer(503, '', {'retry-after': '2'}), context))
+    expect(error).toMatchObject({
+      exitCode: ExitCode.throttled,
+      message: 'The server is too busy to check the credentials now: it asks to wait 2 seconds.',
+      suggestions: ['Try again after 2 seconds.'],
+    })
+  })
+
   it('classifies any other status, and a 200 without the JSON, as an unexpected answer', () => {
     const notFound = thrown(() => secretFromAnswer(answer(404, '', {}, 'Not Found'), context))
     expect(notFound).toMatchObject({

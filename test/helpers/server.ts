@@ -4,8 +4,17 @@ import {afterEach} from 'vitest'
 
 import {readConfig} from '../../src/config/config.js'
 import {startHomeauth, type HomeauthServer, type ServeOptions} from '../../src/server/serve.js'
+import {initialize} from '../../src/setup/init.js'
 
 export const user = {username: 'JeffLynne', password: 'ELO'}
+
+/**
+ * `init` in-process in `configDir` for `user`, so that a server started there with `credentials:
+ * undefined` checks the stored hash, as one started without -u/-p does.
+ */
+export function initForUser(configDir: string, secret = 'The answer is 42.'): Promise<unknown> {
+  return initialize(configDir, {...user, secret, port: 8443, extraHosts: [], newCa: false})
+}
 
 export interface TestServer extends HomeauthServer {
   url: string

@@ -104,6 +104,18 @@ describe('the /auth listener on loopback', () => {
     expect(locked.headers['retry-after']).toBeDefined()
   })
 
+  it('answers 400 there too to any query parameter but user', async () => {
+    const server = await startServer(tempDir(), {authListen: '127.0.0.1:0'})
+    const address = server.authListener!.address
+    const base = `http://127.0.0.1:${'port' in address ? address.port : 0}`
+    for (const query of ['?users=bob', '?user[]=bob', '?user=bob&page=2']) {
+      const response = await request(`${base}/auth${query}`, {auth: user})
+      expect(response.status, query).toBe(400)
+      expect(response.headers['remote-user']).toBeUndefined()
+    }
+    expect((await request(`${base}/auth?user=${user.username}`, {auth: user})).status).toBe(200)
+  })
+
   it('refuses a non-loopback address before starting anything', async () => {
     await expect(startServer(tempDir(), {authListen: '0.0.0.0:0'})).rejects.toMatchObject({exitCode: 2})
   })

@@ -21,7 +21,9 @@ describe('server log lines', () => {
     const log = new ServerLog(output)
     const {events} = log
     events.onRequest({method: 'GET', path: '/trust', status: 200, ms: 1.25, user: undefined, plainHttp: true})
-    events.onUnencryptedCredentials({address: '192.0.2.7\u001b[2J', method: 'GET', path: '/api/\u202esecret'})
+    const request = {address: '192.0.2.7\u001b[2J', method: 'GET', path: '/api/\u202esecret'}
+    events.onUnencryptedCredentials({...request, credentialsAtStartup: false})
+    events.onUnencryptedCredentials({...request, address: '192.0.2.8', credentialsAtStartup: true})
     log.close()
     const lines = readFileSync(file, 'utf8').split('\n')
     expect(lines).toEqual([
@@ -29,6 +31,11 @@ describe('server log lines', () => {
       expect.stringMatching(
         new RegExp(
           `^${time} credentials sent unencrypted over plain HTTP from 192\\.0\\.2\\.7\\\\x1b\\[2J \\(GET /api/\\\\u\\{202e\\}secret\\), refused unchecked: change that password with ${homeauthCommand('passwd').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^${time} credentials sent unencrypted over plain HTTP from 192\\.0\\.2\\.8 .*refused unchecked: if it is this server's password, restart serve with a new one \\(it was given at start-up, which passwd cannot change\\)$`,
         ),
       ),
       '',

@@ -5,11 +5,12 @@ import {describe, expect, it} from 'vitest'
 import type {AccessLogEntry} from '../../src/web/access-log.js'
 import type {FailedLogin} from '../../src/web/basic-auth.js'
 import {basicHeader, request} from '../helpers/https.js'
-import {useTestServer, user} from '../helpers/server.js'
+import {initForUser, useTestServer, user} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
 const startServer = useTestServer()
+const htmlAccept = 'text/html,application/xhtml+xml,*/*;q=0.8'
 
 describe('authentication', () => {
   it('answers 401 with the exact challenge and the recipe’s body when no credentials are sent', async () => {
@@ -29,19 +30,28 @@ describe('authentication', () => {
   })
 
   it('gives browsers a 401 page that says how to sign in, how to reset the password and where to trust the CA', async () => {
-    const server = await startServer(tempDir())
-    const response = await request(`${server.url}/`, {
-      ca: server.ca,
-      headers: {accept: 'text/html,application/xhtml+xml,*/*;q=0.8'},
-    })
+    const configDir = tempDir()
+    await initForUser(configDir)
+    const server = await startServer(configDir, {credentials: undefined})
+    const response = await request(`${server.url}/`, {ca: server.ca, headers: {accept: htmlAccept}})
     expect(response.status).toBe(401)
     expect(response.headers['content-type']).toMatch(/^text\/html/)
     expect(response.body).toContain('Sign in required')
     expect(response.body).toContain('homeauth init')
-    expect(response.body).toContain('homeauth passwd')
+    expect(response.body).toContain(
+      'Forgot the password? Set a new password with <code>homeauth passwd</code>',
+    )
     expect(response.body).toContain('<a href="/trust">')
     const json = await request(`${server.url}/`, {ca: server.ca, headers: {accept: 'application/json'}})
     expect(json.body).toBe('{"message":"Authenticate."}')
+  })
+
+  it('says on the 401 page that a server given its password at start-up takes a new one by a restart, not passwd', async () => {
+    const server = await startServer(tempDir())
+    const response = await request(`${server.url}/`, {ca: server.ca, headers: {accept: htmlAccept}})
+    expect(response.status).toBe(401)
+    expect(response.body).toContain('Forgot the password? Restart <code>homeauth serve</code> on the server')
+    expect(response.body).not.toContain('passwd')
   })
 
   it('serves the secret as JSON and the page as HTML with the right credentials', async () => {

@@ -210,6 +210,10 @@ describe('the onboarding routes over HTTPS', () => {
       expect((await request(`${server.url}${file}`, {ca})).status, file).toBe(401)
       expect((await request(`${server.url}${file}`, {ca, auth: user})).status, file).toBe(404)
     }
+    // Nor does the 401 page send browsers there.
+    const page = await request(`${server.url}/`, {ca, headers: {accept: 'text/html'}})
+    expect(page.body).toContain('Sign in required')
+    expect(page.body).not.toContain('/trust')
   })
 })
 

@@ -12,7 +12,7 @@ import type {AccessLogEntry} from '../../src/web/access-log.js'
 import type {FailedLogin} from '../../src/web/basic-auth.js'
 import type {UnencryptedCredentials} from '../../src/web/plain-http.js'
 import {basicHeader, request, type Response} from '../helpers/https.js'
-import {useTestServer, user, type TestServer} from '../helpers/server.js'
+import {initForUser, useTestServer, user, type TestServer} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const tempDir = useTempDir()
@@ -180,22 +180,47 @@ describe('plain HTTP on the HTTPS port', () => {
         expect(response.body).not.toContain('The answer is 42.')
       }
     }
+    // This server was given its password at start-up: passwd cannot change it, a restart can.
     const json = await request(plainUrl(server, '/api/secret'), {headers: {authorization: right}})
-    expect(JSON.parse(json.body).message).toContain('homeauth passwd')
+    expect(JSON.parse(json.body).message).toBe(
+      'The password was sent unencrypted over plain HTTP and was refused unchecked. Restart homeauth serve on the server with a new password (it was given when the server started), and use https://.',
+    )
     const page = await request(plainUrl(server, '/'), {
       headers: {authorization: wrong, accept: 'text/html,*/*;q=0.8'},
     })
     expect(page.headers['content-type']).toMatch(/^text\/html/)
     expect(page.body).toContain('sent unencrypted')
-    expect(page.body).toContain('homeauth passwd')
+    expect(page.body).toContain('Restart <code>homeauth serve</code> on the server with a new password')
+    expect(page.body).not.toContain('passwd')
     expectPlainSecurityHeaders(page)
 
     expect(warnings).toHaveLength(cases.length * 3 + 2)
-    expect(warnings[0]).toEqual({address: '127.0.0.1', method: 'GET', path: '/api/secret'})
+    expect(warnings[0]).toEqual({
+      address: '127.0.0.1',
+      method: 'GET',
+      path: '/api/secret',
+      credentialsAtStartup: true,
+    })
     expect(failures).toEqual([])
     // One failure would lock this client out (maxFailures 1): none was counted.
     const https = await request(`${server.url}/api/secret`, {ca: server.ca, auth: user})
     expect(https.status).toBe(200)
+  })
+
+  it('names passwd on the 400 of a server that checks the stored users', async () => {
+    const configDir = tempDir()
+    await initForUser(configDir)
+    const warnings: UnencryptedCredentials[] = []
+    const server = await startServer(configDir, {
+      credentials: undefined,
+      onUnencryptedCredentials: (warning) => warnings.push(warning),
+    })
+    const json = await request(plainUrl(server, '/api/secret'), {auth: user})
+    expect(json.status).toBe(400)
+    expect(JSON.parse(json.body).message).toContain('Set a new password with homeauth passwd on the server')
+    const page = await request(plainUrl(server, '/'), {auth: user, headers: {accept: 'text/html'}})
+    expect(page.body).toContain('Set a new password with <code>homeauth passwd</code> on the server')
+    expect(warnings.map((warning) => warning.credentialsAtStartup)).toEqual([false, false])
   })
 
   it('logs plain requests in the access log, marked as plain HTTP', async () => {

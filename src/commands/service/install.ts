@@ -55,7 +55,7 @@ It prints the systemctl commands that enable and start it; --now runs them (exit
       process.env,
     )
     if (flags.print) return this.output.out.write(plan.text)
-    await refuseRunningServer(plan, flags['config-dir'])
+    await refuseRunningServer(plan)
     const written = await writeUnit(plan, flags.force)
     if (flags.now) await enableService(plan, runSystemctl)
     printInstalled(this.output, plan, written, flags.now)

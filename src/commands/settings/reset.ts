@@ -30,7 +30,7 @@ export default class SettingsReset extends BaseCommand<typeof SettingsReset> {
     const names = argv as string[]
     if (this.flags.all && names.length > 0) throw usageError('Pass either setting names or --all, not both.')
     const result = await resetSettings(this.configDir, this.flags.all ? undefined : names)
-    if (!this.jsonEnabled()) printSettingsChanged(this.output, result, this.flags['config-dir'])
+    if (!this.jsonEnabled()) printSettingsChanged(this.output, result)
     const {running: _running, ...json} = result
     return json
   }

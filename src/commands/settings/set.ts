@@ -19,7 +19,7 @@ export default class SettingsSet extends BaseCommand<typeof SettingsSet> {
 
   public async run(): Promise<SettingsJson> {
     const result = await setSettings(this.configDir, givenSettings(this.flags))
-    if (!this.jsonEnabled()) printSettingsChanged(this.output, result, this.flags['config-dir'])
+    if (!this.jsonEnabled()) printSettingsChanged(this.output, result)
     const {running: _running, ...json} = result
     return json
   }
