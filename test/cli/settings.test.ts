@@ -81,7 +81,9 @@ describe('homeauth settings', () => {
       ...['--secret-file', relative('message.txt'), '--frame-ancestors', "'self'"],
     )
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stderr).toContain(`No server is running; the next ${cliCommand} serve uses them.`)
+    expect(result.stderr).toContain(
+      `No server is running; the next ${cliCommand} serve --config-dir ${configDir} uses them.`,
+    )
     expect(settingsOf(configDir)).toEqual({
       port: 9443,
       host: '127.0.0.1',
@@ -246,7 +248,7 @@ describe('homeauth settings', () => {
     const result = await set(configDir, '--trust-proxy', '127.0.0.1')
     expect(result.code).toBe(0)
     expect(result.stderr).toContain(
-      `The running server (PID ${server.child.pid}) keeps the settings it started with; restart it to use these: stop it (Ctrl+C where it runs) and start ${cliCommand} serve --config-dir ${configDir} again`,
+      `The running server (PID ${server.child.pid}) keeps the settings it started with; restart it to use these: Ctrl+C where it runs, then ${cliCommand} serve --config-dir ${configDir}`,
     )
   })
 })
