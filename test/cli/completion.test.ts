@@ -50,7 +50,7 @@ describe('shell completion', () => {
     const complete = (line: string) => bashCompletions(script.stdout, home, line)
     expect(complete('homeauth cert r')).toEqual(['renew'])
     expect(complete('homeauth cert ')).toEqual(['export', 'renew'])
-    expect(complete('homeauth se')).toEqual(['serve', 'service'])
+    expect(complete('homeauth se')).toEqual(['serve', 'service', 'settings'])
     expect(complete('homeauth fetch-secret --pass')).toEqual(['--password', '--password-stdin'])
   })
 

@@ -29,20 +29,26 @@ describe('hints name the command the way it was started', () => {
       npm_config_ignore_scripts: 'true',
     })
     expect(result.code).toBe(ExitCode.invalidSetup)
-    expect(result.stderr).toContain('Try: Run: npx homeauth init (or npx homeauth serve, which makes one).')
+    expect(result.stderr).toContain(
+      `Try: Run: npx homeauth init --config-dir ${configDir} (or npx homeauth serve --config-dir ${configDir}, which makes one).`,
+    )
   })
 
   it('says ./bin/run.js when run as a script from the project directory', async () => {
     const configDir = tempDir()
     const result = await failure(runJs, ['trust', '--config-dir', configDir], projectDir)
     expect(result.code).toBe(ExitCode.invalidSetup)
-    expect(result.stderr).toContain('Try: Run: ./bin/run.js init (or ./bin/run.js serve, which makes one).')
+    expect(result.stderr).toContain(
+      `Try: Run: ./bin/run.js init --config-dir ${configDir} (or ./bin/run.js serve --config-dir ${configDir}, which makes one).`,
+    )
   })
 
   it("says the script's absolute path when run from outside the project", async () => {
     const configDir = tempDir()
     const result = await failure(process.execPath, [runJs, 'trust', '--config-dir', configDir], tempDir())
     expect(result.code).toBe(ExitCode.invalidSetup)
-    expect(result.stderr).toContain(`Try: Run: ${runJs} init (or ${runJs} serve, which makes one).`)
+    expect(result.stderr).toContain(
+      `Try: Run: ${runJs} init --config-dir ${configDir} (or ${runJs} serve --config-dir ${configDir}, which makes one).`,
+    )
   })
 })
