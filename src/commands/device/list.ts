@@ -13,7 +13,11 @@ export default class DeviceList extends BaseCommand<typeof DeviceList> {
 
   static enableJsonFlag = true
 
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --json',
+    '<%= config.bin %> <%= command.id %> --config-dir /srv/homeauth',
+  ]
 
   public async run(): Promise<DeviceListJson> {
     const devices = await listDevices(this.configDir)

@@ -12,6 +12,7 @@ A running server that checks the stored hashes is told to reload, and forgets th
   static examples = [
     '<%= config.bin %> <%= command.id %> bev-phone',
     '<%= config.bin %> <%= command.id %> home-assistant --config-dir /srv/homeauth',
+    '<%= config.bin %> <%= command.id %> old-tablet --config-dir /etc/homeauth',
   ]
 
   static args = {
