@@ -1,14 +1,9 @@
 import {homeauthCommand} from '../invocation.js'
 import type {DeviceAdded, DeviceSummary} from '../setup/devices.js'
 import type {UserChangeResult} from '../setup/users.js'
-import {reloadNote} from './daemon.js'
 import {escapeControl} from './escape.js'
 import type {Output} from './output.js'
-import {keptCredentialsNote} from './setup-summary.js'
-
-function serverNote(result: UserChangeResult): string {
-  return keptCredentialsNote(result.signalledServer) ?? reloadNote(result.signalledServer?.pid)
-}
+import {serverNote} from './users.js'
 
 /**
  * The password alone on stdout (what a script keeps), at a terminal also as a QR code of its text
