@@ -159,6 +159,27 @@ describe('homeauth device add, list and revoke', () => {
     })
   })
 
+  it('a re-run of init keeps the devices', async () => {
+    const configDir = initialised()
+    const phone = await addDevice(configDir, 'phone')
+    const rerun = await runCli(
+      [
+        'init',
+        '--config-dir',
+        configDir,
+        '-u',
+        jeff.username,
+        '--password-stdin',
+        '--yes',
+        '--force',
+        '--no-qr',
+      ],
+      {input: `${jeff.password}\n`},
+    )
+    expect(rerun.code, rerun.stderr).toBe(0)
+    expect((await listDevices(configDir)).map((device) => device.createdAt)).toEqual([phone.createdAt])
+  })
+
   it('removing a user removes their devices, and only theirs', async () => {
     const configDir = initialised()
     expect((await addUser(configDir, bev.username, bev.password)).code).toBe(0)
