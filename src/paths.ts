@@ -13,6 +13,8 @@ export const configFiles = {
   caKey: 'ca-key.pem',
   serverCert: 'server.pem',
   serverKey: 'server-key.pem',
+  deviceKey: 'device-key',
+  devicesSeen: 'devices-seen.json',
 } as const
 
 export function configPath(configDir: string, file: keyof typeof configFiles): string {

@@ -20,6 +20,8 @@
 // 3. CLI start-up (startup.js): medians of one-shot runs against `node -e 0` and a minimal oclif CLI.
 // 4. Credential checks (credential-checks.js): how long homeauth takes to refuse each kind of wrong
 //    guess (unknown user, wrong password, both), to show the check costs the same whatever is wrong.
+// 5. Device sign-in (device-sign-in.js): a device's own password (an HMAC) next to the stored hash
+//    (scrypt, then cached), first sign-in and later ones.
 // Then issue 11's targets, met or missed. Tables go to stdout (markdown), progress to stderr,
 // everything measured to a JSON file with --json <file>.
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -28,6 +30,7 @@ import {parseArgs} from 'node:util'
 
 import {killAll, pinning} from './children.js'
 import {measureCredentialChecks} from './credential-checks.js'
+import {measureDeviceSignIn} from './device-sign-in.js'
 import {measureFlood} from './flood.js'
 import {render, targets} from './report.js'
 import {measureRequestCost} from './request-cost.js'
@@ -36,7 +39,7 @@ import {measureStartup} from './startup.js'
 
 const usage = `Usage: npm run bench -- [options]
   --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (1–2 min)
-  --only <parts>          requests,flood,startup,checks (comma-separated; default all)
+  --only <parts>          requests,flood,startup,checks,devices (comma-separated; default all)
   --rounds <n>            rounds of the request measurements (default 3)
   --seconds <s>           measured window of the authenticated path (default 5)
   --path-seconds <s>      measured window of the 401 and 429 paths (default 2)
@@ -47,7 +50,7 @@ const usage = `Usage: npm run bench -- [options]
   --json <file>           also write every number measured to <file> as JSON
   --help`
 
-const allParts = ['requests', 'flood', 'startup', 'checks']
+const allParts = ['requests', 'flood', 'startup', 'checks', 'devices']
 const {values} = parseArgs({
   options: {
     quick: {type: 'boolean', default: false},
@@ -154,6 +157,7 @@ try {
   if (parts.has('flood')) results.flood = await measureFlood(files, ca, options, log)
   if (parts.has('startup')) results.startup = await measureStartup(files, options, log)
   if (parts.has('checks')) results.credentialChecks = await measureCredentialChecks(files, ca, options, log)
+  if (parts.has('devices')) results.deviceSignIn = await measureDeviceSignIn(files, ca, options, log)
   results.targets = targets(results)
   log('done')
   process.stdout.write(render(results))

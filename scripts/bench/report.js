@@ -225,6 +225,16 @@ export function render(results) {
       ),
     )
   }
+  if (results.deviceSignIn) {
+    const {signIns, statuses} = results.deviceSignIn
+    sections.push(
+      `## Device sign-in: a device's own password next to the stored hash (statuses: ${counts(statuses)})`,
+      table(
+        ['sign-in', 'median ms', 'runs'],
+        signIns.map(({label, medianMs, runs}) => [label, fixed(medianMs, 2), fixed(runs)]),
+      ),
+    )
+  }
   if (results.targets.length > 0) {
     sections.push(
       '## Targets (issue 11)',

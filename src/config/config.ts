@@ -1,6 +1,7 @@
 import {promises as fs} from 'node:fs'
 
 import {credentialProblem} from '../credentials/credentials.js'
+import {isDevicePasswordHash} from '../credentials/devices.js'
 import {parsePasswordHash} from '../credentials/hash.js'
 import {HomeauthError, errorCode, setupError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
@@ -32,13 +33,28 @@ export interface StoredUser {
   passwordSetAt: string | null
 }
 
-/** What config.json holds (version 3): the users in the order they were added, the first one made by `init`. */
+/** A device with a password of its own (`device add`): the password only as an HMAC under the device key. */
+export interface StoredDevice {
+  name: string
+  /** The user it signs in as. */
+  user: string
+  createdAt: string
+  passwordHash: string
+}
+
+/**
+ * What config.json holds (version 3): the users in the order they were added, the first one made by
+ * `init`. `devices` is absent until the first `device add`: a version-3 file without it is read as
+ * it always was, and a build before devices reads one with it (ignoring the devices, which then
+ * cannot sign in), so the version stays 3.
+ */
 export interface HomeauthConfig {
   version: typeof configVersion
   users: StoredUser[]
   secret: string
   /** serve's settings that the user chose (init's port and host names among them); see stored-settings.ts. */
   serve: StoredSettings
+  devices?: StoredDevice[]
 }
 
 /** Where versions 1 and 2 kept the settings that the `serve` section holds since version 3. */
@@ -109,6 +125,23 @@ const versionOneChecks: Record<string, Check> = {
 }
 const userChecks: Record<keyof StoredUser, Check> = {name: userName, passwordHash, passwordSetAt}
 
+/** A device name: letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64 characters. */
+export const deviceNamePattern = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u
+
+const deviceChecks: Record<keyof StoredDevice, Check> = {
+  name: (value) =>
+    typeof value === 'string' && deviceNamePattern.test(value)
+      ? undefined
+      : 'must be letters, digits, ".", "_" or "-" (at most 64)',
+  user: userName,
+  createdAt: (value) =>
+    typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? undefined : 'must be an ISO 8601 time',
+  passwordHash: (value) =>
+    typeof value === 'string' && isDevicePasswordHash(value)
+      ? undefined
+      : 'must be a device password hash written by homeauth',
+}
+
 const recover = (file: string) => [
   `Fix ${file} by hand, or run: ${homeauthCommand('init --force')} (the CA is kept).`,
 ]
@@ -147,6 +180,28 @@ function parseUsers(value: unknown, file: string): StoredUser[] {
       passwordHash: entry.passwordHash as string,
       passwordSetAt: entry.passwordSetAt as string | null,
     }
+  })
+}
+
+function parseDevices(value: unknown, users: StoredUser[], file: string): StoredDevice[] {
+  if (!Array.isArray(value)) throw setupError(`${file}: "devices" must be a list.`, recover(file))
+  const names = new Set<string>()
+  return value.map((entry, index) => {
+    const at = `devices[${index}].`
+    if (!isRecord(entry)) throw setupError(`${file}: "devices[${index}]" must be an object.`, recover(file))
+    checkFields(entry, deviceChecks, file, at)
+    const device = {
+      name: (entry.name as string).normalize('NFC'),
+      user: (entry.user as string).normalize('NFC'),
+      createdAt: entry.createdAt as string,
+      passwordHash: entry.passwordHash as string,
+    }
+    if (names.has(device.name))
+      throw setupError(`${file}: "${at}name" ${JSON.stringify(device.name)} is listed twice.`, recover(file))
+    names.add(device.name)
+    if (!users.some((user) => user.name === device.user))
+      throw setupError(`${file}: "${at}user" ${JSON.stringify(device.user)} is not a user.`, recover(file))
+    return device
   })
 }
 
@@ -231,7 +286,9 @@ export function parseConfig(
     checkFields(value, topLevelServeChecks, file)
     return {version: configVersion, users, secret, serve: serveSection(value as unknown as VersionTwoConfig)}
   }
-  return {version, users, secret, serve: parseServeSection(value.serve, file, ignored)}
+  const serve = parseServeSection(value.serve, file, ignored)
+  if (value.devices === undefined) return {version, users, secret, serve}
+  return {version, users, secret, serve, devices: parseDevices(value.devices, users, file)}
 }
 
 export function configFile(config: HomeauthConfig): SetFile {

@@ -2,12 +2,15 @@ import type {RequestListener} from 'node:http'
 
 import {loadOrCreateServerTls, loadProvidedTls, type ServedCertificate} from '../certificates/store.js'
 import {parseExtraHosts} from '../certificates/hosts.js'
-import {initialisedConfig, readConfig, type HomeauthConfig} from '../config/config.js'
+import {initialisedConfig, readConfig, type HomeauthConfig, type StoredDevice} from '../config/config.js'
+import {requireDeviceKey} from '../config/devices.js'
 import type {ResolvedServeSettings} from '../config/serve-settings.js'
 import {checkFrameAncestors, checkTrustedProxies, realmProblem} from '../config/stored-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
+import {createDeviceVerifier, type DeviceVerifier} from '../credentials/devices.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
 import {watchCertificate, type CertificateWatchTiming} from './certificate-watch.js'
+import {DeviceSightings} from './device-sightings.js'
 import {detectSupervisor} from '../daemon/supervisor.js'
 import {ExitCode, HomeauthError, usageError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
@@ -101,6 +104,16 @@ function createVerifier(options: ServeOptions, config: HomeauthConfig | undefine
   return createHashedVerifier(initialisedConfig(config, options.configDir).users)
 }
 
+/** The stored devices' passwords, checked beside the stored users' (none with credentials given at start-up). */
+async function createDeviceCheck(
+  options: ServeOptions,
+  config: HomeauthConfig | undefined,
+): Promise<DeviceVerifier<StoredDevice> | undefined> {
+  const devices = config?.devices ?? []
+  if (options.credentials || devices.length === 0) return undefined
+  return createDeviceVerifier(await requireDeviceKey(options.configDir), devices)
+}
+
 function loadTls(options: ServeOptions, config: HomeauthConfig | undefined): Promise<ServedCertificate> {
   return options.tlsFiles
     ? loadProvidedTls(options.tlsFiles.cert, options.tlsFiles.key)
@@ -109,11 +122,11 @@ function loadTls(options: ServeOptions, config: HomeauthConfig | undefined): Pro
       })
 }
 
-type SharedAuth = Pick<AuthAppOptions, 'verifier' | 'throttle' | 'onUntrustedProxy'>
+type SharedAuth = Pick<AuthAppOptions, 'verifier' | 'devices' | 'throttle' | 'onUntrustedProxy'>
 
 /**
- * What a reload replaces: the verifier of the stored users (with its cache of verified logins),
- * the certificate, and the apps built with its CA. Both apps hand out the CA they are built with,
+ * What a reload replaces: the verifier of the stored users (with its cache of verified logins), the
+ * devices' passwords, the certificate, and the apps built with its CA. Both apps hand out the CA they are built with,
  * so a new CA means new apps.
  */
 class Site {
@@ -123,11 +136,21 @@ class Site {
   constructor(
     private readonly options: ServeOptions,
     private verifier: CredentialVerifier,
+    private devices: DeviceVerifier<StoredDevice> | undefined,
+    private readonly sightings: DeviceSightings,
     public tls: ServedCertificate,
   ) {
     let untrustedProxyReported = false
     this.auth = {
       verifier: {check: (candidate) => this.verifier.check(candidate)},
+      devices: {
+        signIn: (credentials, address) => {
+          const device = this.devices?.identify(credentials)
+          if (device === undefined) return undefined
+          this.sightings.record(device, address)
+          return device.name
+        },
+      },
       throttle: new LoginThrottle(options.throttle),
       onUntrustedProxy: (proxy) => {
         if (untrustedProxyReported) return
@@ -186,8 +209,12 @@ class Site {
       const {options} = this
       const config = await readConfig(options.configDir)
       if (!options.credentials) {
+        const devices = await createDeviceCheck(options, config)
         // A new verifier comes with a new cache of verified logins: a removed user's is forgotten at once.
         this.verifier = createVerifier(options, config)
+        // A revoked device's password stops signing in with the next request.
+        this.devices = devices
+        this.sightings.retain(config?.devices ?? [])
         options.onReload?.('credentials read again from config.json')
       }
       await this.swapTls(listener, config)
@@ -310,7 +337,9 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
   checkOptions(options)
   await refuseSecondServer(options.configDir)
   const verifier = createVerifier(options, options.config)
-  const site = new Site(options, verifier, await loadTls(options, options.config))
+  const devices = await createDeviceCheck(options, options.config)
+  const sightings = await DeviceSightings.open(options.configDir, (error) => options.onError?.(error))
+  const site = new Site(options, verifier, devices, sightings, await loadTls(options, options.config))
   const {listener, authListener} = await listen(options, site)
   const urls = serverUrls(listener.host, listener.port)
   await recordState(options, urls[0]!, listener, authListener)
@@ -326,6 +355,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     async close() {
       stopWatching()
       await Promise.all([listener.close(), authListener?.close(), site.settled()])
+      await sightings.close()
       await clearState(options.configDir, process.pid)
     },
   }

@@ -110,12 +110,16 @@ export async function initialize(
       if (error instanceof HomeauthError && error.exitCode === ExitCode.invalidSetup) return undefined
       throw error
     })
+    const users = usersAfterInit(current, answers.username, passwordHash, now)
+    // A renamed user's devices go with the old name; everyone else's are kept.
+    const devices = current?.devices?.filter((device) => users.some((user) => user.name === device.user))
     const config: HomeauthConfig = {
       version: configVersion,
-      users: usersAfterInit(current, answers.username, passwordHash, now),
+      users,
       secret: answers.secret,
       // The other serve settings (set with settings set) are kept; init asks only these.
       serve: withSetting(withSetting(current?.serve ?? {}, 'port', answers.port), 'san', answers.extraHosts),
+      ...(devices ? {devices} : {}),
     }
     await updateFileSet([...certificateFiles(authority, server), configFile(config)])
     return {authority, existing}

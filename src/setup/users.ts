@@ -66,7 +66,7 @@ export function checkNewUserName(config: HomeauthConfig, name: string): void {
   if (findUser(config, name)) throw existingUserError(name)
 }
 
-/** Writes `users` into config.json (version 2 from then on) under the config lock, then tells a running server. */
+/** Writes `users` (and the devices of those users) into config.json under the config lock, then tells a running server. */
 async function changeUsers(
   configDir: string,
   name: string,
@@ -75,7 +75,10 @@ async function changeUsers(
   await withConfigLock(configDir, async ({updateFileSet}) => {
     // Read inside the lock: another writer's change (a user added meanwhile) is kept, never overwritten.
     const config = await requireConfig(configDir)
-    await updateFileSet([configFile({...config, users: change(config)})])
+    const users = change(config)
+    // A removed user's devices go with them.
+    const devices = config.devices?.filter((device) => users.some((user) => user.name === device.user))
+    await updateFileSet([configFile({...config, users, ...(devices ? {devices} : {})})])
   })
   return {name, signalledServer: await signalReload(configDir)}
 }

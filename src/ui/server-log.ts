@@ -79,11 +79,12 @@ function printServerCode(output: Output, onboarding: OnboardingUrls, hasAuthorit
   }
 }
 
-/** One access-log line: time, method, path, status, milliseconds, user name or "-", and "(plain HTTP)" when it was. */
+/** One access-log line: time, method, path, status, milliseconds, user name (and device) or "-", and "(plain HTTP)" when it was. */
 function accessLine(output: Output, entry: AccessLogEntry): string {
   const {color} = output.out
   const status = entry.status >= 500 ? color.red : entry.status >= 400 ? color.yellow : color.green
-  const user = entry.user === undefined ? '-' : escapeControl(entry.user)
+  const device = entry.device === undefined ? '' : ` (device ${escapeControl(entry.device)})`
+  const user = entry.user === undefined ? '-' : `${escapeControl(entry.user)}${device}`
   return `${new Date().toISOString()} ${entry.method} ${escapeControl(entry.path)} ${status(String(entry.status))} ${entry.ms.toFixed(1)}ms ${user}${entry.plainHttp ? ' (plain HTTP)' : ''}`
 }
 

@@ -4,7 +4,8 @@ import {escapeControl} from './escape.js'
 import type {Output} from './output.js'
 import {keptCredentialsNote} from './setup-summary.js'
 
-function serverNote(result: UserChangeResult): string {
+/** What became of the running server after a change to the users or devices. */
+export function serverNote(result: UserChangeResult): string {
   return keptCredentialsNote(result.signalledServer) ?? reloadNote(result.signalledServer?.pid)
 }
 

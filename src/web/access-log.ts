@@ -7,6 +7,8 @@ export interface AccessLogEntry {
   ms: number
   /** The user name the client presented, or undefined. */
   user: string | undefined
+  /** The device that signed in with its own password (`device add`), if one did. */
+  device?: string
   /** Set for a request that came as plain HTTP rather than over TLS. */
   plainHttp?: true
 }
@@ -29,6 +31,7 @@ export function accessLog(write: (entry: AccessLogEntry) => void): RequestHandle
         status: res.statusCode,
         ms: performance.now() - started,
         user: res.locals.user as string | undefined,
+        device: res.locals.device as string | undefined,
       })
     })
     next()

@@ -2,7 +2,7 @@ import express, {type RequestHandler} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
-import {basicAuth, defaultRealm, signOut, type FailedLogin} from './basic-auth.js'
+import {basicAuth, defaultRealm, signOut, type DevicePasswords, type FailedLogin} from './basic-auth.js'
 import {answerErrors} from './error-handler.js'
 import {checkProxyRequest, forwardAuthPath, forwardAuthVerdict, type UntrustedProxy} from './forward-auth.js'
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
@@ -14,6 +14,8 @@ import {proxyTrust} from './trusted-proxies.js'
 export interface AppOptions {
   secret: string
   verifier: CredentialVerifier
+  /** The devices' own passwords, when the stored users are checked. */
+  devices?: DevicePasswords
   realm?: string
   frameAncestors?: string[]
   onRequest?: (entry: AccessLogEntry) => void
@@ -61,6 +63,7 @@ function addForwardAuth(
   options: Pick<
     AppOptions,
     | 'verifier'
+    | 'devices'
     | 'realm'
     | 'trustProxy'
     | 'onUntrustedProxy'
@@ -76,6 +79,7 @@ function addForwardAuth(
   const requireLogin = basicAuth({
     realm: options.realm ?? defaultRealm,
     verifier: options.verifier,
+    devices: options.devices,
     throttle,
     onFailedLogin: options.onFailedLogin,
     credentialsAtStartup: options.credentialsAtStartup,
@@ -131,7 +135,8 @@ export function createApp(options: AppOptions): express.Express {
   app
     .route('/')
     .get((_req, res) => {
-      res.type('html').send(page.render({user: res.locals.user as string, servedAt: new Date()}))
+      const {user, device} = res.locals as {user: string; device?: string}
+      res.type('html').send(page.render({user, device, servedAt: new Date()}))
     })
     .all(methodNotAllowed)
   // Behind auth like the page that loads it: it holds no secret, but then the open paths stay the

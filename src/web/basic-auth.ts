@@ -86,11 +86,18 @@ export interface FailedLogin {
   prefix?: PrefixCount
 }
 
+/** The devices' own passwords (`device add`), checked before the throttle. */
+export interface DevicePasswords {
+  /** The device's name when `credentials` are its user and its password (the sign-in then recorded), else undefined. */
+  signIn(credentials: Credentials, address: string): string | undefined
+}
+
 export interface BasicAuthOptions extends PasswordAdvice {
   realm: string
   /** This server serves /trust (it has a local CA), which the 401 page may then point to. */
   trustPage?: boolean
   verifier: CredentialVerifier
+  devices?: DevicePasswords
   throttle: LoginThrottle
   onFailedLogin?: (failure: FailedLogin) => void
 }
@@ -189,10 +196,22 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     // No credentials is how every browser starts: a challenge, never a failure.
     if (header === undefined) return challengeClient(req, res)
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+    const credentials = parseAuthorization(header)
+    // Never locked out: a right device password is admitted before the throttle is asked, even from a
+    // client it has locked out. That gives a guesser nothing: the check costs one HMAC, compares only
+    // against the devices' hashes (never the cache or a user's own hash, so it says nothing about
+    // that password), and a 128-bit random secret cannot be guessed. It counts neither way, so the
+    // owner's phone signing in does not clear the failures of a guesser on the same address; a wrong
+    // password goes on to the throttle and counts as a failure as any other.
+    const device = credentials && options.devices?.signIn(credentials, address)
+    if (device !== undefined) {
+      res.locals.user = credentials!.username
+      res.locals.device = device
+      return next()
+    }
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
     const admission = options.throttle.admit(address)
     if (admission.verdict !== 'admitted') return answer(req, res, next, admission)
-    const credentials = parseAuthorization(header)
     res.locals.user = credentials?.username
     const result = admission.check(credentials ? options.verifier.check(credentials) : unreadableCredentials)
     // Only a check that waits for hashing is asynchronous; everything else is answered in this turn.

@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
+import escapeHtml from 'escape-html'
+
 import {templatesDir} from '../paths.js'
 import {inlineStyleHashes} from './security-headers.js'
 import {loadTemplate} from './template.js'
@@ -9,6 +11,8 @@ import {loadTemplate} from './template.js'
 export interface PageRequest {
   /** The signed-in user's name, as verified; escaped in the page. */
   user: string
+  /** The device that signed in with its own password, if one did; escaped in the page. */
+  device?: string
   servedAt: Date
 }
 
@@ -35,19 +39,26 @@ function formatServedAt(date: Date): string {
 
 /**
  * Reads templates/index.html and app.js once, at start-up, with the message HTML-escaped and fixed
- * in the page, so `render` only escapes the user name and joins.
+ * in the page, so `render` only escapes the user and device names and joins.
  */
 export function loadIndexPage(message: string): IndexPage {
   const template = loadTemplate('index.html', {
     message: 'text',
     user: 'text',
+    device: 'html',
     servedAt: 'text',
     servedAtIso: 'text',
   })
   const page = template.fill({message})
   return {
-    render: ({user, servedAt}) =>
-      page.render({user, servedAt: formatServedAt(servedAt), servedAtIso: servedAt.toISOString()}),
+    render: ({user, device, servedAt}) =>
+      page.render({
+        user,
+        device:
+          device === undefined ? '' : ` on the device <strong id="device">${escapeHtml(device)}</strong>`,
+        servedAt: formatServedAt(servedAt),
+        servedAtIso: servedAt.toISOString(),
+      }),
     script: readFileSync(path.join(templatesDir, 'app.js'), 'utf8'),
     styleHashes: inlineStyleHashes(template.source),
   }
