@@ -74,6 +74,19 @@ interface Tally {
   lockedUntil: number
 }
 
+/** A tally with nothing counted: a new client's or prefix's, or one that was unlocked. */
+function cleanTally(): Tally {
+  return {
+    failures: 0,
+    firstFailure: 0,
+    lastFailure: 0,
+    strikes: 0,
+    failuresSinceStrikes: 0,
+    lockedAt: 0,
+    lockedUntil: 0,
+  }
+}
+
 interface Client extends Tally {
   /** The check in turn (waiting in the scheduler or running) first, then the ones waiting behind it. */
   checks: PendingCheck[]
@@ -279,7 +292,7 @@ export class LoginThrottle {
     const client = this.clients.get(key)
     if (client) {
       unlocked ||= client.lockedUntil > now
-      Object.assign(client, {failures: 0, strikes: 0, failuresSinceStrikes: 0, lockedUntil: 0})
+      Object.assign(client, cleanTally())
       this.forgetIfIdle(key, client)
     }
     const prefixLockedUntil = this.prefixBudget(prefix, now)?.lockedUntil ?? 0
@@ -319,17 +332,7 @@ export class LoginThrottle {
     if (client) this.clients.delete(key)
     else {
       if (!this.makeRoom(now)) return undefined
-      client = {
-        failures: 0,
-        firstFailure: 0,
-        lastFailure: 0,
-        strikes: 0,
-        failuresSinceStrikes: 0,
-        lockedAt: 0,
-        lockedUntil: 0,
-        checks: [],
-        prefix: undefined,
-      }
+      client = {...cleanTally(), checks: [], prefix: undefined}
     }
     this.clients.set(key, client)
     return client
@@ -495,15 +498,7 @@ export class LoginThrottle {
   private countPrefixFailure(cidr: string, now: number): PrefixCount {
     let budget = this.prefixBudget(cidr, now)
     if (!budget) {
-      budget = {
-        failures: 0,
-        firstFailure: 0,
-        lastFailure: 0,
-        strikes: 0,
-        failuresSinceStrikes: 0,
-        lockedAt: 0,
-        lockedUntil: 0,
-      }
+      budget = cleanTally()
       this.prefixes.set(cidr, budget)
     }
     const limit = this.options.devicesPerPrefix * this.options.maxFailures
