@@ -13,6 +13,7 @@ export const configFiles = {
   caKey: 'ca-key.pem',
   serverCert: 'server.pem',
   serverKey: 'server-key.pem',
+  control: 'control.sock',
 } as const
 
 export function configPath(configDir: string, file: keyof typeof configFiles): string {

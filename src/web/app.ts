@@ -8,6 +8,7 @@ import {checkProxyRequest, forwardAuthPath, forwardAuthVerdict, type UntrustedPr
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
+import type {SignInLog} from './sign-ins.js'
 import {LoginThrottle} from './throttle.js'
 import {proxyTrust} from './trusted-proxies.js'
 
@@ -24,6 +25,8 @@ export interface AppOptions {
   /** /auth was asked with forwarding headers by a local address that is not among them. */
   onUntrustedProxy?: (proxy: UntrustedProxy) => void
   onFailedLogin?: (failure: FailedLogin) => void
+  /** Records accepted logins, for `homeauth status --clients`. */
+  signIns?: SignInLog
   /** Called with errors that are bugs (answered 500), for the server's error output. */
   onError?: (error: Error) => void
   /** The local CA, served on the public onboarding routes; absent with the user's own certificate. */
@@ -65,6 +68,7 @@ function addForwardAuth(
     | 'trustProxy'
     | 'onUntrustedProxy'
     | 'onFailedLogin'
+    | 'signIns'
     | 'authority'
     | 'credentialsAtStartup'
   >,
@@ -78,6 +82,7 @@ function addForwardAuth(
     verifier: options.verifier,
     throttle,
     onFailedLogin: options.onFailedLogin,
+    signIns: options.signIns,
     credentialsAtStartup: options.credentialsAtStartup,
     // Only where /trust is served: not with --cert/--key, nor on --auth-listen (its 401 reaches browsers through a proxy).
     trustPage: options.authority !== undefined,

@@ -6,6 +6,7 @@ import {credentialProblem, normalizeCredentials, type Credentials} from '../cred
 import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
 import {publicHomeauthCommand} from '../invocation.js'
 import {changePasswordAdvice, htmlCode, type PasswordAdvice} from './password-advice.js'
+import type {SignInLog} from './sign-ins.js'
 import type {LoginResult, LoginThrottle, PrefixCount} from './throttle.js'
 
 export const defaultRealm = settingDefaults.realm
@@ -92,6 +93,8 @@ export interface BasicAuthOptions extends PasswordAdvice {
   trustPage?: boolean
   verifier: CredentialVerifier
   throttle: LoginThrottle
+  /** Where accepted logins are recorded, for `homeauth status --clients`. */
+  signIns?: SignInLog
   onFailedLogin?: (failure: FailedLogin) => void
 }
 
@@ -114,6 +117,11 @@ export function signOut(realm: string): RequestHandler {
     res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
     res.type('html').send(signedOutPage)
   }
+}
+
+/** The client's address: the socket's, or the one a trusted proxy names (express's req.ip, see trusted-proxies). */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown'
 }
 
 /** A header that names no usable credentials: a failed login, settled at once without hashing. */
@@ -150,6 +158,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
   function answer(req: Request, res: Response, next: NextFunction, result: LoginResult): void {
     switch (result.verdict) {
       case 'verified':
+        options.signIns?.record(res.locals.user as string, clientAddress(req))
         return next()
       case 'locked-out':
         return refuse(res, 429, result.retryAfterSeconds, 'Too many failed logins; try again later.')
@@ -161,7 +170,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
       case 'busy':
       case 'rejected': {
         const {failures, lockedForSeconds, prefix} = result
-        const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+        const address = clientAddress(req)
         options.onFailedLogin?.({
           address,
           user: res.locals.user as string | undefined,
@@ -188,7 +197,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     const header = headers[0]
     // No credentials is how every browser starts: a challenge, never a failure.
     if (header === undefined) return challengeClient(req, res)
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+    const address = clientAddress(req)
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
     const admission = options.throttle.admit(address)
     if (admission.verdict !== 'admitted') return answer(req, res, next, admission)

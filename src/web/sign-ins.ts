@@ -1,0 +1,39 @@
+import {unmapIpv4} from '../net/ipv6.js'
+
+/** One user's latest sign-in from one address (every request with credentials that were accepted). */
+export interface SignIn {
+  user: string
+  /** The client's address as the server saw it (after --trust-proxy), IPv4-mapped ones unwrapped. */
+  address: string
+  at: number
+}
+
+/**
+ * The latest sign-ins of each user, kept in memory for `homeauth status --clients`: one entry per
+ * address, the `perUser` most recent addresses. Users are the ones whose credentials were accepted,
+ * so the whole is bounded by the users in config.json times `perUser`. A request costs a look
+ * through at most `perUser` entries.
+ */
+export class SignInLog {
+  private readonly byUser = new Map<string, SignIn[]>()
+
+  constructor(
+    private readonly perUser = 5,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  record(user: string, address: string): void {
+    const signIn = {user, address: unmapIpv4(address), at: this.now()}
+    const entries = this.byUser.get(user) ?? []
+    const earlier = entries.findIndex((entry) => entry.address === signIn.address)
+    if (earlier !== -1) entries.splice(earlier, 1)
+    entries.unshift(signIn)
+    entries.length = Math.min(entries.length, this.perUser)
+    this.byUser.set(user, entries)
+  }
+
+  /** Every user's latest sign-ins, most recent first. */
+  latest(): SignIn[] {
+    return [...this.byUser.values()].flat().sort((a, b) => b.at - a.at)
+  }
+}
