@@ -18,6 +18,7 @@ Exit code 0 whether or not it was locked out (the output says which), 3 when no 
     '<%= config.bin %> <%= command.id %> 192.168.1.23',
     '<%= config.bin %> <%= command.id %> 2001:db8:1:2::/64',
     '<%= config.bin %> <%= command.id %> 192.168.1.23 --json',
+    '<%= config.bin %> <%= command.id %> 192.168.1.23 --config-dir /srv/homeauth',
   ]
 
   static args = {
