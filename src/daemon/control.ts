@@ -55,7 +55,7 @@ async function askServer<T>(configDir: string, method: string, path: string, bod
           `Cannot reach the running server (PID ${pid}) on ${socketPath}: ${errorCode(error) ?? error.message}.`,
           {
             exitCode: ExitCode.notRunning,
-            suggestions: ['Run it as the user who owns the config directory, the one the server runs as.'],
+            suggestions: ['Run this as the user the server runs as; if it is, restart the server.'],
             cause: error,
           },
         ),
@@ -63,15 +63,19 @@ async function askServer<T>(configDir: string, method: string, path: string, bod
     })
     request.end(payload)
   })
+  const parsed = parseJson(answer.text) as (T & {message?: unknown}) | undefined
+  if (answer.status === 200 && parsed !== undefined) return parsed
+  const said = typeof parsed?.message === 'string' ? parsed.message : 'not the JSON homeauth sends'
+  throw new HomeauthError(`The running server's control socket answered ${answer.status}: ${said}`, {
+    exitCode: ExitCode.unexpectedResponse,
+  })
+}
+
+function parseJson(text: string): unknown {
   try {
-    const parsed = JSON.parse(answer.text) as T & {message?: string}
-    if (answer.status === 200) return parsed
-    throw new Error(parsed.message ?? `HTTP ${answer.status}`)
-  } catch (error) {
-    throw new HomeauthError(
-      `The running server's control channel answered unexpectedly (${answer.status}): ${(error as Error).message}`,
-      {exitCode: ExitCode.unexpectedResponse},
-    )
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
   }
 }
 

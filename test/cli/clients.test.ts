@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -131,6 +131,17 @@ describe('homeauth status --clients and unlock', () => {
     expect(result.code).toBe(3)
     expect(result.stderr).toMatch(
       /^Error: The running server \(PID \d+\) was started by an older homeauth, which has no control channel to ask who is locked out\.\n {2}Try: Restart it with this version, then ask again\.\n$/,
+    )
+  })
+
+  it('says when the running server does not answer on its control socket, exit 3', async () => {
+    const configDir = initialised()
+    await serving(configDir)
+    rmSync(socketOf(configDir))
+    const result = await runCli(['unlock', '192.0.2.1', '--config-dir', configDir])
+    expect(result.code).toBe(3)
+    expect(result.stderr.split('\n')[0]).toMatch(
+      /^Error: Cannot reach the running server \(PID \d+\) on \S+control\.sock: ENOENT\.$/,
     )
   })
 
