@@ -23,11 +23,17 @@ export class SignInLog {
   ) {}
 
   record(user: string, address: string): void {
-    const signIn = {user, address: unmapIpv4(address), at: this.now()}
+    const at = this.now()
+    const plain = unmapIpv4(address)
     const entries = this.byUser.get(user) ?? []
-    const earlier = entries.findIndex((entry) => entry.address === signIn.address)
+    // A browser's page, script and API requests come from one address: update it where it stands.
+    if (entries[0]?.address === plain) {
+      entries[0].at = at
+      return
+    }
+    const earlier = entries.findIndex((entry) => entry.address === plain)
     if (earlier !== -1) entries.splice(earlier, 1)
-    entries.unshift(signIn)
+    entries.unshift({user, address: plain, at})
     entries.length = Math.min(entries.length, this.perUser)
     this.byUser.set(user, entries)
   }

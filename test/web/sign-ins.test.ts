@@ -15,8 +15,10 @@ describe('SignInLog', () => {
     log.record('Jeff', '192.0.2.1')
     now += 1000
     log.record('Jeff', '2001:db8::3')
+    now += 1000
+    log.record('Jeff', '2001:db8::3')
     expect(log.latest()).toEqual([
-      {user: 'Jeff', address: '2001:db8::3', at: 5000},
+      {user: 'Jeff', address: '2001:db8::3', at: 6000},
       {user: 'Jeff', address: '192.0.2.1', at: 4000},
       {user: 'Bev', address: '192.0.2.9', at: 2000},
     ])
