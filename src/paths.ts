@@ -15,6 +15,7 @@ export const configFiles = {
   serverKey: 'server-key.pem',
   deviceKey: 'device-key',
   devicesSeen: 'devices-seen.json',
+  control: 'control.sock',
 } as const
 
 export function configPath(configDir: string, file: keyof typeof configFiles): string {

@@ -30,6 +30,8 @@ export interface ServerRecord {
   authListen?: string
   /** The proxies whose X-Forwarded-For it believes (--trust-proxy); absent in a state file written before homeauth recorded them. */
   trustProxy?: string[]
+  /** The control socket for `status --clients` and `unlock`; absent in a state file written before homeauth had one. */
+  control?: string
 }
 
 /** Whether /proc says `pid` runs homeauth's serve command (true where there is no /proc to ask). */

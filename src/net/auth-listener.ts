@@ -1,9 +1,8 @@
-import {promises as fs} from 'node:fs'
 import http, {type RequestListener} from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 
-import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
+import {usageError} from '../errors.js'
 import {
   bind,
   bracketHost,
@@ -13,6 +12,7 @@ import {
   type ListenAdvice,
 } from './address.js'
 import {ConnectionTracker, type Timeouts} from './connections.js'
+import {bindSocket, removeStaleSocket} from './unix-socket.js'
 
 /** Where --auth-listen serves /auth: a loopback address and port, or a Unix socket. */
 export type AuthAddress = ListenAddress
@@ -56,42 +56,6 @@ export function describeAuthAddress(address: AuthAddress): string {
   return `http://${bracketHost(address.host)}:${address.port}/auth`
 }
 
-/** Whether something accepts connections on the Unix socket at `socketPath`. */
-function socketAnswers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(socketPath)
-    probe.once('connect', () => {
-      probe.destroy()
-      resolve(true)
-    })
-    probe.once('error', () => resolve(false))
-  })
-}
-
-/**
- * Removes a socket file left by a server that did not stop cleanly. Only a socket nobody listens
- * on: a regular file of that name, or a socket another server answers on, is refused instead.
- */
-async function removeStaleSocket(socketPath: string): Promise<void> {
-  const stats = await fs.lstat(socketPath).catch((error: unknown) => {
-    if (errorCode(error) === 'ENOENT') return undefined
-    throw error
-  })
-  if (!stats) return
-  if (!stats.isSocket()) {
-    throw usageError(`--auth-listen ${socketPath} exists and is not a socket.`, [
-      'Choose another path, or remove that file if it is not needed.',
-    ])
-  }
-  if (await socketAnswers(socketPath)) {
-    throw new HomeauthError(`Cannot listen on ${socketPath}: another server is already listening there.`, {
-      exitCode: ExitCode.portUnavailable,
-      suggestions: ['Stop the other server, or choose another --auth-listen path.'],
-    })
-  }
-  await fs.rm(socketPath, {force: true})
-}
-
 /** How the failures of --auth-listen on `address` name it, and what they suggest. */
 function authListenAdvice(address: AuthAddress): ListenAdvice {
   return {
@@ -121,7 +85,7 @@ export interface AuthListener {
 
 /**
  * Starts the plain-HTTP listener for /auth, with the main listener's timeouts, header limit and
- * connection cap; a Unix socket is made group-accessible (`authSocketMode`) once bound.
+ * connection cap; a Unix socket is made with `authSocketMode`, group-accessible.
  */
 export async function startAuthListener(options: AuthListenOptions): Promise<AuthListener> {
   const connections = new ConnectionTracker(options.timeouts)
@@ -130,17 +94,21 @@ export async function startAuthListener(options: AuthListenOptions): Promise<Aut
   connections.accept(server, options.maxConnections)
 
   const {address} = options
-  if ('socketPath' in address) await removeStaleSocket(address.socketPath)
-  await bind(server, address).catch((error: unknown) => {
+  if ('socketPath' in address) {
+    await removeStaleSocket(address.socketPath, {
+      where: `--auth-listen ${address.socketPath}`,
+      elsewhere: 'choose another --auth-listen path',
+    })
+  }
+  const bound =
+    'socketPath' in address ? bindSocket(server, address.socketPath, authSocketMode) : bind(server, address)
+  await bound.catch((error: unknown) => {
     throw listenError(error, authListenAdvice(address))
   })
-  if ('socketPath' in address) await fs.chmod(address.socketPath, authSocketMode)
-  const bound: AuthAddress =
-    'socketPath' in address ? address : {host: address.host, port: (server.address() as AddressInfo).port}
-
   return {
     server,
-    address: bound,
+    address:
+      'socketPath' in address ? address : {host: address.host, port: (server.address() as AddressInfo).port},
     closeAllConnections: connections.closeAll,
     // Node removes the socket file when the server closes.
     close: () => connections.close(server, [server]),

@@ -30,3 +30,9 @@ export function parseIpv6Prefix(cidr: string): Ipv6Prefix | undefined {
 export function inIpv6Prefix(address: ipaddr.IPv6, prefix: Ipv6Prefix): boolean {
   return address.match(prefix.network, prefix.length)
 }
+
+/** `address` with an IPv4-mapped IPv6 address (`::ffff:192.0.2.7`, as a dual-stack socket reports IPv4) unwrapped. */
+export function unmapIpv4(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  return mapped ? mapped[1]! : address
+}

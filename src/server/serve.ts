@@ -29,6 +29,10 @@ import {
 import {createPlainApp} from '../web/plain-http.js'
 import {clearState, findRunningServer, writeState} from '../daemon/state.js'
 import {LoginThrottle, type ThrottleOptions} from '../web/throttle.js'
+import {controlHandler} from '../web/control.js'
+import {SignInLog} from '../web/sign-ins.js'
+import {startControlListener, type ControlListener} from '../net/control-socket.js'
+import {configPath} from '../paths.js'
 
 /** What the server runs with: the resolved settings, credentials and secret, and where it reports. */
 export interface ServeOptions
@@ -53,6 +57,8 @@ export interface HomeauthServer {
   listener: Listener
   /** The plain-HTTP /auth listener of --auth-listen, when asked for. */
   authListener?: AuthListener
+  /** The control socket in the config directory, for `status --clients` and `unlock`. */
+  controlListener: ControlListener
   tls: ServedCertificate
   /** Where to open the page: the bound address, or loopback, the machine's names and LAN addresses. */
   urls: string[]
@@ -122,7 +128,9 @@ function loadTls(options: ServeOptions, config: HomeauthConfig | undefined): Pro
       })
 }
 
-type SharedAuth = Pick<AuthAppOptions, 'verifier' | 'devices' | 'throttle' | 'onUntrustedProxy'>
+type SharedAuth = Pick<AuthAppOptions, 'verifier' | 'devices' | 'throttle' | 'onUntrustedProxy'> & {
+  signIns: SignInLog
+}
 
 /**
  * What a reload replaces: the verifier of the stored users (with its cache of verified logins), the
@@ -152,6 +160,7 @@ class Site {
         },
       },
       throttle: new LoginThrottle(options.throttle),
+      signIns: new SignInLog(),
       onUntrustedProxy: (proxy) => {
         if (untrustedProxyReported) return
         untrustedProxyReported = true
@@ -277,11 +286,14 @@ async function startForwardAuthListener(
   })
 }
 
-/** Starts the HTTPS listener, then the --auth-listen one; the first is closed again if the second fails. */
-async function listen(
-  options: ServeOptions,
-  site: Site,
-): Promise<{listener: Listener; authListener: AuthListener | undefined}> {
+interface Listeners {
+  listener: Listener
+  authListener: AuthListener | undefined
+  controlListener: ControlListener
+}
+
+/** Starts the HTTPS listener, then the --auth-listen one, then the control socket; those started are closed again if one fails. */
+async function listen(options: ServeOptions, site: Site): Promise<Listeners> {
   const listener = await startServer({
     handler: site.handler,
     plainHandler: site.plainHandler,
@@ -294,15 +306,22 @@ async function listen(
     await listener.close()
     throw error
   })
-  return {listener, authListener}
+  const controlListener = await startControlListener({
+    socketPath: configPath(options.configDir, 'control'),
+    handler: controlHandler(site.auth),
+    timeouts: options.timeouts,
+  }).catch(async (error: unknown) => {
+    await Promise.all([listener.close(), authListener?.close()])
+    throw error
+  })
+  return {listener, authListener, controlListener}
 }
 
 /** Records this server in state.json, for status, stop, logs and the commands that signal a reload. */
 function recordState(
   options: ServeOptions,
   url: string,
-  listener: Listener,
-  authListener: AuthListener | undefined,
+  {listener, authListener, controlListener}: Listeners,
 ): Promise<void> {
   return writeState(options.configDir, {
     pid: process.pid,
@@ -314,6 +333,7 @@ function recordState(
     supervisor: detectSupervisor(process.env),
     ...(authListener ? {authListen: describeAuthAddress(authListener.address)} : {}),
     trustProxy: options.trustProxy ?? [],
+    control: controlListener.socketPath,
   })
 }
 
@@ -340,13 +360,15 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
   const devices = await createDeviceCheck(options, options.config)
   const sightings = await DeviceSightings.open(options.configDir, (error) => options.onError?.(error))
   const site = new Site(options, verifier, devices, sightings, await loadTls(options, options.config))
-  const {listener, authListener} = await listen(options, site)
+  const listeners = await listen(options, site)
+  const {listener, authListener, controlListener} = listeners
   const urls = serverUrls(listener.host, listener.port)
-  await recordState(options, urls[0]!, listener, authListener)
+  await recordState(options, urls[0]!, listeners)
   const stopWatching = watchSiteCertificate(options, site, listener)
   return {
     listener,
     authListener,
+    controlListener,
     get tls() {
       return site.tls
     },
@@ -354,7 +376,7 @@ export async function startHomeauth(options: ServeOptions): Promise<HomeauthServ
     reload: () => site.reload(listener),
     async close() {
       stopWatching()
-      await Promise.all([listener.close(), authListener?.close(), site.settled()])
+      await Promise.all([listener.close(), authListener?.close(), controlListener.close(), site.settled()])
       await sightings.close()
       await clearState(options.configDir, process.pid)
     },
@@ -376,6 +398,7 @@ export function serveUntilSignal(
     const onSignal = (signal: NodeJS.Signals) => {
       if (received) {
         server.authListener?.closeAllConnections()
+        server.controlListener.closeAllConnections()
         return void server.listener.closeAllConnections()
       }
       received = signal

@@ -3,7 +3,9 @@ import {homeauthCommand} from '../invocation.js'
 import type {DetachedServer} from '../daemon/detach.js'
 import type {ServerRecord} from '../daemon/state.js'
 import type {StatusReport, StopResult} from '../daemon/manage.js'
+import type {ClientsReport, LockedClient, SignInEntry, UnlockReport} from '../web/control.js'
 import type {OnboardingUrls} from '../web/onboarding-urls.js'
+import {escapeControl} from './escape.js'
 import {printWarning} from './messages.js'
 import type {Output} from './output.js'
 
@@ -77,6 +79,60 @@ export function printStatus(output: Output, server: StatusReport): void {
   }
   if (server.caFingerprint) lines.push(`  CA fingerprint: ${server.caFingerprint}`)
   output.out.line(lines.join('\n'))
+}
+
+const clientKinds: Record<LockedClient['kind'], string> = {
+  address: '',
+  network: ' (its /64)',
+  'lan-prefix': ' (the whole LAN prefix)',
+}
+
+/** Seconds from `now` to the ISO time `until`, never below 0. */
+function secondsUntil(until: string, now: Date): number {
+  return Math.max(0, Math.ceil((Date.parse(until) - now.getTime()) / 1000))
+}
+
+/** Who the running server has locked out, and who signed in last (`status --clients`). */
+export function printClients(output: Output, report: ClientsReport, now: Date): void {
+  const {color} = output.out
+  const lines: string[] = []
+  if (report.lockedOut.length === 0) lines.push('Nobody is locked out.')
+  else {
+    lines.push(color.bold(`Locked out for failed logins (${report.lockedOut.length}):`))
+    for (const locked of report.lockedOut) {
+      const lockouts = locked.lockouts > 1 ? `, lockout ${locked.lockouts} in a row` : ''
+      lines.push(
+        `  ${color.yellow(locked.client)}${clientKinds[locked.kind]}: since ${locked.since}, until ${locked.until} (${duration(secondsUntil(locked.until, now))} left), after ${locked.failures} failures${lockouts}`,
+      )
+    }
+    lines.push(`Let one in at once with: ${homeauthCommand('unlock ADDRESS')}`)
+  }
+  lines.push('')
+  if (report.signIns.length === 0) lines.push('Nobody has signed in since the server started.')
+  else {
+    lines.push(color.bold('Last sign-ins:'))
+    const who = (signIn: SignInEntry) =>
+      escapeControl(signIn.device === undefined ? signIn.user : `${signIn.user} (device ${signIn.device})`)
+    const width = Math.max(...report.signIns.map((signIn) => who(signIn).length))
+    for (const signIn of report.signIns)
+      lines.push(`  ${who(signIn).padEnd(width)}  ${signIn.at}  from ${signIn.address}`)
+  }
+  output.out.line(lines.join('\n'))
+}
+
+/** What `unlock` did: lifted a lockout, or found none; and a LAN prefix that still refuses the address. */
+export function printUnlocked(output: Output, report: UnlockReport): void {
+  output.out.line(
+    report.unlocked
+      ? `Unlocked ${report.client}: it may sign in again at once.`
+      : `Nothing was locked out for ${report.client}.`,
+  )
+  if (report.lockedPrefix) {
+    printWarning(
+      output,
+      `Its LAN prefix ${report.lockedPrefix} is locked out as a whole; lift that with: ${homeauthCommand(`unlock ${report.lockedPrefix}`)}`,
+    )
+  }
 }
 
 export function printStopResult(output: Output, result: StopResult): void {

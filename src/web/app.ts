@@ -8,6 +8,7 @@ import {checkProxyRequest, forwardAuthPath, forwardAuthVerdict, type UntrustedPr
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
 import {securityHeaders} from './security-headers.js'
+import type {SignInLog} from './sign-ins.js'
 import {LoginThrottle} from './throttle.js'
 import {proxyTrust} from './trusted-proxies.js'
 
@@ -26,6 +27,8 @@ export interface AppOptions {
   /** /auth was asked with forwarding headers by a local address that is not among them. */
   onUntrustedProxy?: (proxy: UntrustedProxy) => void
   onFailedLogin?: (failure: FailedLogin) => void
+  /** Records accepted logins, for `homeauth status --clients`. */
+  signIns?: SignInLog
   /** Called with errors that are bugs (answered 500), for the server's error output. */
   onError?: (error: Error) => void
   /** The local CA, served on the public onboarding routes; absent with the user's own certificate. */
@@ -68,6 +71,7 @@ function addForwardAuth(
     | 'trustProxy'
     | 'onUntrustedProxy'
     | 'onFailedLogin'
+    | 'signIns'
     | 'authority'
     | 'credentialsAtStartup'
   >,
@@ -82,6 +86,7 @@ function addForwardAuth(
     devices: options.devices,
     throttle,
     onFailedLogin: options.onFailedLogin,
+    signIns: options.signIns,
     credentialsAtStartup: options.credentialsAtStartup,
     // Only where /trust is served: not with --cert/--key, nor on --auth-listen (its 401 reaches browsers through a proxy).
     trustPage: options.authority !== undefined,

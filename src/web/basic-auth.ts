@@ -6,6 +6,7 @@ import {credentialProblem, normalizeCredentials, type Credentials} from '../cred
 import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.js'
 import {publicHomeauthCommand} from '../invocation.js'
 import {changePasswordAdvice, htmlCode, type PasswordAdvice} from './password-advice.js'
+import type {SignInLog} from './sign-ins.js'
 import type {LoginResult, LoginThrottle, PrefixCount} from './throttle.js'
 
 export const defaultRealm = settingDefaults.realm
@@ -99,6 +100,8 @@ export interface BasicAuthOptions extends PasswordAdvice {
   verifier: CredentialVerifier
   devices?: DevicePasswords
   throttle: LoginThrottle
+  /** Where accepted logins are recorded, for `homeauth status --clients`. */
+  signIns?: SignInLog
   onFailedLogin?: (failure: FailedLogin) => void
 }
 
@@ -121,6 +124,11 @@ export function signOut(realm: string): RequestHandler {
     res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
     res.type('html').send(signedOutPage)
   }
+}
+
+/** The client's address: the socket's, or the one a trusted proxy names (express's req.ip, see trusted-proxies). */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown'
 }
 
 /** A header that names no usable credentials: a failed login, settled at once without hashing. */
@@ -157,6 +165,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
   function answer(req: Request, res: Response, next: NextFunction, result: LoginResult): void {
     switch (result.verdict) {
       case 'verified':
+        options.signIns?.record(res.locals.user as string, clientAddress(req))
         return next()
       case 'locked-out':
         return refuse(res, 429, result.retryAfterSeconds, 'Too many failed logins; try again later.')
@@ -168,7 +177,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
       case 'busy':
       case 'rejected': {
         const {failures, lockedForSeconds, prefix} = result
-        const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+        const address = clientAddress(req)
         options.onFailedLogin?.({
           address,
           user: res.locals.user as string | undefined,
@@ -195,7 +204,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     const header = headers[0]
     // No credentials is how every browser starts: a challenge, never a failure.
     if (header === undefined) return challengeClient(req, res)
-    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown'
+    const address = clientAddress(req)
     const credentials = parseAuthorization(header)
     // Never locked out: a right device password is admitted before the throttle is asked, even from a
     // client it has locked out. That gives a guesser nothing: the check costs one HMAC, compares only
@@ -207,6 +216,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     if (device !== undefined) {
       res.locals.user = credentials!.username
       res.locals.device = device
+      options.signIns?.record(credentials!.username, address, device)
       return next()
     }
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.

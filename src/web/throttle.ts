@@ -67,7 +67,24 @@ interface Tally {
   lastFailure: number
   /** Lockouts so far; each doubles the next. Forgotten after a window without failures. */
   strikes: number
+  /** Failures since the strikes were last forgotten (or a success): what the lockouts were earned with. */
+  failuresSinceStrikes: number
+  /** When the latest lockout began. */
+  lockedAt: number
   lockedUntil: number
+}
+
+/** A tally with nothing counted: a new client's or prefix's, or one that was unlocked. */
+function cleanTally(): Tally {
+  return {
+    failures: 0,
+    firstFailure: 0,
+    lastFailure: 0,
+    strikes: 0,
+    failuresSinceStrikes: 0,
+    lockedAt: 0,
+    lockedUntil: 0,
+  }
 }
 
 interface Client extends Tally {
@@ -121,6 +138,41 @@ export interface ThrottledClient {
 }
 
 const linkLocal = parseIpv6Prefix('fe80::/10')!
+
+/** A client or LAN prefix locked out now, as `homeauth status --clients` shows it. */
+export interface Lockout {
+  /** Its key (see `throttledClient`): an IPv4 address, an IPv6 address of the LAN, an IPv6 /64, or a LAN prefix. */
+  client: string
+  kind: 'address' | 'network' | 'lan-prefix'
+  lockedAt: number
+  lockedUntil: number
+  /** Failures since its lockouts began: a success or a window without failures forgets them. */
+  failures: number
+  /** Lockouts in a row, this one included; each doubled the one before. */
+  lockouts: number
+}
+
+/** What `unlock` did. */
+export interface Unlocked {
+  /** The key the target maps to (see `throttledClient`). */
+  client: string
+  /** Whether it was locked out: then it is no longer, its failures and strikes forgotten. */
+  unlocked: boolean
+  /** The LAN prefix of the address, when that prefix is locked out as a whole and so still refuses it. */
+  lockedPrefix: string | undefined
+}
+
+/**
+ * `value` as `unlock` takes it, written as `throttledClient` and `lockouts` write it: an IPv4 address
+ * (IPv4-mapped ones unwrapped), an IPv6 address, or an IPv6 prefix (CIDR); undefined for anything else.
+ */
+export function parseClientTarget(value: string): string | undefined {
+  if (isIPv4(value)) return value
+  if (value.includes('/')) return parseIpv6Prefix(value)?.cidr
+  const ipv6 = parseIpv6(value)
+  if (ipv6?.isIPv4MappedAddress()) return ipv6.toIPv4Address().toString()
+  return ipv6?.toRFC5952String()
+}
 
 /**
  * Who a request from `address` counts against. An IPv4 address is a client (IPv4-mapped IPv6
@@ -207,6 +259,46 @@ export class LoginThrottle {
     return this.prefixes.size
   }
 
+  /** The clients and LAN prefixes locked out now, longest locked first; changes nothing. */
+  lockouts(): Lockout[] {
+    const now = this.options.now()
+    const locked: Lockout[] = []
+    const add = (client: string, kind: Lockout['kind'], tally: Tally) => {
+      if (tally.lockedUntil <= now) return
+      const {lockedAt, lockedUntil, failuresSinceStrikes: failures, strikes: lockouts} = tally
+      locked.push({client, kind, lockedAt, lockedUntil, failures, lockouts})
+    }
+    for (const [cidr, budget] of this.prefixes) add(cidr, 'lan-prefix', budget)
+    for (const [key, client] of this.clients) add(key, key.includes('/') ? 'network' : 'address', client)
+    return locked.sort((a, b) => a.lockedAt - b.lockedAt)
+  }
+
+  /**
+   * Lets `target` in again at once, for the owner who knows who it is: an address (mapped to its
+   * key, see `throttledClient`) or a key as `lockouts` lists it (see `parseClientTarget`). Its
+   * failures and strikes are forgotten too, so its next mistake does not lock it out for longer.
+   */
+  unlock(target: string): Unlocked {
+    const now = this.options.now()
+    const {key, prefix} = target.includes('/')
+      ? {key: target, prefix: undefined}
+      : throttledClient(target, this.lanPrefixes(now))
+    let unlocked = false
+    const budget = this.prefixes.get(key)
+    if (budget) {
+      unlocked = budget.lockedUntil > now
+      this.prefixes.delete(key)
+    }
+    const client = this.clients.get(key)
+    if (client) {
+      unlocked ||= client.lockedUntil > now
+      Object.assign(client, cleanTally())
+      this.forgetIfIdle(key, client)
+    }
+    const prefixLockedUntil = this.prefixBudget(prefix, now)?.lockedUntil ?? 0
+    return {client: key, unlocked, lockedPrefix: prefixLockedUntil > now ? prefix : undefined}
+  }
+
   /** The server's own prefixes and link-local, read again when older than `ownPrefixesMs`. */
   private lanPrefixes(now: number): readonly Ipv6Prefix[] {
     if (this.lan && now - this.lan.readAt < this.options.ownPrefixesMs) return this.lan.prefixes
@@ -240,15 +332,7 @@ export class LoginThrottle {
     if (client) this.clients.delete(key)
     else {
       if (!this.makeRoom(now)) return undefined
-      client = {
-        failures: 0,
-        firstFailure: 0,
-        lastFailure: 0,
-        strikes: 0,
-        lockedUntil: 0,
-        checks: [],
-        prefix: undefined,
-      }
+      client = {...cleanTally(), checks: [], prefix: undefined}
     }
     this.clients.set(key, client)
     return client
@@ -285,6 +369,7 @@ export class LoginThrottle {
     if (tally.lockedUntil <= now && now - tally.lastFailure > this.options.windowMs) {
       tally.failures = 0
       tally.strikes = 0
+      tally.failuresSinceStrikes = 0
     } else if (now - tally.firstFailure > this.options.windowMs) {
       tally.failures = 0
     }
@@ -397,6 +482,7 @@ export class LoginThrottle {
     if (outcome === 'success') {
       client.failures = 0
       client.strikes = 0
+      client.failuresSinceStrikes = 0
       this.forgetIfIdle(key, client)
       return {failures: 0, lockedForSeconds: undefined, prefix: undefined}
     }
@@ -412,7 +498,7 @@ export class LoginThrottle {
   private countPrefixFailure(cidr: string, now: number): PrefixCount {
     let budget = this.prefixBudget(cidr, now)
     if (!budget) {
-      budget = {failures: 0, firstFailure: 0, lastFailure: 0, strikes: 0, lockedUntil: 0}
+      budget = cleanTally()
       this.prefixes.set(cidr, budget)
     }
     const limit = this.options.devicesPerPrefix * this.options.maxFailures
@@ -424,10 +510,12 @@ export class LoginThrottle {
   private countFailure(tally: Tally, limit: number, now: number): number | undefined {
     if (tally.failures === 0) tally.firstFailure = now
     tally.failures++
+    tally.failuresSinceStrikes++
     tally.lastFailure = now
     if (tally.failures < limit) return undefined
     const lockout = Math.min(this.options.maxLockoutMs, this.options.lockoutMs * 2 ** tally.strikes)
     tally.strikes++
+    tally.lockedAt = now
     tally.lockedUntil = now + lockout
     tally.failures = 0
     return Math.ceil(lockout / 1000)

@@ -1,6 +1,7 @@
 import {BlockList, isIP} from 'node:net'
 
 import {checkTrustedProxies} from '../config/stored-settings.js'
+import {unmapIpv4} from '../net/ipv6.js'
 
 /** Whether the hop at `address` is a trusted proxy; `hop` 0 is the connection itself. */
 export type ProxyTrust = (address: string | undefined, hop: number) => boolean
@@ -42,8 +43,7 @@ localRanges.addSubnet('fe80::', 10, 'ipv6')
 /** Whether `address` (as the socket reports it) is loopback or private; a Unix socket (no address) is this machine. */
 export function isLocalAddress(address: string | undefined): boolean {
   if (address === undefined) return true
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  const plain = mapped ? mapped[1]! : address
+  const plain = unmapIpv4(address)
   const version = isIP(plain)
   return version !== 0 && localRanges.check(plain, version === 4 ? 'ipv4' : 'ipv6')
 }

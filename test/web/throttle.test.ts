@@ -5,6 +5,7 @@ import type {CredentialCheck} from '../../src/credentials/verifier.js'
 import {parseIpv6Prefix} from '../../src/net/ipv6.js'
 import {
   LoginThrottle,
+  parseClientTarget,
   throttledClient,
   type LoginResult,
   type ThrottleOptions,
@@ -589,5 +590,147 @@ describe('LoginThrottle scheduling checks that need hashing', () => {
     const laterResult = attempt(throttle, 'C', later.check)
     expect(laterResult).toBeInstanceOf(Promise)
     expect(fail(throttle, 'C')).toEqual({failures: 1, lockedForSeconds: undefined})
+  })
+})
+
+describe('LoginThrottle lockouts and unlock', () => {
+  /** maxFailures 2, lockouts of 60 s, on the LAN fd00:1::/64 (a prefix budget of 2 × 2). */
+  function throttleWithClock() {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({
+      maxFailures: 2,
+      devicesPerPrefix: 2,
+      lockoutMs: 60_000,
+      windowMs: 900_000,
+      now: clock.now,
+      ownPrefixes: () => ['fd00:1::1/64'],
+    })
+    return {throttle, clock}
+  }
+
+  it('lists each locked-out client and LAN prefix with when, until when, after how many failures, and nothing else', () => {
+    const {throttle, clock} = throttleWithClock()
+    const start = clock.now()
+    fail(throttle, '192.0.2.7')
+    fail(throttle, '192.0.2.7')
+    clock.advance(60_001)
+    fail(throttle, '192.0.2.7')
+    clock.advance(1000)
+    fail(throttle, '192.0.2.7')
+    fail(throttle, '2001:db8:1:2::7')
+    fail(throttle, '2001:db8:1:2::8')
+    fail(throttle, 'fd00:1::10')
+    fail(throttle, 'fd00:1::11')
+    fail(throttle, 'fd00:1::12')
+    fail(throttle, 'fd00:1::13')
+    fail(throttle, '192.0.2.99')
+    const second = start + 61_001
+    expect(throttle.lockouts()).toEqual([
+      {
+        client: 'fd00:1::/64',
+        kind: 'lan-prefix',
+        lockedAt: second,
+        lockedUntil: second + 60_000,
+        failures: 4,
+        lockouts: 1,
+      },
+      {
+        client: '192.0.2.7',
+        kind: 'address',
+        lockedAt: second,
+        lockedUntil: second + 120_000,
+        failures: 4,
+        lockouts: 2,
+      },
+      {
+        client: '2001:db8:1:2::/64',
+        kind: 'network',
+        lockedAt: second,
+        lockedUntil: second + 60_000,
+        failures: 2,
+        lockouts: 1,
+      },
+    ])
+    expect(throttle.trackedClients).toBe(7)
+    clock.advance(60_000)
+    expect(throttle.lockouts().map((lockout) => lockout.client)).toEqual(['192.0.2.7'])
+  })
+
+  it('lets a locked-out address in at once, with its strikes forgotten, and leaves other lockouts alone', () => {
+    const {throttle} = throttleWithClock()
+    for (const address of ['192.0.2.7', '192.0.2.7', '192.0.2.8', '192.0.2.8']) fail(throttle, address)
+    expect(throttle.unlock('192.0.2.7')).toEqual({
+      client: '192.0.2.7',
+      unlocked: true,
+      lockedPrefix: undefined,
+    })
+    expect(succeed(throttle, '192.0.2.7')).toEqual({verdict: 'verified'})
+    expect(fail(throttle, '192.0.2.7')).toEqual({failures: 1, lockedForSeconds: undefined})
+    expect(throttle.admit('192.0.2.8').verdict).toBe('locked-out')
+    expect(throttle.lockouts().map((lockout) => lockout.client)).toEqual(['192.0.2.8'])
+  })
+
+  it('maps an IPv6 address to its /64, or to itself on the LAN, and takes a /64 as lockouts lists it', () => {
+    const {throttle} = throttleWithClock()
+    fail(throttle, '2001:db8:1:2::7')
+    fail(throttle, '2001:db8:1:2::8')
+    expect(throttle.unlock('2001:db8:1:2:aaaa::1')).toMatchObject({
+      client: '2001:db8:1:2::/64',
+      unlocked: true,
+    })
+    expect(throttle.admit('2001:db8:1:2::7').verdict).toBe('admitted')
+    fail(throttle, '2001:db8:1:2::7')
+    fail(throttle, '2001:db8:1:2::7')
+    expect(throttle.unlock('2001:db8:1:2::/64')).toMatchObject({client: '2001:db8:1:2::/64', unlocked: true})
+    fail(throttle, 'fd00:1::10')
+    fail(throttle, 'fd00:1::10')
+    expect(throttle.unlock('fd00:1::10')).toEqual({
+      client: 'fd00:1::10',
+      unlocked: true,
+      lockedPrefix: undefined,
+    })
+    expect(throttle.admit('fd00:1::10').verdict).toBe('admitted')
+  })
+
+  it('unlocks a LAN prefix, and names it when an address is unlocked while its prefix still refuses it', () => {
+    const {throttle} = throttleWithClock()
+    for (const address of ['fd00:1::10', 'fd00:1::10', 'fd00:1::11', 'fd00:1::12']) fail(throttle, address)
+    expect(throttle.unlock('fd00:1::10')).toEqual({
+      client: 'fd00:1::10',
+      unlocked: true,
+      lockedPrefix: 'fd00:1::/64',
+    })
+    expect(throttle.admit('fd00:1::10').verdict).toBe('locked-out')
+    expect(throttle.unlock('fd00:1::/64')).toEqual({
+      client: 'fd00:1::/64',
+      unlocked: true,
+      lockedPrefix: undefined,
+    })
+    expect(throttle.admit('fd00:1::10').verdict).toBe('admitted')
+    expect(throttle.trackedPrefixes).toBe(0)
+  })
+
+  it('says nothing was unlocked for a client it does not know, or one below the limit, and tracks none', () => {
+    const {throttle} = throttleWithClock()
+    expect(throttle.unlock('192.0.2.1')).toEqual({
+      client: '192.0.2.1',
+      unlocked: false,
+      lockedPrefix: undefined,
+    })
+    fail(throttle, '192.0.2.2')
+    expect(throttle.unlock('192.0.2.2')).toMatchObject({unlocked: false})
+    expect(throttle.trackedClients).toBe(0)
+  })
+})
+
+describe('parseClientTarget', () => {
+  it('writes addresses and prefixes as the throttle keys them, and refuses anything else', () => {
+    expect(parseClientTarget('192.0.2.7')).toBe('192.0.2.7')
+    expect(parseClientTarget('::FFFF:192.0.2.7')).toBe('192.0.2.7')
+    expect(parseClientTarget('2001:DB8:0:0::7')).toBe('2001:db8::7')
+    expect(parseClientTarget('2001:db8:1:2::/64')).toBe('2001:db8:1:2::/64')
+    expect(parseClientTarget('fd00:1::5/64')).toBe('fd00:1::/64')
+    for (const bad of ['', 'localhost', '192.0.2.0/24', '192.0.2.256', '2001:db8::/129', 'unknown'])
+      expect(parseClientTarget(bad), bad).toBeUndefined()
   })
 })
