@@ -246,6 +246,12 @@ describe('a device signing in to a running server', () => {
       (await request(`${url}api/secret`, {...asPhone, auth: {...asPhone.auth, username: 'Bev'}})).status,
     ).toBe(401)
     await server.waitFor(/GET \/api\/secret 200 \S+ JeffLynne \(device phone\)/)
+    const clients = await runCli(['status', '--clients', '--json', '--config-dir', configDir])
+    expect(JSON.parse(clients.stdout).signIns).toContainEqual(
+      expect.objectContaining({user: jeff.username, device: 'phone', address: '127.0.0.1'}),
+    )
+    const shown = await runCli(['status', '--clients', '--config-dir', configDir])
+    expect(shown.stdout).toMatch(/JeffLynne \(device phone\) +\S+ +from 127\.0\.0\.1/)
 
     const revoked = await runCli(['device', 'revoke', 'phone', '--config-dir', configDir])
     expect(revoked.code).toBe(0)

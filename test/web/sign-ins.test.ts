@@ -24,6 +24,20 @@ describe('SignInLog', () => {
     ])
   })
 
+  it('keeps a device’s sign-in apart from its user’s own password from the same address', () => {
+    let now = 1000
+    const log = new SignInLog(5, () => now)
+    log.record('Jeff', '192.0.2.1')
+    now += 1000
+    log.record('Jeff', '192.0.2.1', 'phone')
+    now += 1000
+    log.record('Jeff', '192.0.2.1', 'phone')
+    expect(log.latest()).toEqual([
+      {user: 'Jeff', device: 'phone', address: '192.0.2.1', at: 3000},
+      {user: 'Jeff', address: '192.0.2.1', at: 1000},
+    ])
+  })
+
   it('lists nobody before anyone signs in', () => {
     expect(new SignInLog().latest()).toEqual([])
   })
