@@ -14,6 +14,7 @@ import {
   serverValidityDays,
   type PemPair,
 } from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {certificateHosts} from '../../src/certificates/hosts.js'
 import {machineNames} from '../../src/net/hosts.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -24,7 +25,7 @@ let authority: PemPair
 let server: PemPair
 
 beforeAll(async () => {
-  authority = await createAuthority('homeauth test CA')
+  authority = await createAuthority('homeauth test CA', homeConstraints(machineNames()))
   server = await issueServerCertificate(authority, hosts)
 })
 

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {
   certificateFiles,
   describeStoredCertificates,
@@ -15,6 +16,7 @@ import {
 import {withConfigLock} from '../../src/config/files.js'
 import {ExitCode, type HomeauthError} from '../../src/errors.js'
 import {homeauthCommand} from '../../src/invocation.js'
+import {machineNames} from '../../src/net/hosts.js'
 import {homeauthRejection} from '../helpers/errors.js'
 import {useFakeLan} from '../helpers/lan.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -83,11 +85,11 @@ describe('loadOrCreateServerTls', () => {
     const dir = tempDir()
     const first = await loadOrCreateServerTls(dir)
     const caBefore = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
-    const reissued = await loadOrCreateServerTls(dir, {extraHosts: ['Pi.Home.Arpa', '2001:DB8:0:0::1']})
+    const reissued = await loadOrCreateServerTls(dir, {extraHosts: ['Pi.Home.Arpa', 'FD00:1:0:0::1']})
     expect(reissued.provenance).toBe('renewed')
-    expect(reissued.addedHosts).toEqual(['pi.home.arpa', '2001:db8::1'])
+    expect(reissued.addedHosts).toEqual(['pi.home.arpa', 'fd00:1::1'])
     expect(reissued.certificate.fingerprint).not.toBe(first.certificate.fingerprint)
-    expect(reissued.certificate.hosts).toEqual(expect.arrayContaining(['pi.home.arpa', '2001:db8::1']))
+    expect(reissued.certificate.hosts).toEqual(expect.arrayContaining(['pi.home.arpa', 'fd00:1::1']))
     expect(readFileSync(path.join(dir, 'ca.pem'), 'utf8')).toBe(caBefore)
     expect(reissued.authority?.fingerprint).toBe(first.authority?.fingerprint)
     const server = new X509Certificate(readFileSync(path.join(dir, 'server.pem')))
@@ -196,7 +198,7 @@ describe('describeStoredCertificates while another process switches the certific
 })
 
 describe('requireAuthority', () => {
-  it('gives the stored CA as devices get it: file, SHA-256 fingerprint and PEM', async () => {
+  it('gives the stored CA as devices get it: file, SHA-256 fingerprint, PEM and name constraints', async () => {
     const dir = tempDir()
     const served = await loadOrCreateServerTls(dir)
     const pem = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
@@ -204,6 +206,7 @@ describe('requireAuthority', () => {
       file: path.join(dir, 'ca.pem'),
       fingerprint: new X509Certificate(pem).fingerprint256,
       cert: pem,
+      nameConstraints: homeConstraints(machineNames()),
     })
     expect(served.authority).toEqual(await requireAuthority(dir))
   })
@@ -219,7 +222,7 @@ describe('requireAuthority', () => {
 
 describe('loadProvidedTls', () => {
   async function writePair(dir: string) {
-    const authority = await createAuthority('test')
+    const authority = await createAuthority('test', homeConstraints([]))
     const server = await issueServerCertificate(authority, ['localhost'])
     const cert = path.join(dir, 'cert.pem')
     const key = path.join(dir, 'key.pem')
