@@ -20,12 +20,13 @@ import {machineNames} from '../../src/net/hosts.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const day = 24 * 60 * 60 * 1000
-const hosts = certificateHosts(['pi.home.arpa', '10.1.2.3'])
+const constraints = homeConstraints(machineNames())
+const hosts = certificateHosts(['pi.home.arpa', '10.1.2.3'], constraints)
 let authority: PemPair
 let server: PemPair
 
 beforeAll(async () => {
-  authority = await createAuthority('homeauth test CA', homeConstraints(machineNames()))
+  authority = await createAuthority('homeauth test CA', constraints)
   server = await issueServerCertificate(authority, hosts)
 })
 
