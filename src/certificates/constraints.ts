@@ -21,9 +21,10 @@ export interface NameConstraints {
 }
 
 /**
- * The home's own domains. Written without a leading dot: RFC 5280 and OpenSSL read `home.arpa` as
- * the name and every name under it, and Chromium's verifier matches only that form (it reads
- * `.home.arpa` as a name of its own, which no host has).
+ * The home's own domains, written as RFC 5280 writes DNS constraints: without a leading dot, which
+ * OpenSSL, NSS and Chromium all read as the name and every name under it. `.home.arpa` is a
+ * convention outside the RFC (OpenSSL and Chromium take it as the names under it only); a verifier
+ * that follows the RFC to the letter would match it against no host.
  */
 export const homeDomains = ['localhost', 'home.arpa', 'lan', 'internal']
 
