@@ -1,5 +1,5 @@
-import {execFileSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import type {PemPair} from '../../src/certificates/authority.js'
@@ -29,4 +29,20 @@ export async function storeAuthority(configDir: string, authority: PemPair): Pro
   await ensureConfigDir(configDir)
   const server = await issueServerCertificate(authority, ['localhost'])
   await withConfigLock(configDir, ({updateFileSet}) => updateFileSet(certificateFiles(authority, server)))
+}
+
+/** `openssl verify -x509_strict` of `leaf` against `authority` alone (files written in `dir`): its exit status and what it said. */
+export function opensslVerify(
+  dir: string,
+  authority: PemPair,
+  leaf: PemPair,
+): {status: number | null; output: string} {
+  writeFileSync(path.join(dir, 'ca.pem'), authority.cert)
+  writeFileSync(path.join(dir, 'leaf.pem'), leaf.cert)
+  const result = spawnSync(
+    'openssl',
+    ['verify', '-x509_strict', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'leaf.pem')],
+    {encoding: 'utf8'},
+  )
+  return {status: result.status, output: result.stdout + result.stderr}
 }
