@@ -80,7 +80,7 @@ export function homeConstraints(names: string[]): NameConstraints {
   return constraints
 }
 
-/** The X.509 library's ASN.1 schema for certificates and their extensions, loaded on first use (≈ 0.1 s). */
+/** The X.509 library's ASN.1 schema for certificates and their extensions, loaded on first use (0.2–0.4 s here). */
 async function asn1Libraries() {
   const [schema, x509] = await Promise.all([import('@peculiar/asn1-schema'), import('@peculiar/asn1-x509')])
   return {AsnConvert: schema.AsnConvert, ...x509}
