@@ -1,6 +1,10 @@
 import {webcrypto} from 'node:crypto'
 import {isIP} from 'node:net'
 
+import type {Extension} from '@peculiar/x509'
+
+import {nameConstraintsExtension, type NameConstraints} from './constraints.js'
+
 export interface PemPair {
   cert: string
   key: string
@@ -45,12 +49,14 @@ function importSigningKey(der: ArrayBuffer): Promise<webcrypto.CryptoKey> {
  * selfsigned 5 writes no Subject or Authority Key Identifier, and strict verifiers (OpenSSL's
  * -x509_strict, Python >= 3.13's VERIFY_X509_STRICT) reject a CA-issued certificate without them.
  * So the certificate selfsigned made is issued again with @peculiar/x509, the library selfsigned
- * is built on: same serial, names, validity, key and extensions, plus both identifiers.
+ * is built on: same serial, names, validity, key and extensions, plus both identifiers and
+ * `extraExtensions` (selfsigned knows only four kinds).
  */
-async function addKeyIdentifiers(
+async function reissueWithKeyIdentifiers(
   certPem: string,
   issuer: PemPair | 'self',
   ownKeyPem: string,
+  extraExtensions: Extension[] = [],
 ): Promise<string> {
   const {x509} = await issuingLibraries()
   const made = new x509.X509Certificate(certPem)
@@ -71,14 +77,23 @@ async function addKeyIdentifiers(
       ...made.extensions,
       await x509.SubjectKeyIdentifierExtension.create(made.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(issuerCert.publicKey),
+      ...extraExtensions,
     ],
   })
   return reissued.toString('pem')
 }
 
-/** Makes a local certificate authority: CA:true, keyCertSign, a CN (iOS lists only CAs with one), ~10 years. */
-export async function createAuthority(commonName: string, now = new Date()): Promise<PemPair> {
-  const {generate} = await issuingLibraries()
+/**
+ * Makes a local certificate authority: CA:true, keyCertSign, a CN (iOS lists only CAs with one),
+ * ~10 years, and critical name constraints permitting only `constraints` (RFC 5280 asks for them
+ * critical, so a verifier that cannot read them refuses the chain rather than ignoring them).
+ */
+export async function createAuthority(
+  commonName: string,
+  constraints: NameConstraints,
+  now = new Date(),
+): Promise<PemPair> {
+  const {generate, x509} = await issuingLibraries()
   const made = await generate(
     [
       {name: 'commonName', value: commonName},
@@ -93,7 +108,12 @@ export async function createAuthority(commonName: string, now = new Date()): Pro
       ],
     },
   )
-  return {cert: await addKeyIdentifiers(made.cert, 'self', made.private), key: made.private}
+  const {oid, value} = await nameConstraintsExtension(constraints)
+  const nameConstraints = new x509.Extension(oid, true, value)
+  return {
+    cert: await reissueWithKeyIdentifiers(made.cert, 'self', made.private, [nameConstraints]),
+    key: made.private,
+  }
 }
 
 /** Issues a server certificate from `authority` for `hosts` (DNS names and IP addresses), serverAuth only. */
@@ -118,5 +138,5 @@ export async function issueServerCertificate(
       },
     ],
   })
-  return {cert: await addKeyIdentifiers(made.cert, authority, made.private), key: made.private}
+  return {cert: await reissueWithKeyIdentifiers(made.cert, authority, made.private), key: made.private}
 }

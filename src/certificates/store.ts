@@ -18,7 +18,9 @@ import {setupError} from '../errors.js'
 import {homeauthCommand} from '../invocation.js'
 import {configFiles, configPath} from '../paths.js'
 import {createAuthority, issueServerCertificate, type PemPair} from './authority.js'
+import {homeConstraints, readNameConstraints, type NameConstraints} from './constraints.js'
 import {certificateHosts, missingHosts} from './hosts.js'
+import {machineNames} from '../net/hosts.js'
 import {
   parseCertificate,
   parsePrivateKey,
@@ -40,6 +42,8 @@ export interface ServedCertificate {
     fingerprint: string
     /** The CA certificate (PEM): public, what devices install. */
     cert: string
+    /** What the CA may vouch for; undefined for a CA made before homeauth constrained its CAs (any name). */
+    nameConstraints: NameConstraints | undefined
   }
   /** What happened at load: reused, made for the first time, renewed, or given by the user. */
   provenance: 'reused' | 'created' | 'renewed' | 'provided'
@@ -99,6 +103,14 @@ export function authorityName(): string {
   return `homeauth local CA (${osUsername()}@${os.hostname()})`
 }
 
+/**
+ * Makes a new CA that may vouch only for the home (see `homeConstraints`): this machine's names, and
+ * `extraHosts` (--san, config.json's `serve.san`) beyond the home's domains and ranges.
+ */
+export function createHomeAuthority(extraHosts: string[] = [], now = new Date()): Promise<PemPair> {
+  return createAuthority(authorityName(), homeConstraints([...machineNames(), ...extraHosts]), now)
+}
+
 /** The four certificate files, with their modes, ready for `LockedConfigDir.updateFileSet`. */
 export function certificateFiles(authority: PemPair, server: PemPair): SetFile[] {
   return [
@@ -129,9 +141,10 @@ export async function loadOrCreateServerTls(
   await ensureConfigDir(configDir)
   return withConfigLock(configDir, async ({updateFileSet}) => {
     const stored = await readPair(configDir, 'caCert', 'caKey')
-    const authority = stored?.pair ?? (await createAuthority(authorityName(), now))
+    const authority = stored?.pair ?? (await createHomeAuthority(options.extraHosts, now))
+    const nameConstraints = await readNameConstraints(authority.cert)
     const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
-    const wanted = certificateHosts(options.extraHosts)
+    const wanted = certificateHosts(options.extraHosts, nameConstraints)
     const addedHosts = existing ? missingHosts(subjectAltNames(existing.certificate), wanted) : []
     let server = existing?.pair
     let provenance: ServedCertificate['provenance'] = stored ? 'reused' : 'created'
@@ -154,6 +167,7 @@ export async function loadOrCreateServerTls(
         file: configPath(configDir, 'caCert'),
         fingerprint: authorityCert.fingerprint256,
         cert: authority.cert,
+        nameConstraints,
       },
       provenance,
       ...(addedHosts.length ? {addedHosts} : {}),
@@ -179,15 +193,17 @@ export async function requireAuthority(
   const file = configPath(configDir, 'caCert')
   const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert])
   if (!stored) throw missingCertificates(configDir)
+  let fingerprint: string
   try {
-    return {file, fingerprint: parseCertificate(stored.text, file).fingerprint256, cert: stored.text}
+    fingerprint = parseCertificate(stored.text, file).fingerprint256
   } catch (error) {
     throw setupError(`${(error as Error).message}.`, recoverSuggestions.caCert, error)
   }
+  return {file, fingerprint, cert: stored.text, nameConstraints: await readNameConstraints(stored.text)}
 }
 
 export interface StoredCertificates {
-  authority: CertificateSummary & {file: string}
+  authority: CertificateSummary & {file: string; nameConstraints: NameConstraints | undefined}
   server: (CertificateSummary & {file: string}) | undefined
 }
 
@@ -200,7 +216,11 @@ export async function describeStoredCertificates(
   if (!authority) throw missingCertificates(configDir)
   const server = await readPair(configDir, 'serverCert', 'serverKey')
   return {
-    authority: {...summarize(authority.certificate, now), file: configPath(configDir, 'caCert')},
+    authority: {
+      ...summarize(authority.certificate, now),
+      file: configPath(configDir, 'caCert'),
+      nameConstraints: await readNameConstraints(authority.pair.cert),
+    },
     server: server && {...summarize(server.certificate, now), file: configPath(configDir, 'serverCert')},
   }
 }
@@ -219,7 +239,8 @@ export async function renewServerCertificate(
     if (!authority) throw missingCertificates(configDir)
     const config = await readConfig(configDir)
     const sans = [...new Set([...(config?.serve.san ?? []), ...addedHosts])]
-    const server = await issueServerCertificate(authority, certificateHosts(sans), now)
+    const hosts = certificateHosts(sans, await readNameConstraints(authority.cert))
+    const server = await issueServerCertificate(authority, hosts, now)
     await updateFileSet([
       ...certificateFiles(authority, server),
       ...(config ? [configFile({...config, serve: withSetting(config.serve, 'san', sans)})] : []),

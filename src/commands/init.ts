@@ -9,11 +9,12 @@ import type {InitResult} from '../setup/init.js'
 import {printVisibleSecretWarnings} from '../ui/messages.js'
 import {printInitSummary} from '../ui/setup-summary.js'
 
-export type InitJson = Omit<InitResult, 'caKept' | 'signalledServer'>
+export type InitJson = Omit<InitResult, 'caKept' | 'caReplaced' | 'signalledServer'>
 
 export default class Init extends BaseCommand<typeof Init> {
   static summary = 'Set up credentials, the secret, the port and the certificates.'
   static description = `Asks for a user name, a password (stored only as a scrypt hash), the secret message, the port and extra host names, then makes the local CA (kept if one exists) and a server certificate.
+A new CA may vouch only for the home: this machine's names, localhost, .home.arpa, .lan, .internal, the --san names and private addresses. A kept CA refuses --san names outside its constraints: --new-ca makes one that includes them.
 Every question has a flag; without a terminal, missing answers are an error (or --yes takes the defaults).
 On a re-run the current values are the defaults, and an empty password keeps the stored one.
 On a re-run the user name and password are about one stored user (the first, unless another's name is given); a name no user has is refused, as it is by passwd ("user add" it, then "user remove" the old one to rename). Users added with "user add" are kept.`
@@ -43,7 +44,10 @@ On a re-run the user name and password are about one stored user (the first, unl
     force: Flags.boolean({
       description: 'Replace an existing configuration without asking (the CA is kept unless --new-ca).',
     }),
-    'new-ca': Flags.boolean({description: 'Make a new CA too (every device must trust the new one).'}),
+    'new-ca': Flags.boolean({
+      description:
+        "Make a new CA too, constrained to the home's names and addresses and the --san names (every device must trust the new one).",
+    }),
     qr: qrFlag,
   }
 
@@ -71,7 +75,7 @@ On a re-run the user name and password are about one stored user (the first, unl
     if (!this.jsonEnabled()) {
       await printInitSummary(this.output, result, flags.qr ? onboardingUrls(result.port) : undefined)
     }
-    const {configDir, caFile, caFingerprint, username, port, hosts} = result
-    return {configDir, caFile, caFingerprint, username, port, hosts}
+    const {configDir, caFile, caFingerprint, caConstrained, username, port, hosts} = result
+    return {configDir, caFile, caFingerprint, caConstrained, username, port, hosts}
   }
 }

@@ -8,11 +8,13 @@ export interface TrustJson {
   localUrl: string
   caFingerprint: string
   caFile: string
+  /** Whether the CA has name constraints: it may vouch only for the home's names and addresses. */
+  caConstrained: boolean
 }
 
 export default class Trust extends BaseCommand<typeof Trust> {
   static summary = 'Show how to trust the CA on a phone or another computer.'
-  static description = `Prints a QR code (at a terminal) and the URL of the onboarding page, served over plain HTTP on the server's port on every LAN address; the CA fingerprint to compare with the one that page shows; and, per platform, the file to download and the steps that trust the CA.
+  static description = `Prints a QR code (at a terminal) and the URL of the onboarding page, served over plain HTTP on the server's port on every LAN address; the CA fingerprint to compare with the one that page shows; whether the CA vouches only for the home's names and addresses (name constraints); and, per platform, the file to download and the steps that trust the CA.
 The port is the running server's, else the config's, else 8443.`
 
   static enableJsonFlag = true
@@ -37,6 +39,7 @@ The port is the running server's, else the config's, else 8443.`
       localUrl: onboarding.localUrl,
       caFingerprint: authority.fingerprint,
       caFile: authority.file,
+      caConstrained: authority.nameConstraints !== undefined,
     }
   }
 }

@@ -1,6 +1,7 @@
 import {promises as fs} from 'node:fs'
 import type {X509Certificate} from 'node:crypto'
 
+import {readNameConstraints} from '../certificates/constraints.js'
 import {parseCertificate, summarize} from '../certificates/inspect.js'
 import {readFileSetSnapshot, statIfPresent} from '../config/files.js'
 import {journalCommand, systemctlCommand, type Supervisor} from './supervisor.js'
@@ -22,6 +23,8 @@ export interface StatusReport {
   supervisor: Supervisor | null
   /** The fingerprint of the CA in the config directory that issued the served certificate (what a phone compares). */
   caFingerprint: string | null
+  /** Whether that CA has name constraints (may vouch only for the home's names and addresses); null when caFingerprint is. */
+  caConstrained: boolean | null
   certificate: {notAfter: string; daysLeft: number; serverFingerprint: string} | null
   /** Where it serves /auth alone for a reverse proxy (--auth-listen), null without. */
   authListen: string | null
@@ -30,23 +33,27 @@ export interface StatusReport {
 }
 
 /**
- * The stored CA's fingerprint when it issued `served`; null when there is no readable CA or the
- * server presents a certificate of its own (--cert/--key), so status never names a CA it does not use.
+ * The stored CA's fingerprint, and whether it is constrained, when it issued `served`; nulls when
+ * there is no readable CA or the server presents a certificate of its own (--cert/--key), so status
+ * never names a CA it does not use.
  */
-async function issuingAuthorityFingerprint(
+async function issuingAuthority(
   configDir: string,
   served: X509Certificate | undefined,
-): Promise<string | null> {
-  if (!served) return null
+): Promise<Pick<StatusReport, 'caFingerprint' | 'caConstrained'>> {
+  const none = {caFingerprint: null, caConstrained: null}
+  if (!served) return none
   const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert]).catch(() => [])
-  if (!stored) return null
+  if (!stored) return none
   try {
     const authority = parseCertificate(stored.text, configFiles.caCert)
-    return served.checkIssued(authority) && served.verify(authority.publicKey)
-      ? authority.fingerprint256
-      : null
+    if (!served.checkIssued(authority) || !served.verify(authority.publicKey)) return none
+    return {
+      caFingerprint: authority.fingerprint256,
+      caConstrained: (await readNameConstraints(stored.text)) !== undefined,
+    }
   } catch {
-    return null
+    return none
   }
 }
 
@@ -64,6 +71,7 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
       logFile: null,
       supervisor: null,
       caFingerprint: null,
+      caConstrained: null,
       certificate: null,
       authListen: null,
       trustProxy: null,
@@ -80,7 +88,7 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
     uptimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(state.startedAt)) / 1000)),
     logFile: state.logFile,
     supervisor: state.supervisor ?? null,
-    caFingerprint: await issuingAuthorityFingerprint(configDir, health.certificate),
+    ...(await issuingAuthority(configDir, health.certificate)),
     certificate: summary
       ? {
           notAfter: summary.notAfter.toISOString(),

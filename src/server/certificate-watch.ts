@@ -1,3 +1,4 @@
+import type {NameConstraints} from '../certificates/constraints.js'
 import {certificateHosts, missingHosts} from '../certificates/hosts.js'
 
 /** How often a running server looks at what its certificate should cover. */
@@ -23,6 +24,8 @@ export const defaultCertificateWatchTiming: CertificateWatchTiming = {
 export interface CertificateWatchOptions {
   /** The names and addresses in the certificate being served now. */
   servedHosts(): string[]
+  /** What the CA of that certificate may vouch for (undefined: anything): a new address outside it is not missing. */
+  nameConstraints(): NameConstraints | undefined
   /**
    * Loads the certificate again under the config lock, reissuing it from the same CA when it is
    * due or lacks a host, and serves it: what the checks run.
@@ -50,7 +53,8 @@ export function watchCertificate(options: CertificateWatchOptions): () => void {
   }
   const checkHosts = () => {
     if (running || Date.now() - lastReissue < timing.minReissueMs) return
-    if (missingHosts(options.servedHosts(), certificateHosts()).length === 0) return
+    const wanted = certificateHosts([], options.nameConstraints())
+    if (missingHosts(options.servedHosts(), wanted).length === 0) return
     lastReissue = Date.now()
     check()
   }

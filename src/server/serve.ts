@@ -344,6 +344,7 @@ function recordState(
 function watchSiteCertificate(options: ServeOptions, site: Site, listener: Listener): () => void {
   return watchCertificate({
     servedHosts: () => site.tls.certificate.hosts,
+    nameConstraints: () => site.tls.authority?.nameConstraints,
     reload: () => site.reloadTls(listener),
     onReloadFailed: (error) => options.onReloadFailed?.(error),
     reissues: site.tls.authority !== undefined,

@@ -1,8 +1,9 @@
 import {X509Certificate} from 'node:crypto'
 
-import {createAuthority, issueServerCertificate, type PemPair} from '../certificates/authority.js'
+import {issueServerCertificate, type PemPair} from '../certificates/authority.js'
+import {readNameConstraints} from '../certificates/constraints.js'
 import {certificateHosts} from '../certificates/hosts.js'
-import {authorityName, certificateFiles, readAuthority} from '../certificates/store.js'
+import {certificateFiles, createHomeAuthority, readAuthority} from '../certificates/store.js'
 import {
   configFile,
   configVersion,
@@ -54,19 +55,40 @@ export interface InitResult {
   hosts: string[]
   /** Whether an existing CA was kept (devices that trust it need nothing new). */
   caKept: boolean
+  /** Whether --new-ca replaced an existing CA (every device must trust the new one). */
+  caReplaced: boolean
+  /** Whether the CA carries name constraints (may vouch only for the home's names and addresses). */
+  caConstrained: boolean
   /** The running server that was told to reload, if any; only one that checks the stored hash takes new credentials. */
   signalledServer: Pick<ServerRecord, 'pid' | 'credentials' | 'logFile' | 'supervisor'> | undefined
 }
 
-/** The CA (the stored one unless `newCa`) and a new server certificate from it for `hosts`. */
+interface InitCertificates {
+  authority: PemPair
+  existing: PemPair | undefined
+  replaced: boolean
+  constrained: boolean
+  server: PemPair
+  hosts: string[]
+}
+
+/**
+ * The CA (the stored one unless `newCa`; a new one permits `extraHosts`) and a new server
+ * certificate from it; a usage error when a kept CA may not vouch for one of `extraHosts`.
+ */
 async function makeCertificates(
   configDir: string,
   newCa: boolean,
-  hosts: string[],
-): Promise<{authority: PemPair; existing: PemPair | undefined; server: PemPair}> {
-  const existing = newCa ? undefined : await readAuthority(configDir)
-  const authority = existing ?? (await createAuthority(authorityName()))
-  return {authority, existing, server: await issueServerCertificate(authority, hosts)}
+  extraHosts: string[],
+): Promise<InitCertificates> {
+  const stored = await readAuthority(configDir)
+  const existing = newCa ? undefined : stored
+  const authority = existing ?? (await createHomeAuthority(extraHosts))
+  const constraints = await readNameConstraints(authority.cert)
+  const hosts = certificateHosts(extraHosts, constraints)
+  const server = await issueServerCertificate(authority, hosts)
+  const replaced = newCa && stored !== undefined
+  return {authority, existing, replaced, constrained: constraints !== undefined, server, hosts}
 }
 
 /**
@@ -98,12 +120,11 @@ export async function initialize(
   now = new Date(),
 ): Promise<InitResult> {
   await ensureConfigDir(configDir)
-  const hosts = certificateHosts(answers.extraHosts)
-  const {authority, existing} = await withConfigLock(configDir, async ({updateFileSet}) => {
+  const made = await withConfigLock(configDir, async ({updateFileSet}) => {
     // scrypt runs on libuv's thread pool: the hash is made while this thread makes the certificates.
-    const [passwordHash, {authority, existing, server}] = await Promise.all([
+    const [passwordHash, certificates] = await Promise.all([
       typeof answers.password === 'string' ? hashPassword(answers.password) : answers.password.storedHash,
-      makeCertificates(configDir, answers.newCa, hosts),
+      makeCertificates(configDir, answers.newCa, answers.extraHosts),
     ])
     const current = await readConfig(configDir).catch((error: unknown) => {
       // An invalid config.json is what init --force replaces: nothing in it to keep.
@@ -121,18 +142,23 @@ export async function initialize(
       serve: withSetting(withSetting(current?.serve ?? {}, 'port', answers.port), 'san', answers.extraHosts),
       ...(devices ? {devices} : {}),
     }
-    await updateFileSet([...certificateFiles(authority, server), configFile(config)])
-    return {authority, existing}
+    await updateFileSet([
+      ...certificateFiles(certificates.authority, certificates.server),
+      configFile(config),
+    ])
+    return certificates
   })
   const running = await signalReload(configDir)
   return {
     configDir,
     caFile: configPath(configDir, 'caCert'),
-    caFingerprint: new X509Certificate(authority.cert).fingerprint256,
+    caFingerprint: new X509Certificate(made.authority.cert).fingerprint256,
     username: answers.username,
     port: answers.port,
-    hosts,
-    caKept: existing !== undefined,
+    hosts: made.hosts,
+    caKept: made.existing !== undefined,
+    caReplaced: made.replaced,
+    caConstrained: made.constrained,
     signalledServer: running,
   }
 }

@@ -1,4 +1,6 @@
-import {loadProvidedTls} from '../certificates/store.js'
+import {readNameConstraints} from '../certificates/constraints.js'
+import {refuseUnpermittedHosts} from '../certificates/hosts.js'
+import {loadProvidedTls, readAuthority} from '../certificates/store.js'
 import {configFile, initialisedConfig, readConfig, type HomeauthConfig} from '../config/config.js'
 import {withConfigLock} from '../config/files.js'
 import {resolveSecret} from '../config/secret.js'
@@ -71,13 +73,17 @@ async function changeServeSection(
 }
 
 /**
- * The checks serve makes of the files a setting names when it starts, made now so a bad one is
- * refused before it is stored: the certificate and key must load and match, the secret file be
- * readable, not too open and not empty.
+ * The checks serve makes of the files and names a setting gives when it starts, made now so a bad
+ * one is refused before it is stored: the certificate and key must load and match, the secret file
+ * be readable, not too open and not empty, and the stored CA permit every --san name.
  */
-async function checkNamedFiles(settings: StoredSettings): Promise<void> {
+async function checkSettings(configDir: string, settings: StoredSettings): Promise<void> {
   if (settings.cert !== undefined && settings.key !== undefined)
     await loadProvidedTls(settings.cert, settings.key)
+  const authority = settings.san && (await readAuthority(configDir))
+  if (settings.san && authority) {
+    refuseUnpermittedHosts(settings.san, await readNameConstraints(authority.cert))
+  }
   if (settings['secret-file'] !== undefined) {
     await resolveSecret({secretFile: settings['secret-file'], env: {}})
   }
@@ -91,7 +97,7 @@ export async function setSettings(configDir: string, settings: StoredSettings): 
       `For example: ${homeauthCommand('settings set --auth-listen 127.0.0.1:9091 --trust-proxy 127.0.0.1')}`,
     ])
   }
-  await checkNamedFiles(settings)
+  await checkSettings(configDir, settings)
   return changeServeSection(configDir, names, (serve) =>
     names.reduce((changed, name) => withSetting(changed, name, settings[name]), serve),
   )

@@ -1,7 +1,9 @@
+import type {NameConstraints} from '../certificates/constraints.js'
 import type {CertificateSummary} from '../certificates/inspect.js'
 import type {CaFormat} from '../certificates/platforms.js'
 import {homeauthCommand} from '../invocation.js'
 import {reloadNote} from './daemon.js'
+import {constraintNote} from './messages.js'
 import type {Output} from './output.js'
 
 type StoredCertificate = CertificateSummary & {file: string}
@@ -17,6 +19,7 @@ function certificateLines(
   title: string,
   fingerprintLabel: string,
   summary: StoredCertificate,
+  extraRows: [string, string][] = [],
 ): string[] {
   const {color} = output.out
   const expiry =
@@ -29,17 +32,27 @@ function certificateLines(
       ...(summary.hosts.length ? [['hosts', summary.hosts.join(', ')] as [string, string]] : []),
       [fingerprintLabel, summary.fingerprint],
       ['not after', `${summary.notAfter.toISOString()} (${expiry})`],
+      ...extraRows,
     ]),
   ]
 }
 
-/** `homeauth cert`: the CA and the server certificate, if there is one yet. */
+/** What a constrained CA permits, DNS names then address ranges. */
+function permittedList(constraints: NameConstraints): string {
+  return [...constraints.dnsNames, ...constraints.ipRanges].join(', ')
+}
+
+/** `homeauth cert`: the CA (and what it may vouch for) and the server certificate, if there is one yet. */
 export function printCertificates(
   output: Output,
-  authority: StoredCertificate,
+  authority: StoredCertificate & {nameConstraints: NameConstraints | undefined},
   server: StoredCertificate | undefined,
 ): void {
-  const lines = certificateLines(output, 'CA certificate', 'CA fingerprint', authority)
+  const constraints = authority.nameConstraints
+  const lines = certificateLines(output, 'CA certificate', 'CA fingerprint', authority, [
+    ['vouches for', constraintNote(constraints !== undefined)],
+    ...(constraints ? [['permitted', permittedList(constraints)] as [string, string]] : []),
+  ])
   lines.push(
     ...(server
       ? certificateLines(output, 'Server certificate', 'server certificate fingerprint', server)

@@ -6,7 +6,7 @@ import type {StatusReport, StopResult} from '../daemon/manage.js'
 import type {ClientsReport, LockedClient, SignInEntry, UnlockReport} from '../web/control.js'
 import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import {escapeControl} from './escape.js'
-import {printWarning} from './messages.js'
+import {constraintNote, printWarning} from './messages.js'
 import type {Output} from './output.js'
 
 /** What a command that changed the config says about the running server it told to reload, if any. */
@@ -78,6 +78,7 @@ export function printStatus(output: Output, server: StatusReport): void {
     lines.push(`  server certificate fingerprint: ${server.certificate.serverFingerprint}`)
   }
   if (server.caFingerprint) lines.push(`  CA fingerprint: ${server.caFingerprint}`)
+  if (server.caConstrained !== null) lines.push(`  CA vouches for: ${constraintNote(server.caConstrained)}`)
   output.out.line(lines.join('\n'))
 }
 

@@ -42,3 +42,10 @@ export function printVisibleSecretWarnings(
 export function printSecret(output: Output, message: string): void {
   output.out.line(message)
 }
+
+/** What a CA may vouch for, as `init`, `cert`, `status` and `trust` say it. */
+export function constraintNote(constrained: boolean): string {
+  return constrained
+    ? "only the home's names and private addresses (name constraints)"
+    : `any name: it has no name constraints (${homeauthCommand('init --new-ca')} makes a CA that vouches only for the home)`
+}

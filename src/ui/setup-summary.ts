@@ -3,6 +3,7 @@ import type {OnboardingUrls} from '../web/onboarding-urls.js'
 import type {InitResult} from '../setup/init.js'
 import type {UserChangeResult} from '../setup/users.js'
 import {reloadNote, restartCommand} from './daemon.js'
+import {constraintNote} from './messages.js'
 import type {Output} from './output.js'
 
 /**
@@ -22,7 +23,12 @@ function initReloadNote(server: InitResult['signalledServer']): string {
   return `The running server (PID ${server.pid}) was told to reload the stored credentials and the certificate; restart it to serve a changed secret message or port.`
 }
 
-/** How the server init told to reload is restarted: by its service manager, stop and start, or at its terminal. */
+function authorityNote(result: InitResult): string {
+  if (result.caKept) return 'kept: devices that trust it need nothing new'
+  if (result.caReplaced) return 'new, replacing the old one: every device must trust the new CA'
+  return 'new: trust it on your devices'
+}
+
 /**
  * After init: where everything is, what to trust, the QR code of the onboarding URL (at a terminal,
  * unless `onboarding` is undefined), and what to type next.
@@ -38,8 +44,9 @@ export async function printInitSummary(
       color.bold.green(`homeauth is set up in ${result.configDir}`),
       `  user:           ${result.username} (password stored as a scrypt hash only)`,
       `  port:           ${result.port}`,
-      `  CA certificate: ${result.caFile} (${result.caKept ? 'kept: devices that trust it need nothing new' : 'new: trust it on your devices'})`,
+      `  CA certificate: ${result.caFile} (${authorityNote(result)})`,
       `  CA fingerprint: ${color.bold(result.caFingerprint)}`,
+      `  CA vouches for: ${constraintNote(result.caConstrained)}`,
       `  certificate for: ${result.hosts.join(', ')}`,
     ].join('\n'),
   )

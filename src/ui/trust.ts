@@ -1,12 +1,14 @@
+import type {NameConstraints} from '../certificates/constraints.js'
 import {caDownloads, platformGuides} from '../certificates/platforms.js'
 import {homeauthCommand} from '../invocation.js'
 import type {ServerOnboardingUrls} from '../web/onboarding-urls.js'
+import {constraintNote} from './messages.js'
 import type {Output} from './output.js'
 import {printOnboardingCode} from './qr.js'
 
 export interface TrustInfo {
   onboarding: ServerOnboardingUrls
-  authority: {file: string; fingerprint: string}
+  authority: {file: string; fingerprint: string; nameConstraints: NameConstraints | undefined}
   /** Whether to show the QR code (at a terminal): false with --no-qr. */
   qr: boolean
 }
@@ -27,6 +29,7 @@ export function printTrust(output: Output, info: TrustInfo): void {
     `CA fingerprint (SHA-256): ${color.bold(authority.fingerprint)}`,
     '  Before you trust the CA on a device, compare this with the one the onboarding page shows.',
     `CA certificate: ${authority.file}`,
+    `CA vouches for: ${constraintNote(authority.nameConstraints !== undefined)}`,
   ]
   for (const guide of Object.values(platformGuides)) {
     lines.push(

@@ -4,6 +4,7 @@ import path from 'node:path'
 import escapeHtml from 'escape-html'
 import type {IRouter, Request, Response} from 'express'
 
+import type {NameConstraints} from '../certificates/constraints.js'
 import {
   caDownloads,
   detectPlatform,
@@ -20,6 +21,8 @@ import {loadTemplate} from './template.js'
 export interface OnboardingAuthority {
   cert: string
   fingerprint: string
+  /** What the CA may vouch for; undefined for a CA without name constraints. */
+  nameConstraints?: NameConstraints
 }
 
 export interface OnboardingOptions {
@@ -82,6 +85,20 @@ function continueHtml(hostHeader: string | undefined): string {
   return `<a class="button primary" href="${escapeHtml(`${origin}/`)}">Open the secret page over HTTPS</a>`
 }
 
+/** For a constrained CA, what that means for the device that trusts it; nothing for one without constraints. */
+function constraintHtml(constraints: NameConstraints | undefined): string {
+  if (!constraints) return ''
+  const domains = constraints.dnsNames.map((name) => `<code>${escapeHtml(name)}</code>`).join(', ')
+  return [
+    '<section>',
+    '<h2>It can only vouch for your home</h2>',
+    '<p>This certificate can only vouch for your home’s devices: names such as',
+    `${domains} (and the names under them) and private network addresses.`,
+    'Even someone who copied it with its key could not use it to pose as your bank or any other site on the internet.</p>',
+    '</section>',
+  ].join('\n')
+}
+
 const allowed = 'GET, HEAD'
 
 /** The exports load plist (for the Apple profile) only once a device downloads the CA: most servers never hand it out. */
@@ -105,10 +122,18 @@ export function addOnboardingRoutes(
   authority: OnboardingAuthority,
   options: OnboardingOptions = {},
 ): void {
-  const template = loadTemplate('trust.html', {platforms: 'html', caFingerprint: 'html', continue: 'html'})
+  const template = loadTemplate('trust.html', {
+    platforms: 'html',
+    caFingerprint: 'html',
+    constraint: 'html',
+    continue: 'html',
+  })
   // The page's own policy, whichever app mounts it: its styles are inline, hashed; it loads nothing else.
   const policy = pagePolicyHeader({styleHashes: inlineStyleHashes(template.source)})
-  const page = template.fill({caFingerprint: fingerprintGroups(authority.fingerprint)})
+  const page = template.fill({
+    caFingerprint: fingerprintGroups(authority.fingerprint),
+    constraint: constraintHtml(authority.nameConstraints),
+  })
 
   router
     .route(options.pagePaths ?? ['/trust'])

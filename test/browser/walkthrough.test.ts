@@ -1,18 +1,15 @@
-import {execFile} from 'node:child_process'
 import {X509Certificate} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {promisify} from 'node:util'
 
 import type {Browser, Page} from 'playwright-core'
 import {parse as parsePlist} from 'plist'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {chromiumPath, launchChromium} from '../helpers/browser.js'
+import {certutil, chromiumPath, homeTrusting, launchChromium} from '../helpers/browser.js'
 import {runCli} from '../helpers/cli.js'
 import {useTempDir} from '../helpers/temp.js'
 
-const certutil = '/usr/bin/certutil'
 /** Every browser wait ends by this deadline, so a hang fails the test instead of stalling it. */
 const browserTimeoutMs = 15_000
 const tempDir = useTempDir()
@@ -107,19 +104,6 @@ async function navigationStatus(page: Page, url: string): Promise<number> {
   return (await answered).status()
 }
 
-/** A HOME whose NSS database (what Chromium on Linux trusts) holds exactly the CA in `caFile`. */
-async function homeTrusting(caFile: string): Promise<string> {
-  const home = tempDir()
-  const database = `sql:${path.join(home, '.pki', 'nssdb')}`
-  mkdirSync(path.join(home, '.pki', 'nssdb'), {recursive: true})
-  const run = promisify(execFile)
-  await run(certutil, ['-d', database, '-N', '--empty-password'], {timeout: browserTimeoutMs})
-  await run(certutil, ['-d', database, '-A', '-t', 'C,,', '-n', 'homeauth', '-i', caFile], {
-    timeout: browserTimeoutMs,
-  })
-  return home
-}
-
 const hexOf = (text: string) => text.replace(/[^0-9A-F]/gi, '').toUpperCase()
 
 describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process.env.CI)(
@@ -180,7 +164,10 @@ describe.skipIf((!existsSync(chromiumPath) || !existsSync(certutil)) && !process
       await onboarding.close()
 
       // 2. A new browser that trusts exactly the downloaded CA (an NSS database in its HOME), signed in.
-      const trusting = await launch({...process.env, HOME: await homeTrusting(caFile)})
+      const trusting = await launch({
+        ...process.env,
+        HOME: await homeTrusting(tempDir(), caFile, browserTimeoutMs),
+      })
       const signedIn = await trusting.newContext({
         httpCredentials: {...user, origin: `https://localhost:${port}`},
       })

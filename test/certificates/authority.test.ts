@@ -1,9 +1,6 @@
 import 'reflect-metadata'
 
-import {execFileSync} from 'node:child_process'
 import {X509Certificate as NodeCertificate} from 'node:crypto'
-import {writeFileSync} from 'node:fs'
-import path from 'node:path'
 
 import * as x509 from '@peculiar/x509'
 import {beforeAll, describe, expect, it} from 'vitest'
@@ -14,17 +11,20 @@ import {
   serverValidityDays,
   type PemPair,
 } from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {certificateHosts} from '../../src/certificates/hosts.js'
 import {machineNames} from '../../src/net/hosts.js'
+import {opensslVerify} from '../helpers/authorities.js'
 import {useTempDir} from '../helpers/temp.js'
 
 const day = 24 * 60 * 60 * 1000
-const hosts = certificateHosts(['pi.home.arpa', '10.1.2.3'])
+const constraints = homeConstraints(machineNames())
+const hosts = certificateHosts(['pi.home.arpa', '10.1.2.3'], constraints)
 let authority: PemPair
 let server: PemPair
 
 beforeAll(async () => {
-  authority = await createAuthority('homeauth test CA')
+  authority = await createAuthority('homeauth test CA', constraints)
   server = await issueServerCertificate(authority, hosts)
 })
 
@@ -105,16 +105,9 @@ describe('the server certificate', () => {
 
   const tempDir = useTempDir()
   it('passes openssl verify -x509_strict against the CA', () => {
-    const dir = tempDir()
-    writeFileSync(path.join(dir, 'ca.pem'), authority.cert)
-    writeFileSync(path.join(dir, 'server.pem'), server.cert)
-    const output = execFileSync(
-      'openssl',
-      ['verify', '-x509_strict', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'server.pem')],
-      {
-        encoding: 'utf8',
-      },
-    )
-    expect(output.trim()).toBe(`${path.join(dir, 'server.pem')}: OK`)
+    expect(opensslVerify(tempDir(), authority, server)).toEqual({
+      status: 0,
+      output: expect.stringMatching(/leaf\.pem: OK/),
+    })
   })
 })

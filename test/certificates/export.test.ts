@@ -4,14 +4,15 @@ import {parse} from 'plist'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {createAuthority, type PemPair} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {exportAuthority} from '../../src/certificates/export.js'
 
 let authority: PemPair
 let other: PemPair
 
 beforeAll(async () => {
-  authority = await createAuthority('homeauth local CA (jeff@pi)')
-  other = await createAuthority('homeauth local CA (bev@nas)')
+  authority = await createAuthority('homeauth local CA (jeff@pi)', homeConstraints([]))
+  other = await createAuthority('homeauth local CA (bev@nas)', homeConstraints([]))
 })
 
 /** The bytes between a PEM's BEGIN and END lines, decoded. */
@@ -81,7 +82,7 @@ describe('exportAuthority', () => {
   })
 
   it('escapes the CA’s name in the profile’s XML', async () => {
-    const odd = await createAuthority('homeauth <local> & CA')
+    const odd = await createAuthority('homeauth <local> & CA', homeConstraints([]))
     const profile = parseProfile(exportAuthority(odd.cert, 'mobileconfig'))
     expect(profile.PayloadDisplayName).toBe('homeauth <local> & CA')
   })

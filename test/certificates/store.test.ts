@@ -5,16 +5,20 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {
   certificateFiles,
   describeStoredCertificates,
   loadOrCreateServerTls,
   loadProvidedTls,
+  renewServerCertificate,
   requireAuthority,
 } from '../../src/certificates/store.js'
 import {withConfigLock} from '../../src/config/files.js'
 import {ExitCode, type HomeauthError} from '../../src/errors.js'
 import {homeauthCommand} from '../../src/invocation.js'
+import {machineNames} from '../../src/net/hosts.js'
+import {storeAuthority, unconstrainedAuthority} from '../helpers/authorities.js'
 import {homeauthRejection} from '../helpers/errors.js'
 import {useFakeLan} from '../helpers/lan.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -83,11 +87,11 @@ describe('loadOrCreateServerTls', () => {
     const dir = tempDir()
     const first = await loadOrCreateServerTls(dir)
     const caBefore = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
-    const reissued = await loadOrCreateServerTls(dir, {extraHosts: ['Pi.Home.Arpa', '2001:DB8:0:0::1']})
+    const reissued = await loadOrCreateServerTls(dir, {extraHosts: ['Pi.Home.Arpa', 'FD00:1:0:0::1']})
     expect(reissued.provenance).toBe('renewed')
-    expect(reissued.addedHosts).toEqual(['pi.home.arpa', '2001:db8::1'])
+    expect(reissued.addedHosts).toEqual(['pi.home.arpa', 'fd00:1::1'])
     expect(reissued.certificate.fingerprint).not.toBe(first.certificate.fingerprint)
-    expect(reissued.certificate.hosts).toEqual(expect.arrayContaining(['pi.home.arpa', '2001:db8::1']))
+    expect(reissued.certificate.hosts).toEqual(expect.arrayContaining(['pi.home.arpa', 'fd00:1::1']))
     expect(readFileSync(path.join(dir, 'ca.pem'), 'utf8')).toBe(caBefore)
     expect(reissued.authority?.fingerprint).toBe(first.authority?.fingerprint)
     const server = new X509Certificate(readFileSync(path.join(dir, 'server.pem')))
@@ -195,8 +199,66 @@ describe('describeStoredCertificates while another process switches the certific
   })
 })
 
+describe('loadOrCreateServerTls with a constrained CA', () => {
+  it('makes a CA that permits the --san names it was made with', async () => {
+    const dir = tempDir()
+    const tls = await loadOrCreateServerTls(dir, {extraHosts: ['media.example.net', '203.0.113.7']})
+    expect(tls.authority?.nameConstraints).toEqual(
+      homeConstraints([...machineNames(), 'media.example.net', '203.0.113.7']),
+    )
+    expect(tls.certificate.hosts).toEqual(expect.arrayContaining(['media.example.net', '203.0.113.7']))
+  })
+
+  it('leaves the machine’s global and public addresses out, and does not reissue for them', async () => {
+    setLan(['192.168.50.10', '2001:db8::10', '203.0.113.9', 'fd00:1::10'])
+    const dir = tempDir()
+    const first = await loadOrCreateServerTls(dir)
+    expect(first.certificate.hosts).toEqual(expect.arrayContaining(['192.168.50.10', 'fd00:1::10']))
+    expect(first.certificate.hosts).not.toContain('2001:db8::10')
+    expect(first.certificate.hosts).not.toContain('203.0.113.9')
+    const second = await loadOrCreateServerTls(dir)
+    expect(second.provenance).toBe('reused')
+  })
+
+  it('refuses a --san name outside the constraints, naming it and the init that makes a CA for it, and leaves every file as it was', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir, {extraHosts: ['nas.home.arpa']})
+    const before = snapshot(dir)
+    const error = await homeauthRejection(
+      loadOrCreateServerTls(dir, {extraHosts: ['nas.home.arpa', 'bank.example']}),
+      ExitCode.usage,
+    )
+    expect(error.message).toBe(
+      "The CA cannot vouch for bank.example: its name constraints permit only the home's names and private addresses.",
+    )
+    expect(error.suggestions).toEqual([
+      `Make a new CA that includes it with: ${homeauthCommand('init --new-ca --san nas.home.arpa --san bank.example')} (every device must then trust the new CA).`,
+    ])
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('refuses it in cert renew too', async () => {
+    const dir = tempDir()
+    await loadOrCreateServerTls(dir)
+    const before = snapshot(dir)
+    await homeauthRejection(renewServerCertificate(dir, ['2001:db8::1']), ExitCode.usage)
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('changes nothing for an older CA without constraints: any name, every address', async () => {
+    setLan(['192.168.50.10', '2001:db8::10'])
+    const dir = path.join(tempDir(), 'config')
+    await storeAuthority(dir, unconstrainedAuthority(tempDir()))
+    const tls = await loadOrCreateServerTls(dir, {extraHosts: ['bank.example']})
+    expect(tls.authority?.nameConstraints).toBeUndefined()
+    expect(tls.certificate.hosts).toEqual(expect.arrayContaining(['bank.example', '2001:db8::10']))
+    const renewed = await renewServerCertificate(dir, ['other.example'])
+    expect(renewed.hosts).toContain('other.example')
+  })
+})
+
 describe('requireAuthority', () => {
-  it('gives the stored CA as devices get it: file, SHA-256 fingerprint and PEM', async () => {
+  it('gives the stored CA as devices get it: file, SHA-256 fingerprint, PEM and name constraints', async () => {
     const dir = tempDir()
     const served = await loadOrCreateServerTls(dir)
     const pem = readFileSync(path.join(dir, 'ca.pem'), 'utf8')
@@ -204,6 +266,7 @@ describe('requireAuthority', () => {
       file: path.join(dir, 'ca.pem'),
       fingerprint: new X509Certificate(pem).fingerprint256,
       cert: pem,
+      nameConstraints: homeConstraints(machineNames()),
     })
     expect(served.authority).toEqual(await requireAuthority(dir))
   })
@@ -219,7 +282,7 @@ describe('requireAuthority', () => {
 
 describe('loadProvidedTls', () => {
   async function writePair(dir: string) {
-    const authority = await createAuthority('test')
+    const authority = await createAuthority('test', homeConstraints([]))
     const server = await issueServerCertificate(authority, ['localhost'])
     const cert = path.join(dir, 'cert.pem')
     const key = path.join(dir, 'key.pem')

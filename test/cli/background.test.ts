@@ -87,6 +87,7 @@ describe('serve --detach, status, stop', () => {
     expect(json).toMatchObject({running: true, pid: Number(pid), logFile: path.join(configDir, 'serve.log')})
     expect(Object.keys(json).sort()).toEqual([
       'authListen',
+      'caConstrained',
       'caFingerprint',
       'certificate',
       'logFile',
@@ -103,6 +104,7 @@ describe('serve --detach, status, stop', () => {
     expect(json.certificate.daysLeft).toBeGreaterThan(390)
     expect(json.certificate.serverFingerprint).toBe(fingerprintOf(path.join(configDir, 'server.pem')))
     expect(json.caFingerprint).toBe(fingerprintOf(path.join(configDir, 'ca.pem')))
+    expect(json.caConstrained).toBe(true)
 
     const fetched = await runCli(['fetch-secret', '--config-dir', configDir, '-u', user.username], {
       env: {HOMEAUTH_PASSWORD: user.password},
@@ -124,6 +126,7 @@ describe('serve --detach, status, stop', () => {
       logFile: null,
       supervisor: null,
       caFingerprint: null,
+      caConstrained: null,
       certificate: null,
       authListen: null,
       trustProxy: null,

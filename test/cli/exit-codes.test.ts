@@ -8,6 +8,7 @@ import {pathToFileURL} from 'node:url'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {createAuthority} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {ExitCode} from '../../src/errors.js'
 import {CliProcess, cleanEnv, projectDir, runCli} from '../helpers/cli.js'
 import {useTestServer, user, type TestServer} from '../helpers/server.js'
@@ -147,7 +148,7 @@ const table: {
     run: async () => {
       const server = await startTestServer(tempDir())
       const otherCa = path.join(tempDir(), 'other-ca.pem')
-      writeFileSync(otherCa, (await createAuthority('another CA')).cert)
+      writeFileSync(otherCa, (await createAuthority('another CA', homeConstraints([]))).cert)
       return fetchSecret(server, otherCa)
     },
     says: `The server's certificate is not signed by the CA in`,

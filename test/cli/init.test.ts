@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {ExitCode} from '../../src/errors.js'
 import {cliCommand, runCli, serveArgs, urlPattern, useCli} from '../helpers/cli.js'
 import {modeOf, readPublicFiles, readTree} from '../helpers/files.js'
+import {storeAuthority, unconstrainedAuthority} from '../helpers/authorities.js'
 import {useTempDir} from '../helpers/temp.js'
 import {caFingerprint, init, password, serveOnce} from '../helpers/init.js'
 
@@ -61,6 +62,7 @@ describe('homeauth init, scripted', () => {
     expect(result.code).toBe(0)
     const json = JSON.parse(result.stdout)
     expect(Object.keys(json).sort()).toEqual([
+      'caConstrained',
       'caFile',
       'caFingerprint',
       'configDir',
@@ -73,6 +75,7 @@ describe('homeauth init, scripted', () => {
       caFile: path.join(configDir, 'ca.pem'),
       username: 'JeffLynne',
       port: 8443,
+      caConstrained: true,
     })
     expect(json.caFingerprint).toBe(caFingerprint(configDir))
     expect(json.hosts).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', '::1']))
@@ -189,5 +192,53 @@ describe('homeauth init, scripted', () => {
     expect(result.code).toBe(ExitCode.invalidSetup)
     expect(result.stderr).toContain(`${file}: "serve.port": --port must be a whole number from 0 to 65535.`)
     expect(result.stderr).toContain(`${cliCommand} settings reset port`)
+  })
+})
+
+describe('a CA that vouches only for the home, from the command line', () => {
+  const cliJson = async (...args: string[]) => {
+    const result = await runCli([...args, '--json'])
+    expect(result.code, result.stderr).toBe(0)
+    return JSON.parse(result.stdout)
+  }
+
+  it('keeps an older unconstrained CA as it is, says so, and --new-ca replaces it with a constrained one permitting the --san names', async () => {
+    const configDir = path.join(tempDir(), 'config')
+    await storeAuthority(configDir, unconstrainedAuthority(tempDir()))
+    const old = caFingerprint(configDir)
+    const kept = await init(configDir, '--san', 'bank.example')
+    expect(kept.code, kept.stderr).toBe(0)
+    expect(kept.stdout).toContain('CA vouches for: any name: it has no name constraints')
+    expect(caFingerprint(configDir)).toBe(old)
+    expect((await cliJson('cert', '--config-dir', configDir)).authority.nameConstraints).toBeNull()
+    expect((await cliJson('trust', '--config-dir', configDir, '--no-qr')).caConstrained).toBe(false)
+
+    const replaced = await init(configDir, '--force', '--new-ca', '--san', 'media.example.net')
+    expect(replaced.code, replaced.stderr).toBe(0)
+    expect(replaced.stdout).toContain('new, replacing the old one: every device must trust the new CA')
+    expect(replaced.stdout).toContain("CA vouches for: only the home's names and private addresses")
+    expect(caFingerprint(configDir)).not.toBe(old)
+    const cert = await cliJson('cert', '--config-dir', configDir)
+    expect(cert.authority.nameConstraints.dnsNames).toEqual(
+      expect.arrayContaining(['localhost', 'home.arpa', 'lan', 'internal', 'media.example.net']),
+    )
+    expect(cert.server.hosts).toContain('media.example.net')
+    expect((await cliJson('trust', '--config-dir', configDir, '--no-qr')).caConstrained).toBe(true)
+  })
+
+  it('exits 2 naming a --san outside a kept constrained CA, with the init that includes it, and changes nothing', async () => {
+    const configDir = tempDir()
+    expect((await init(configDir)).code).toBe(0)
+    const before = readTree(configDir)
+    const refused = await init(configDir, '--force', '--san', 'bank.example')
+    expect(refused.code).toBe(ExitCode.usage)
+    expect(refused.stderr).toContain('The CA cannot vouch for bank.example')
+    expect(refused.stderr).toContain(
+      `${cliCommand} init --new-ca --san bank.example --config-dir ${configDir}`,
+    )
+    const settings = await runCli(['settings', 'set', '--config-dir', configDir, '--san', 'bank.example'])
+    expect(settings.code).toBe(ExitCode.usage)
+    expect(settings.stderr).toContain('The CA cannot vouch for bank.example')
+    expect(readTree(configDir)).toEqual(before)
   })
 })

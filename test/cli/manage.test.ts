@@ -123,8 +123,11 @@ describe('homeauth cert', () => {
     expect(text.code).toBe(0)
     expect(text.stdout).toContain(fingerprintOf(path.join(configDir, 'ca.pem')))
     expect(text.stdout).toMatch(/hosts: +localhost, 127\.0\.0\.1, ::1/)
+    expect(text.stdout).toMatch(/vouches for: +only the home's names and private addresses/)
+    expect(text.stdout).toMatch(/permitted: +localhost, home\.arpa, lan, internal, .*10\.0\.0\.0\/8/)
     const json = JSON.parse((await runCli(['cert', '--config-dir', configDir, '--json'])).stdout)
     expect(json.authority.caFingerprint).toBe(fingerprintOf(path.join(configDir, 'ca.pem')))
+    expect(json.authority.nameConstraints.ipRanges).toContain('fc00::/7')
     expect(json.server).toMatchObject({
       file: path.join(configDir, 'server.pem'),
       serverFingerprint: fingerprintOf(path.join(configDir, 'server.pem')),

@@ -45,7 +45,7 @@ const caFingerprint = (configDir: string) =>
   new X509Certificate(readFileSync(path.join(configDir, 'ca.pem'))).fingerprint256
 
 describe('homeauth trust', () => {
-  it('prints exactly the onboarding URLs, the local URL, the CA fingerprint and the CA file with --json', async () => {
+  it('prints exactly the onboarding URLs, the local URL, the CA fingerprint, the CA file and whether the CA is constrained with --json', async () => {
     const configDir = tempDir()
     await init(configDir, '--port', '9443')
     const result = await trust(configDir, '--json')
@@ -55,6 +55,7 @@ describe('homeauth trust', () => {
       localUrl: 'http://localhost:9443/',
       caFingerprint: caFingerprint(configDir),
       caFile: path.join(configDir, 'ca.pem'),
+      caConstrained: true,
     })
   })
 

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {createAuthority} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {readCa} from '../../src/client/ca.js'
 import {ExitCode} from '../../src/errors.js'
 import {homeauthCommand} from '../../src/invocation.js'
@@ -18,7 +19,7 @@ const refusal = (reading: Promise<string>) => homeauthRejection(reading, ExitCod
 describe('readCa', () => {
   it('reads a PEM certificate', async () => {
     const file = path.join(tempDir(), 'ca.pem')
-    const {cert} = await createAuthority('test')
+    const {cert} = await createAuthority('test', homeConstraints([]))
     writeFileSync(file, cert)
     expect(await readCa(file, true)).toBe(cert)
   })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {projectDir} from './cli.js'
 
 /** A writer in its own process: `rounds` times, under the lock, counts one more for `who` and stores one of `pairs`. */
@@ -58,7 +59,7 @@ export function runWriter({
 
 /** A CA and three server pairs it issued, the pairs written to `pairsFile` for `runWriter`. */
 export async function writePairsFile(pairsFile: string): Promise<{authority: PemPair; pairs: PemPair[]}> {
-  const authority = await createAuthority('test')
+  const authority = await createAuthority('test', homeConstraints([]))
   const pairs = await Promise.all(
     ['a.home.arpa', 'b.home.arpa', 'c.home.arpa'].map((host) => issueServerCertificate(authority, [host])),
   )

@@ -4,6 +4,7 @@ import tls from 'node:tls'
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {ExitCode, HomeauthError} from '../../src/errors.js'
 import {startServer, type ListenOptions, type Listener} from '../../src/net/listen.js'
 import {request} from '../helpers/https.js'
@@ -13,7 +14,7 @@ let pair: PemPair
 const running: Listener[] = []
 
 beforeAll(async () => {
-  authority = await createAuthority('listen test CA')
+  authority = await createAuthority('listen test CA', homeConstraints([]))
   pair = await issueServerCertificate(authority, ['localhost', '127.0.0.1'])
 })
 

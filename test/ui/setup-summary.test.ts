@@ -17,6 +17,8 @@ async function summary(server: InitResult['signalledServer']): Promise<string> {
     port: 8443,
     hosts: ['localhost'],
     caKept: true,
+    caReplaced: false,
+    caConstrained: true,
     signalledServer: server,
   }
   await printInitSummary(output, result, undefined)

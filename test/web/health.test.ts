@@ -6,13 +6,14 @@ import type {AddressInfo} from 'node:net'
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate, type PemPair} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {probeHealth, type Health} from '../../src/web/health.js'
 
 let pair: PemPair
 const servers: https.Server[] = []
 
 beforeAll(async () => {
-  const authority = await createAuthority('health test CA')
+  const authority = await createAuthority('health test CA', homeConstraints([]))
   pair = await issueServerCertificate(authority, ['localhost', '127.0.0.1'])
 })
 

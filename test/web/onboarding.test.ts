@@ -10,6 +10,7 @@ import {describe, expect, it} from 'vitest'
 import {exportAuthority} from '../../src/certificates/export.js'
 import {loadOrCreateServerTls} from '../../src/certificates/store.js'
 import {httpsOrigin} from '../../src/web/onboarding.js'
+import {storeAuthority, unconstrainedAuthority} from '../helpers/authorities.js'
 import {request} from '../helpers/https.js'
 import {useTestServer, user, type TestServer} from '../helpers/server.js'
 import {useTempDir} from '../helpers/temp.js'
@@ -96,6 +97,17 @@ describe('the onboarding routes over HTTPS', () => {
     )
     const payload = (profile as {PayloadContent: {PayloadContent: Uint8Array}[]}).PayloadContent[0]!
     expect(Buffer.from(payload.PayloadContent).equals(crt.body)).toBe(true)
+  })
+
+  it('say on the page what a constrained CA means for the phone, and nothing of the kind for an older CA', async () => {
+    const constrained = folded((await trustPage(await startServer(tempDir()))).body)
+    expect(constrained).toContain('This certificate can only vouch for your home’s devices')
+    expect(constrained).toContain('<code>home.arpa</code>')
+    const olderDir = path.join(tempDir(), 'config')
+    await storeAuthority(olderDir, unconstrainedAuthority(tempDir()))
+    const older = folded((await trustPage(await startServer(olderDir))).body)
+    expect(older).toContain('Check the CA fingerprint')
+    expect(older).not.toContain('can only vouch')
   })
 
   it('serve the onboarding page without credentials, with the CA fingerprint and the sentence to compare it', async () => {

@@ -7,6 +7,7 @@ import {parse} from 'plist'
 import {describe, expect, it} from 'vitest'
 
 import {createAuthority, issueServerCertificate} from '../../src/certificates/authority.js'
+import {homeConstraints} from '../../src/certificates/constraints.js'
 import {exportAuthority} from '../../src/certificates/export.js'
 import type {AccessLogEntry} from '../../src/web/access-log.js'
 import type {FailedLogin} from '../../src/web/basic-auth.js'
@@ -236,7 +237,7 @@ describe('plain HTTP on the HTTPS port', () => {
 
   it('redirects everything to https:// with the user’s own certificate, which has no CA to hand out', async () => {
     const dir = tempDir()
-    const authority = await createAuthority('someone else’s CA')
+    const authority = await createAuthority('someone else’s CA', homeConstraints([]))
     const own = await issueServerCertificate(authority, ['localhost', '127.0.0.1'])
     writeFileSync(path.join(dir, 'own.pem'), own.cert)
     writeFileSync(path.join(dir, 'own-key.pem'), own.key, {mode: 0o600})
