@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('the page in a rea
       ...options.context,
       httpCredentials: {...credentials, origin: server.url},
     })
-    return {url: server.url, context}
+    return {url: server.url, context, server}
   }
 
   /** Console errors, dialogs and CSP violations seen by `page` from now on. */
@@ -98,7 +98,8 @@ describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('the page in a rea
     for (const device of viewports) {
       const backgrounds: string[] = []
       for (const colorScheme of ['light', 'dark'] as const) {
-        const {url, context} = await open({
+        // One server at a time: two on one config directory would share its control socket.
+        const {url, context, server} = await open({
           secret: longSecret,
           credentials,
           context: {...device, colorScheme},
@@ -111,6 +112,7 @@ describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('the page in a rea
         expect(scrollWidth, `${device.viewport.width} px, ${colorScheme}`).toBeLessThanOrEqual(clientWidth)
         backgrounds.push(await page.evaluate('getComputedStyle(document.body).backgroundColor'))
         await context.close()
+        await server.close()
       }
       expect(backgrounds[0]).not.toBe(backgrounds[1])
     }

@@ -39,6 +39,10 @@ export function useTestServer(): (configDir: string, options?: Partial<ServeOpti
       ...options,
     })
     started.push(server)
+    // Once only, so a test may close a server early and the cleanup after it close it again.
+    const close = server.close.bind(server)
+    let closing: Promise<void> | undefined
+    server.close = () => (closing ??= close())
     const ca = server.tls.authority ? await readFile(server.tls.authority.file, 'utf8') : server.tls.cert
     // Assigned, not spread: a spread would freeze `tls` as it was at start, before any reload.
     return Object.assign(server, {url: `https://127.0.0.1:${server.listener.port}`, ca})
