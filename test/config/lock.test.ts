@@ -24,19 +24,20 @@ describe('the config directory lock', () => {
   it('lets a waiting writer in once the holder releases the lock', async () => {
     const dir = tempDir()
     const first = await lockConfigDir(dir)
-    let firstReleased = false
+    // Set as the release begins: the lock directory may be gone, and the waiter in, before release() resolves.
+    let firstReleasing = false
     const order: string[] = []
     const second = lockConfigDir(dir).then((lock) => {
-      order.push(firstReleased ? 'second locked after the release' : 'second locked while first held')
+      order.push(firstReleasing ? 'second locked after the release began' : 'second locked while first held')
       return lock
     })
     // The waiter retries every 20–80 ms: a second is many tries, every one of which must fail.
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     expect(order).toEqual([])
+    firstReleasing = true
     await first.release()
-    firstReleased = true
     await (await second).release()
-    expect(order).toEqual(['second locked after the release'])
+    expect(order).toEqual(['second locked after the release began'])
     expect(existsSync(path.join(dir, lockName))).toBe(false)
   })
 
