@@ -48,11 +48,18 @@ export function killAll() {
 }
 
 /**
- * Starts a server and resolves once it is ready: when its output has shown
- * https://127.0.0.1:<port>/ and matched `ready`. Its stdout and stderr are read to the end
+ * Starts a server and resolves once it is ready: when its output has matched `address` (by default
+ * https://127.0.0.1:<port>/, the port in its first group) and `ready`. Its stdout and stderr are read to the end
  * (homeauth writes a line per request: a full pipe would stall it, and that write is part of its cost).
  */
-export function startServer({command = process.execPath, args, ready, stdin, env = {}}) {
+export function startServer({
+  command = process.execPath,
+  args,
+  ready,
+  address = /https:\/\/127\.0\.0\.1:(\d+)\//,
+  stdin,
+  env = {},
+}) {
   const started = performance.now()
   const child = spawnTracked(command, args, {core: pinning.serverCore, env: childEnv(env)})
   child.stdin.end(stdin ?? '')
@@ -62,7 +69,7 @@ export function startServer({command = process.execPath, args, ready, stdin, env
     const onData = (chunk) => {
       if (port !== undefined) return
       output += chunk
-      const match = /https:\/\/127\.0\.0\.1:(\d+)\//.exec(output)
+      const match = address.exec(output)
       if (match && ready.test(output)) {
         port = Number(match[1])
         child.off('exit', onEarlyExit)

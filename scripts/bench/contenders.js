@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 import {startServer} from './children.js'
 import {homeauthBin, message, password, username} from './setup.js'
 
-const script = (name) => fileURLToPath(new URL(`servers/${name}.js`, import.meta.url))
+export const script = (name) => fileURLToPath(new URL(`servers/${name}.js`, import.meta.url))
 
 function referenceServer(name, files) {
   return startServer({
@@ -25,7 +25,8 @@ function referenceServer(name, files) {
   })
 }
 
-function homeauthServe(files, extraArgs = [], stdin) {
+/** `homeauth serve` on 127.0.0.1, port 0, with `args` added; ready once its banner is out. */
+export function homeauthServe(files, {args = [], stdin, address} = {}) {
   return startServer({
     args: [
       homeauthBin,
@@ -36,9 +37,10 @@ function homeauthServe(files, extraArgs = [], stdin) {
       '127.0.0.1',
       '--port',
       '0',
-      ...extraArgs,
+      ...args,
     ],
     stdin,
+    address,
     ready: /Press Ctrl\+C/,
   })
 }
@@ -69,7 +71,8 @@ export const contenders = [
   {
     id: 'homeauth-startup-credentials',
     label: 'homeauth serve -u … --password-stdin',
-    start: (files) => homeauthServe(files, ['-u', username, '--password-stdin'], `${password}\n`),
+    start: (files) =>
+      homeauthServe(files, {args: ['-u', username, '--password-stdin'], stdin: `${password}\n`}),
   },
 ]
 

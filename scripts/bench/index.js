@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run bench: what a request, a guessing flood and a CLI start cost in homeauth, next to baselines
-// measured in the same run (issue 11). Linux only (/proc); about 5 minutes, `--quick` 1–2.
+// npm run bench: what a request, a guessing flood, a CLI start and a forward-auth answer cost in
+// homeauth, next to baselines measured in the same run (issues 11 and 20). Linux only (/proc); about
+// 8 minutes, `--quick` 2–3.
 //
 // Every server is its own child process, on 127.0.0.1 port 0, with the certificate (EC P-256, from
 // its local CA) that a non-interactive `homeauth init` made in a temporary directory, and the same
@@ -22,12 +23,22 @@
 //    guess (unknown user, wrong password, both), to show the check costs the same whatever is wrong.
 // 5. Device sign-in (device-sign-in.js): a device's own password (an HMAC) next to the stored hash
 //    (scrypt, then cached), first sign-in and later ones.
-// Then issue 11's targets, met or missed. Tables go to stdout (markdown), progress to stderr,
+// 6. Forward auth (auth.js): autocannon, 16 keep-alive connections, valid Basic credentials, GET /auth
+//    on homeauth's --auth-listen (plain HTTP, login cached by one request first) next to a raw
+//    node:http gate (servers/raw-gate.js: one header compared, 200 + Remote-User, empty body). Then
+//    through real Caddy and nginx (proxies.js: configs in the temporary directory, the forward-auth
+//    recipes of docs/forward-auth.md as written), each with the gates and a small node:http upstream
+//    app on core 0: no auth, the proxy's own Basic auth (Caddy basicauth with a bcrypt hash, nginx
+//    auth_basic with an apr1 htpasswd line), forward auth to the raw gate, forward auth to homeauth.
+//    req/s, p50/p99, and CPU per request of the proxy and of the gate. A proxy whose binary is
+//    missing is skipped, and the report says so.
+// Then the targets of issues 11 and 20, met or missed. Tables go to stdout (markdown), progress to stderr,
 // everything measured to a JSON file with --json <file>.
 import {readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import {parseArgs} from 'node:util'
 
+import {measureAuth} from './auth.js'
 import {killAll, pinning} from './children.js'
 import {measureCredentialChecks} from './credential-checks.js'
 import {measureDeviceSignIn} from './device-sign-in.js'
@@ -38,10 +49,10 @@ import {prepare} from './setup.js'
 import {measureStartup} from './startup.js'
 
 const usage = `Usage: npm run bench -- [options]
-  --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (1–2 min)
-  --only <parts>          requests,flood,startup,checks,devices (comma-separated; default all)
-  --rounds <n>            rounds of the request measurements (default 3)
-  --seconds <s>           measured window of the authenticated path (default 5)
+  --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (2–3 min)
+  --only <parts>          requests,flood,startup,checks,devices,auth (comma-separated; default all)
+  --rounds <n>            rounds of the request and forward-auth measurements (default 3)
+  --seconds <s>           measured window of each authenticated path (default 5)
   --path-seconds <s>      measured window of the 401 and 429 paths (default 2)
   --warmup <s>            warm-up before each window (default 1)
   --flood-seconds <s>     length of the flood (default 15)
@@ -50,7 +61,7 @@ const usage = `Usage: npm run bench -- [options]
   --json <file>           also write every number measured to <file> as JSON
   --help`
 
-const allParts = ['requests', 'flood', 'startup', 'checks', 'devices']
+const allParts = ['requests', 'flood', 'startup', 'checks', 'devices', 'auth']
 const {values} = parseArgs({
   options: {
     quick: {type: 'boolean', default: false},
@@ -107,6 +118,7 @@ function whole(value, fallback) {
 }
 const options = {
   connections: 32,
+  authConnections: 16,
   settleMs: 1000,
   rounds: whole(values.rounds, defaults.rounds),
   seconds: whole(values.seconds, defaults.seconds),
@@ -158,6 +170,7 @@ try {
   if (parts.has('startup')) results.startup = await measureStartup(files, options, log)
   if (parts.has('checks')) results.credentialChecks = await measureCredentialChecks(files, ca, options, log)
   if (parts.has('devices')) results.deviceSignIn = await measureDeviceSignIn(files, ca, options, log)
+  if (parts.has('auth')) results.auth = await measureAuth(files, options, log)
   results.targets = targets(results)
   log('done')
   process.stdout.write(render(results))

@@ -1,4 +1,5 @@
-// Turns the measurements into markdown tables (stdout) and checks them against issue 11's targets.
+// Turns the measurements into markdown tables (stdout) and checks them against the targets of issues 11
+// and 20.
 
 const fixed = (value, digits = 0) =>
   value === undefined || value === null || Number.isNaN(value)
@@ -124,10 +125,114 @@ function startupTable(startup) {
   )
 }
 
+const proxyNames = {caddy: 'Caddy', nginx: 'nginx'}
+
+function authTables(auth) {
+  const raw = auth.direct.find(({id}) => id === 'raw-gate')
+  const direct = table(
+    [
+      'answerer',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU µs/req',
+      'CPU vs raw gate',
+      'req/s vs raw gate',
+      'unexpected statuses',
+    ],
+    auth.direct.map(({label, requestsPerSecond, p50Ms, p99Ms, cpuMicrosPerRequest, unexpected}) => [
+      label,
+      fixed(requestsPerSecond),
+      fixed(p50Ms),
+      fixed(p99Ms),
+      fixed(cpuMicrosPerRequest),
+      times(ratio(cpuMicrosPerRequest, raw?.cpuMicrosPerRequest)),
+      times(ratio(requestsPerSecond, raw?.requestsPerSecond)),
+      counts(unexpected),
+    ]),
+  )
+  const measured = auth.proxies.filter(({skipped}) => !skipped)
+  const through = table(
+    [
+      'proxy',
+      'auth',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'proxy CPU µs/req',
+      'gate CPU µs/req',
+      'req/s vs raw gate',
+      'unexpected statuses',
+    ],
+    measured.flatMap(({proxy, cases}) => {
+      const rawGate = cases.find(({id}) => id === 'raw-gate')
+      return cases.map(
+        ({
+          label,
+          requestsPerSecond,
+          p50Ms,
+          p99Ms,
+          cpuMicrosPerRequest,
+          alsoCpuMicrosPerRequest,
+          unexpected,
+        }) => [
+          proxyNames[proxy],
+          label,
+          fixed(requestsPerSecond),
+          fixed(p50Ms),
+          fixed(p99Ms),
+          fixed(cpuMicrosPerRequest),
+          fixed(alsoCpuMicrosPerRequest.gate),
+          times(ratio(requestsPerSecond, rawGate?.requestsPerSecond)),
+          counts(unexpected),
+        ],
+      )
+    }),
+  )
+  const skipped = auth.proxies
+    .filter(({skipped}) => skipped)
+    .map(({proxy, binary}) => `${proxyNames[proxy]} skipped: ${binary} is not installed.`)
+  return [direct, ...(measured.length > 0 ? [through] : []), ...skipped]
+}
+
 const target = (name, value, met) => ({name, value, met: value === '–' ? false : met})
 
-/** Each target of issue 11 that the parts run can judge: its name, the measured value, met or not. */
-export function targets({requestCost, flood, startup}) {
+/** The targets of issue 20 for forward auth; the one against the express app needs the requests part. */
+function authTargets(auth, requestCost) {
+  const homeauth = auth.direct.find(({id}) => id === 'homeauth')
+  const express = requestCost?.find(({id}) => id === 'bare-express')
+  const cheaper = '/auth CPU per request ≤ the bare express app’s for /api/secret'
+  const list = [
+    express
+      ? target(
+          cheaper,
+          `${fixed(homeauth.cpuMicrosPerRequest)} vs ${fixed(express.ok.cpuMicrosPerRequest)} µs`,
+          homeauth.cpuMicrosPerRequest <= express.ok.cpuMicrosPerRequest,
+        )
+      : target(cheaper, 'run with requests', undefined),
+  ]
+  for (const {proxy, binary, skipped, cases} of auth.proxies) {
+    const name = proxyNames[proxy]
+    if (skipped) {
+      list.push(target(`through ${name}: homeauth next to the raw gate`, `skipped (no ${binary})`, undefined))
+      continue
+    }
+    const [home, raw] = ['homeauth', 'raw-gate'].map((id) => cases.find((entry) => entry.id === id))
+    const rate = ratio(home.requestsPerSecond, raw.requestsPerSecond)
+    list.push(
+      target(`through ${name}: homeauth req/s ≥ 0.8× the raw gate’s`, times(rate), rate >= 0.8),
+      target(
+        `through ${name}: homeauth p99 ≤ 2× the raw gate’s`,
+        `${fixed(home.p99Ms)} vs ${fixed(raw.p99Ms)} ms`,
+        home.p99Ms <= 2 * raw.p99Ms,
+      ),
+    )
+  }
+  return list
+}
+
+/** Each target of issues 11 and 20 that the parts run can judge: its name, the measured value, met, missed or not judged (undefined). */
+export function targets({requestCost, flood, startup, auth}) {
   const list = []
   if (requestCost) {
     const find = (id) => requestCost.find((contender) => contender.id === id)
@@ -191,6 +296,7 @@ export function targets({requestCost, flood, startup}) {
     }
     list.push(target('CLI: non-interactive init < 1 s', `${fixed(ms('init'))} ms`, ms('init') < 1000))
   }
+  if (auth) list.push(...authTargets(auth, requestCost))
   return list
 }
 
@@ -235,12 +341,26 @@ export function render(results) {
       ),
     )
   }
+  if (results.auth) {
+    const {auth} = results
+    const [direct, ...throughProxies] = authTables(auth)
+    sections.push(
+      `## Forward auth: authenticated keep-alive GET /auth, directly (plain HTTP, ${auth.connections} connections, ${options.seconds} s after ${options.warmupSeconds} s warm-up, median of ${options.rounds} round${options.rounds === 1 ? '' : 's'})`,
+      direct,
+      '## Forward auth through real proxies (same load; the proxy, the gate and the upstream app share the server core)',
+      ...throughProxies,
+    )
+  }
   if (results.targets.length > 0) {
     sections.push(
-      '## Targets (issue 11)',
+      '## Targets (issues 11 and 20)',
       table(
         ['target', 'measured', 'met'],
-        results.targets.map(({name, value, met}) => [name, value, met ? 'met' : '**missed**']),
+        results.targets.map(({name, value, met}) => [
+          name,
+          value,
+          met === undefined ? 'not judged' : met ? 'met' : '**missed**',
+        ]),
       ),
     )
   }

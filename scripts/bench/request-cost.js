@@ -11,7 +11,7 @@ import {contenders} from './contenders.js'
 import {basicAuthorization, get, signIn} from './https-get.js'
 import {memoryMiB} from './proc.js'
 import {password, username} from './setup.js'
-import {addCounts, median} from './stats.js'
+import {median, summarisePath, unexpected} from './stats.js'
 
 const loadClient = fileURLToPath(new URL('load-client.js', import.meta.url))
 const rightPair = basicAuthorization(username, password)
@@ -31,11 +31,6 @@ async function lockOut(url, ca) {
   } finally {
     agent.destroy()
   }
-}
-
-/** The statuses other than `expected`, with their counts. */
-function unexpected(statuses, expected) {
-  return Object.fromEntries(Object.entries(statuses).filter(([status]) => status !== expected))
 }
 
 async function measureOnce(contender, {files, ca, worker, options}) {
@@ -66,21 +61,6 @@ async function measureOnce(contender, {files, ca, worker, options}) {
     return {startMs: server.startMs, idleRssMiB, peakRssMiB, ok, challenge, throttled}
   } finally {
     await server.stop()
-  }
-}
-
-function summarisePath(runs) {
-  const defined = runs.filter(Boolean)
-  if (defined.length === 0) return undefined
-  const pick = (key) => median(defined.map((run) => run[key]))
-  return {
-    expected: defined[0].expected,
-    requestsPerSecond: pick('requestsPerSecond'),
-    p50Ms: pick('p50Ms'),
-    p99Ms: pick('p99Ms'),
-    cpuMicrosPerRequest: pick('cpuMicrosPerRequest'),
-    requests: defined.reduce((sum, run) => sum + run.requests, 0),
-    unexpected: defined.reduce((counts, run) => addCounts(counts, run.unexpected), {}),
   }
 }
 

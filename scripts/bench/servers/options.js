@@ -1,6 +1,8 @@
-// What every reference server is started with: the certificate homeauth made, the one user, the
-// message. The password comes in BENCH_PASSWORD. Each server prints its URL once it listens.
+// What every reference server is started with: the certificate homeauth made (HTTPS servers only),
+// the one user, the message. The password comes in BENCH_PASSWORD. Each server prints its URL once
+// it listens.
 import {readFileSync} from 'node:fs'
+import tls from 'node:tls'
 import {parseArgs} from 'node:util'
 
 export function serverOptions() {
@@ -13,7 +15,7 @@ export function serverOptions() {
     },
   })
   return {
-    tls: {cert: readFileSync(values.cert), key: readFileSync(values.key)},
+    tls: values.cert ? {cert: readFileSync(values.cert), key: readFileSync(values.key)} : undefined,
     username: values.username,
     password: process.env.BENCH_PASSWORD,
     message: values.message,
@@ -22,5 +24,8 @@ export function serverOptions() {
 
 /** Listens on 127.0.0.1, a free port, and prints the line the bench waits for. */
 export function listen(server) {
-  server.listen(0, '127.0.0.1', () => console.log(`listening on https://127.0.0.1:${server.address().port}/`))
+  const scheme = server instanceof tls.Server ? 'https' : 'http'
+  server.listen(0, '127.0.0.1', () =>
+    console.log(`listening on ${scheme}://127.0.0.1:${server.address().port}/`),
+  )
 }
