@@ -7,6 +7,7 @@ import {accessLog, type AccessLogEntry} from './access-log.js'
 import {
   basicAuth,
   defaultRealm,
+  jsonContentType,
   LoginGate,
   signOut,
   type DevicePasswords,
@@ -47,19 +48,13 @@ export interface AppOptions {
   credentialsAtStartup?: boolean
 }
 
-interface FixedJson {
-  body: Buffer
-  contentType: string
-}
+/** A JSON body that is the same every time, serialised once. */
+const jsonBody = (value: unknown): Buffer => Buffer.from(JSON.stringify(value))
 
-/** A JSON body that is the same every time, serialised once: what res.json would send. */
-function fixedJson(value: unknown): FixedJson {
-  return {body: Buffer.from(JSON.stringify(value)), contentType: 'application/json; charset=utf-8'}
-}
-
-function sendFixedJson({body, contentType}: FixedJson): RequestHandler {
+/** Answers with `body`, as res.json would send it. */
+function sendFixedJson(body: Buffer): RequestHandler {
   return function sendJson(_req, res) {
-    res.setHeader('Content-Type', contentType)
+    res.setHeader('Content-Type', jsonContentType)
     res.send(body)
   }
 }
@@ -128,11 +123,16 @@ const notFound: RequestHandler = (_req, res) => {
  * (nothing else is served there). It needs the server's throttle, shared with the main app.
  */
 export function createAuthApp(options: AuthAppOptions): RequestListener {
-  const app = baseApp(options, {styleHashes: []})
+  const headerOptions = {styleHashes: []}
+  const app = baseApp(options, headerOptions)
   const {direct} = addForwardAuth(app, options, options.throttle)
   app.use(notFound)
   app.use(answerErrors(options.onError))
-  return withDirectAnswers(app, {...direct, onRequest: options.onRequest})
+  return withDirectAnswers(app, {
+    ...direct,
+    headers: securityHeaderFields(headerOptions),
+    onRequest: options.onRequest,
+  })
 }
 
 /** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
@@ -143,12 +143,12 @@ export function createApp(options: AppOptions): RequestListener {
 
   // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
   app.get('/logout', signOut(options.realm ?? defaultRealm))
-  app.get('/healthz', sendFixedJson(fixedJson({status: 'ok'})))
+  app.get('/healthz', sendFixedJson(jsonBody({status: 'ok'})))
   // Public too, before authentication: a device must fetch the CA before it can trust this server.
   if (options.authority) addOnboardingRoutes(app, options.authority)
   const {requireLogin, direct} = addForwardAuth(app, options, options.throttle ?? new LoginThrottle())
   app.use(requireLogin)
-  const secret = fixedJson({message: options.secret})
+  const secret = jsonBody({message: options.secret})
   // The API first: scripts poll it, so it is the path answered most.
   app.route('/api/secret').get(sendFixedJson(secret)).all(methodNotAllowed)
   app
@@ -175,16 +175,10 @@ export function createApp(options: AppOptions): RequestListener {
 
   app.use(notFound)
   app.use(answerErrors(options.onError))
-  const secretHeaders = [
-    ...securityHeaderFields(headerOptions),
-    'Content-Type',
-    secret.contentType,
-    'Content-Length',
-    String(secret.body.length),
-  ]
   return withDirectAnswers(app, {
     ...direct,
-    secret: {body: secret.body, headers: secretHeaders},
+    headers: securityHeaderFields(headerOptions),
+    secret,
     onRequest: options.onRequest,
   })
 }

@@ -1,5 +1,5 @@
 import parseBasicAuth from 'basic-auth'
-import type {IncomingMessage} from 'node:http'
+import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
@@ -223,6 +223,42 @@ export class LoginGate {
   }
 }
 
+/** A decision that refuses the request whoever it is from: too many failures, or no room to check. */
+export type Refusal = Extract<LoginDecision, {verdict: 'locked-out' | 'no-room' | 'hashing-full' | 'busy'}>
+
+export function isRefusal(decision: LoginDecision): decision is Refusal {
+  return 'retryAfterSeconds' in decision
+}
+
+export const jsonContentType = 'application/json; charset=utf-8'
+
+const refusals: Record<Refusal['verdict'], {status: number; body: Buffer}> = {
+  'locked-out': {status: 429, body: Buffer.from('{"message":"Too many failed logins; try again later."}')},
+  // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
+  'no-room': {status: 503, body: Buffer.from('{"message":"Too many clients locked out; try again later."}')},
+  'hashing-full': {status: 503, body: Buffer.from('{"message":"Busy checking credentials; try again."}')},
+  busy: {status: 503, body: Buffer.from('{"message":"Busy checking credentials; try again."}')},
+}
+
+/**
+ * Writes a refusal (429, 503) with `Retry-After`, after `headers` (names and values, as `writeHead`
+ * takes them) and any set before: the security headers with `Cache-Control: no-store`, set by
+ * express's middleware or given here, so that the answer is the same either way (see direct-answers.ts).
+ */
+export function refuse(res: ServerResponse, refusal: Refusal, headers: string[] = []): void {
+  const {status, body} = refusals[refusal.verdict]
+  res.writeHead(status, [
+    ...headers,
+    'Retry-After',
+    String(refusal.retryAfterSeconds),
+    'Content-Type',
+    jsonContentType,
+    'Content-Length',
+    String(body.length),
+  ])
+  res.end(body)
+}
+
 /**
  * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
  * rest; 429 to a client locked out for failed logins; 503 when the client already has as many checks
@@ -237,14 +273,6 @@ export function basicAuth(gate: LoginGate, options: BasicAuthOptions): RequestHa
     res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
     if (req.accepts(['json', 'html']) === 'html') res.type('html').send(page)
     else res.json(authenticateBody)
-  }
-
-  function refuse(res: Response, status: 429 | 503, retryAfterSeconds: number, message: string): void {
-    res
-      .status(status)
-      .set('Retry-After', String(retryAfterSeconds))
-      .set('Cache-Control', 'no-store')
-      .json({message})
   }
 
   function answer(req: Request, res: Response, next: NextFunction, decision: LoginDecision): void {
@@ -262,13 +290,10 @@ export function basicAuth(gate: LoginGate, options: BasicAuthOptions): RequestHa
         res.locals.device = decision.device
         return next()
       case 'locked-out':
-        return refuse(res, 429, decision.retryAfterSeconds, 'Too many failed logins; try again later.')
-      // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
       case 'no-room':
-        return refuse(res, 503, decision.retryAfterSeconds, 'Too many clients locked out; try again later.')
       case 'hashing-full':
       case 'busy':
-        return refuse(res, 503, decision.retryAfterSeconds, 'Busy checking credentials; try again.')
+        return refuse(res, decision)
     }
   }
 

@@ -1,7 +1,7 @@
 import type {IncomingMessage, RequestListener, ServerResponse} from 'node:http'
 
 import {pathOf, type AccessLogEntry} from './access-log.js'
-import type {LoginDecision, LoginGate} from './basic-auth.js'
+import {isRefusal, jsonContentType, refuse, type LoginDecision, type LoginGate} from './basic-auth.js'
 import {
   admitted,
   allowedUsers,
@@ -13,59 +13,84 @@ import {clientAddress} from './trusted-proxies.js'
 
 export interface DirectAnswerOptions extends ProxyRequestOptions {
   gate: LoginGate
-  /** `GET /api/secret`'s whole answer: the JSON body and every header express would send with it. */
-  secret?: {body: Buffer; headers: string[]}
+  /** The security headers express's middleware sets (`securityHeaderFields`), for the refusals. */
+  headers: string[]
+  /** `GET /api/secret`'s JSON body, on the listener that serves it. */
+  secret?: Buffer
   onRequest?: (entry: AccessLogEntry) => void
 }
 
-type Verified = Extract<LoginDecision, {verdict: 'verified'}>
-
 /**
  * The answers given most, written without express: `/auth` (a proxy asks it before every request it
- * guards) and `GET /api/secret` (scripts poll it), when the login is decided at once (a cached login, a
- * device's password). Everything else goes to `app`: other paths before anything is read, and these
- * two with their decision kept (`LoginGate.keep`), so a request is still decided once and every other
- * answer (401, 429, 403, a login that waits for hashing) is the one express writes. The answers are the
- * same either way: /auth's 200 is written by one function, and /api/secret's headers are the ones
- * express's middleware sets, computed once. Express's router, its request and response wrappers, and
- * setting each header on its own cost more than the answer itself (issue 20).
+ * guards) and `GET /api/secret` (scripts poll it), when the decision is made at once and needs no
+ * content negotiation: a login verified at once (a cached login, a device's password), or a refusal
+ * (429 to a locked-out client, 503). Everything else goes to `app`: other paths before anything is
+ * read, and these two with their decision kept (`LoginGate.keep`), so a request is still decided once
+ * and every other answer (401, 403, a login that waits for hashing) is the one express writes. The
+ * answers are the same either way: the 200 of /auth and the refusals are written by one function
+ * each, and /api/secret's headers are the ones express's middleware sets, computed once. Express's
+ * router, its request and response wrappers, and setting each header on its own cost more than the
+ * answer itself (issue 20).
  */
 export function withDirectAnswers(app: RequestListener, options: DirectAnswerOptions): RequestListener {
-  const {gate, secret, onRequest} = options
+  const {gate, headers, secret, onRequest} = options
+  const secretHeaders = secret && [
+    ...headers,
+    'Content-Type',
+    jsonContentType,
+    'Content-Length',
+    String(secret.length),
+  ]
 
-  function log(req: IncomingMessage, path: string, started: number, decision: Verified): void {
-    const {user, device} = decision
-    onRequest?.({method: req.method!, path, status: 200, ms: performance.now() - started, user, device})
-  }
-
-  /** The login if it is decided at once, verified and `admits` its user; else undefined, the decision kept for express. */
-  function verifiedAtOnce(req: IncomingMessage, admits = (_user: string) => true): Verified | undefined {
-    const decision = gate.decide(req, clientAddress(req, options.trust))
-    if (!(decision instanceof Promise) && decision.verdict === 'verified' && admits(decision.user))
-      return decision
-    gate.keep(req, decision)
-    return undefined
-  }
-
-  return function answer(req: IncomingMessage, res: ServerResponse) {
+  /**
+   * Answers `req` if its decision allows it (`admit` writes a login it admits), else keeps the
+   * decision and hands the request to express. The access log gets the entry express would write.
+   */
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    admit: (user: string) => boolean,
+  ): void {
     const started = performance.now()
+    const decision = gate.decide(req, clientAddress(req, options.trust))
+    if (decision instanceof Promise) return handOver(req, res, decision)
+    let device: string | undefined
+    if (decision.verdict === 'verified' && admit(decision.user)) device = decision.device
+    else if (isRefusal(decision)) refuse(res, decision, headers)
+    else return handOver(req, res, decision)
+    const ms = performance.now() - started
+    onRequest?.({method: req.method!, path, status: res.statusCode, ms, user: decision.user, device})
+  }
+
+  function handOver(
+    req: IncomingMessage,
+    res: ServerResponse,
+    decision: LoginDecision | Promise<LoginDecision>,
+  ): void {
+    gate.keep(req, decision)
+    app(req, res)
+  }
+
+  return function answerDirectly(req: IncomingMessage, res: ServerResponse) {
     const path = pathOf(req.url ?? '')
     if (path === forwardAuthPath) {
       const allowed = allowedUsers(req.url!)
       // A malformed query: express answers it, before any credentials are read.
       if (allowed instanceof Error) return app(req, res)
-      const decision = verifiedAtOnce(req, (user) => !allowed || allowed.has(user))
-      if (!decision) return app(req, res)
-      reportUntrustedProxy(req, options)
-      admitted(res, decision.user)
-      return log(req, path, started, decision)
+      return answer(req, res, path, (user) => {
+        if (allowed && !allowed.has(user)) return false
+        reportUntrustedProxy(req, options)
+        admitted(res, user)
+        return true
+      })
     }
-    if (secret && path === '/api/secret' && req.method === 'GET') {
-      const decision = verifiedAtOnce(req)
-      if (!decision) return app(req, res)
-      res.writeHead(200, secret.headers)
-      res.end(secret.body)
-      return log(req, path, started, decision)
+    if (secretHeaders && path === '/api/secret' && req.method === 'GET') {
+      return answer(req, res, path, () => {
+        res.writeHead(200, secretHeaders)
+        res.end(secret)
+        return true
+      })
     }
     app(req, res)
   }

@@ -51,6 +51,29 @@ describe('the answers written without express', () => {
     expect(direct.headers['strict-transport-security']).toBe('max-age=3600')
   })
 
+  it('refuses a locked-out client with the answer express gives it, and logs it alike', async () => {
+    const entries: AccessLogEntry[] = []
+    const server = await startServer(tempDir(), {
+      throttle: {maxFailures: 2},
+      onRequest: (entry) => entries.push(entry),
+    })
+    const wrong = {username: user.username, password: 'not it'}
+    for (let attempt = 0; attempt < 2; attempt++)
+      await request(`${server.url}/api/secret`, {ca: server.ca, auth: wrong})
+    const direct = withoutDate(await request(`${server.url}/api/secret`, {ca: server.ca, auth: user}))
+    const routed = withoutDate(await request(`${server.url}/api/secret/`, {ca: server.ca, auth: user}))
+    expect(direct.status).toBe(429)
+    expect(Number(direct.headers['retry-after'])).toBeGreaterThan(0)
+    expect({...direct, headers: {...direct.headers, 'retry-after': '–'}}).toEqual({
+      ...routed,
+      headers: {...routed.headers, 'retry-after': '–'},
+    })
+    expect(entries.slice(-2).map(({ms, path, ...entry}) => entry)).toEqual([
+      {method: 'GET', status: 429, user: undefined, device: undefined},
+      {method: 'GET', status: 429, user: undefined, device: undefined},
+    ])
+  })
+
   it('leaves a cached login that ?user= does not admit to express, decided once', async () => {
     const dir = tempDir()
     await initForUser(dir)
