@@ -14,7 +14,7 @@ export interface AccessLogEntry {
 }
 
 /** The request target without its query. */
-function pathOf(url: string): string {
+export function pathOf(url: string): string {
   const query = url.indexOf('?')
   return query === -1 ? url : url.slice(0, query)
 }

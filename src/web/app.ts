@@ -1,13 +1,24 @@
+import type {RequestListener} from 'node:http'
+
 import express, {type RequestHandler} from 'express'
 
 import type {CredentialVerifier} from '../credentials/verifier.js'
 import {accessLog, type AccessLogEntry} from './access-log.js'
-import {basicAuth, defaultRealm, signOut, type DevicePasswords, type FailedLogin} from './basic-auth.js'
+import {
+  basicAuth,
+  defaultRealm,
+  jsonContentType,
+  LoginGate,
+  signOut,
+  type DevicePasswords,
+  type FailedLogin,
+} from './basic-auth.js'
+import {withDirectAnswers} from './direct-answers.js'
 import {answerErrors} from './error-handler.js'
 import {checkProxyRequest, forwardAuthPath, forwardAuthVerdict, type UntrustedProxy} from './forward-auth.js'
 import {addOnboardingRoutes, methodNotAllowed, type OnboardingAuthority} from './onboarding.js'
 import {loadIndexPage} from './page.js'
-import {securityHeaders} from './security-headers.js'
+import {securityHeaderFields, securityHeaders, type SecurityHeaderOptions} from './security-headers.js'
 import type {SignInLog} from './sign-ins.js'
 import {LoginThrottle} from './throttle.js'
 import {proxyTrust} from './trusted-proxies.js'
@@ -37,67 +48,66 @@ export interface AppOptions {
   credentialsAtStartup?: boolean
 }
 
-/** Answers with a JSON body that is the same every time, serialised once: what res.json would send. */
-function sendFixedJson(value: unknown): RequestHandler {
-  const body = Buffer.from(JSON.stringify(value))
+/** A JSON body that is the same every time, serialised once. */
+const jsonBody = (value: unknown): Buffer => Buffer.from(JSON.stringify(value))
+
+/** Answers with `body`, as res.json would send it. */
+function sendFixedJson(body: Buffer): RequestHandler {
   return function sendJson(_req, res) {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8')
+    res.setHeader('Content-Type', jsonContentType)
     res.send(body)
   }
 }
 
 /** An express app with what every listener's answers carry: the access log and the security headers. */
-function baseApp(options: Pick<AppOptions, 'onRequest' | 'frameAncestors'>, styleHashes: string[]) {
+function baseApp(options: Pick<AppOptions, 'onRequest'>, headerOptions: SecurityHeaderOptions) {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
   if (options.onRequest) app.use(accessLog(options.onRequest))
   // Every response, from the first middleware on, so no path can answer without them.
-  app.use(securityHeaders({styleHashes, frameAncestors: options.frameAncestors}))
+  app.use(securityHeaders(headerOptions))
   return app
 }
 
+type ForwardAuthOptions = Pick<
+  AppOptions,
+  | 'verifier'
+  | 'devices'
+  | 'realm'
+  | 'trustProxy'
+  | 'onUntrustedProxy'
+  | 'onFailedLogin'
+  | 'signIns'
+  | 'authority'
+  | 'credentialsAtStartup'
+>
+
 /**
- * Adds `/auth` (the proxies' question) and returns the login middleware it uses: the verifier and
- * the throttle are the ones given, so every listener and path counts a client's failures together.
+ * Adds `/auth` (the proxies' question) and returns the login middleware it uses, with what the
+ * answers written without express need: the verifier and the throttle are the ones given, so every
+ * listener and path counts a client's failures together.
  */
-function addForwardAuth(
-  app: express.Express,
-  options: Pick<
-    AppOptions,
-    | 'verifier'
-    | 'devices'
-    | 'realm'
-    | 'trustProxy'
-    | 'onUntrustedProxy'
-    | 'onFailedLogin'
-    | 'signIns'
-    | 'authority'
-    | 'credentialsAtStartup'
-  >,
-  throttle: LoginThrottle,
-): RequestHandler {
+function addForwardAuth(app: express.Express, options: ForwardAuthOptions, throttle: LoginThrottle) {
   // Only the listed proxies: X-Forwarded-For from anyone else would let a guesser pick its address.
   const trust = proxyTrust(options.trustProxy ?? [])
-  app.set('trust proxy', trust)
-  const requireLogin = basicAuth({
-    realm: options.realm ?? defaultRealm,
+  const gate = new LoginGate({
     verifier: options.verifier,
     devices: options.devices,
     throttle,
     onFailedLogin: options.onFailedLogin,
     signIns: options.signIns,
+  })
+  const requireLogin = basicAuth(gate, {
+    realm: options.realm ?? defaultRealm,
+    trust,
     credentialsAtStartup: options.credentialsAtStartup,
     // Only where /trust is served: not with --cert/--key, nor on --auth-listen (its 401 reaches browsers through a proxy).
     trustPage: options.authority !== undefined,
   })
-  app.all(
-    forwardAuthPath,
-    checkProxyRequest({trust, onUntrustedProxy: options.onUntrustedProxy}),
-    requireLogin,
-    forwardAuthVerdict(),
-  )
-  return requireLogin
+  const proxyRequest = {trust, onUntrustedProxy: options.onUntrustedProxy}
+  app.all(forwardAuthPath, checkProxyRequest(proxyRequest), requireLogin, forwardAuthVerdict())
+  return {requireLogin, direct: {gate, ...proxyRequest}}
 }
 
 export type AuthAppOptions = Omit<AppOptions, 'secret' | 'authority' | 'frameAncestors' | 'throttle'> & {
@@ -112,31 +122,35 @@ const notFound: RequestHandler = (_req, res) => {
  * The app of --auth-listen: `/auth` alone, and 404 for every other path without reading credentials
  * (nothing else is served there). It needs the server's throttle, shared with the main app.
  */
-export function createAuthApp(options: AuthAppOptions): express.Express {
-  const app = baseApp(options, [])
-  addForwardAuth(app, options, options.throttle)
+export function createAuthApp(options: AuthAppOptions): RequestListener {
+  const headerOptions = {styleHashes: []}
+  const app = baseApp(options, headerOptions)
+  const {direct} = addForwardAuth(app, options, options.throttle)
   app.use(notFound)
   app.use(answerErrors(options.onError))
-  return app
+  return withDirectAnswers(app, {
+    ...direct,
+    headers: securityHeaderFields(headerOptions),
+    onRequest: options.onRequest,
+  })
 }
 
 /** Builds the express app (without listening): `/healthz` is open, every other path needs Basic auth first. */
-export function createApp(options: AppOptions): express.Express {
+export function createApp(options: AppOptions): RequestListener {
   const page = loadIndexPage(options.secret)
-  const app = baseApp(options, page.styleHashes)
+  const headerOptions = {styleHashes: page.styleHashes, frameAncestors: options.frameAncestors}
+  const app = baseApp(options, headerOptions)
 
   // Before basic auth: a sign-out reads no credentials, so it can never count as a failed login.
   app.get('/logout', signOut(options.realm ?? defaultRealm))
-  app.get('/healthz', sendFixedJson({status: 'ok'}))
+  app.get('/healthz', sendFixedJson(jsonBody({status: 'ok'})))
   // Public too, before authentication: a device must fetch the CA before it can trust this server.
   if (options.authority) addOnboardingRoutes(app, options.authority)
-  const requireLogin = addForwardAuth(app, options, options.throttle ?? new LoginThrottle())
+  const {requireLogin, direct} = addForwardAuth(app, options, options.throttle ?? new LoginThrottle())
   app.use(requireLogin)
+  const secret = jsonBody({message: options.secret})
   // The API first: scripts poll it, so it is the path answered most.
-  app
-    .route('/api/secret')
-    .get(sendFixedJson({message: options.secret}))
-    .all(methodNotAllowed)
+  app.route('/api/secret').get(sendFixedJson(secret)).all(methodNotAllowed)
   app
     .route('/')
     .get((_req, res) => {
@@ -161,5 +175,10 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use(notFound)
   app.use(answerErrors(options.onError))
-  return app
+  return withDirectAnswers(app, {
+    ...direct,
+    headers: securityHeaderFields(headerOptions),
+    secret,
+    onRequest: options.onRequest,
+  })
 }

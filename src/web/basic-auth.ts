@@ -1,4 +1,6 @@
 import parseBasicAuth from 'basic-auth'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
 import {realmProblem, settingDefaults} from '../config/stored-settings.js'
@@ -7,6 +9,7 @@ import type {CredentialCheck, CredentialVerifier} from '../credentials/verifier.
 import {publicHomeauthCommand} from '../invocation.js'
 import {changePasswordAdvice, htmlCode, type PasswordAdvice} from './password-advice.js'
 import type {SignInLog} from './sign-ins.js'
+import {clientAddress, type ProxyTrust} from './trusted-proxies.js'
 import type {LoginResult, LoginThrottle, PrefixCount} from './throttle.js'
 
 export const defaultRealm = settingDefaults.realm
@@ -93,16 +96,21 @@ export interface DevicePasswords {
   signIn(credentials: Credentials, address: string): string | undefined
 }
 
-export interface BasicAuthOptions extends PasswordAdvice {
-  realm: string
-  /** This server serves /trust (it has a local CA), which the 401 page may then point to. */
-  trustPage?: boolean
+export interface LoginGateOptions {
   verifier: CredentialVerifier
   devices?: DevicePasswords
   throttle: LoginThrottle
   /** Where accepted logins are recorded, for `homeauth status --clients`. */
   signIns?: SignInLog
   onFailedLogin?: (failure: FailedLogin) => void
+}
+
+export interface BasicAuthOptions extends PasswordAdvice {
+  realm: string
+  /** This server serves /trust (it has a local CA), which the 401 page may then point to. */
+  trustPage?: boolean
+  /** The reverse proxies whose X-Forwarded-For names the client (see trusted-proxies). */
+  trust: ProxyTrust | false
 }
 
 /** The WWW-Authenticate challenge for `realm`, which is checked first. */
@@ -126,11 +134,6 @@ export function signOut(realm: string): RequestHandler {
   }
 }
 
-/** The client's address: the socket's, or the one a trusted proxy names (express's req.ip, see trusted-proxies). */
-function clientAddress(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown'
-}
-
 /** A header that names no usable credentials: a failed login, settled at once without hashing. */
 const unreadableCredentials: CredentialCheck = {
   digest: '',
@@ -139,72 +142,40 @@ const unreadableCredentials: CredentialCheck = {
 }
 
 /**
- * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
- * rest; 429 to a client locked out for failed logins; 503 when the client already has as many checks
- * waiting as it may (counted as a failure), when too many clients wait for hashing, or to a new client
- * when the throttle has no room to track it. A cached login is answered synchronously.
+ * What a request's credentials come to, before any answer is written: `user` is the name presented
+ * (for the access log), `device` the device whose own password signed in. `several-headers` is a
+ * 400, `no-credentials` a challenge (how every browser starts, never a failure); the rest are the
+ * throttle's verdicts (see `LoginResult`).
  */
-export function basicAuth(options: BasicAuthOptions): RequestHandler {
-  const challenge = challengeFor(options.realm)
-  const page = unauthorizedPage({...options, trustPage: options.trustPage ?? false})
+export type LoginDecision =
+  | {verdict: 'several-headers' | 'no-credentials'}
+  | ({user: string | undefined} & Exclude<LoginResult, {verdict: 'verified'}>)
+  | {verdict: 'verified'; user: string; device?: string}
 
-  function challengeClient(req: Request, res: Response): void {
-    res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
-    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(page)
-    else res.json(authenticateBody)
-  }
+/**
+ * Decides logins: the devices' passwords, the throttle, the verifier, and what an accepted or failed
+ * login records. Used by the `basicAuth` middleware and by the answers written without express
+ * (`direct-answers.ts`), which may decide a request first and leave the answer to express.
+ */
+export class LoginGate {
+  /** Decisions made before the request reached express, for express to answer. */
+  private readonly early = new WeakMap<IncomingMessage, LoginDecision | Promise<LoginDecision>>()
 
-  function refuse(res: Response, status: 429 | 503, retryAfterSeconds: number, message: string): void {
-    res
-      .status(status)
-      .set('Retry-After', String(retryAfterSeconds))
-      .set('Cache-Control', 'no-store')
-      .json({message})
-  }
+  constructor(private readonly options: LoginGateOptions) {}
 
-  function answer(req: Request, res: Response, next: NextFunction, result: LoginResult): void {
-    switch (result.verdict) {
-      case 'verified':
-        options.signIns?.record(res.locals.user as string, clientAddress(req))
-        return next()
-      case 'locked-out':
-        return refuse(res, 429, result.retryAfterSeconds, 'Too many failed logins; try again later.')
-      // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
-      case 'no-room':
-        return refuse(res, 503, result.retryAfterSeconds, 'Too many clients locked out; try again later.')
-      case 'hashing-full':
-        return refuse(res, 503, result.retryAfterSeconds, 'Busy checking credentials; try again.')
-      case 'busy':
-      case 'rejected': {
-        const {failures, lockedForSeconds, prefix} = result
-        const address = clientAddress(req)
-        options.onFailedLogin?.({
-          address,
-          user: res.locals.user as string | undefined,
-          failures,
-          lockedForSeconds,
-          prefix,
-        })
-        if (result.verdict === 'busy')
-          return refuse(res, 503, result.retryAfterSeconds, 'Busy checking credentials; try again.')
-        return challengeClient(req, res)
-      }
-    }
-  }
-
-  return function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
+  /**
+   * The decision on `req` from the client at `address`: synchronous unless a check waits for hashing.
+   * Calling it counts (a failure, a success), so a request is decided once: see `keep`.
+   */
+  decide(req: IncomingMessage, address: string): LoginDecision | Promise<LoginDecision> {
+    const {options} = this
     // Authorization is not a list field, so it may appear once (RFC 9110 §5.3). Node keeps the first
     // of several and a proxy in front may believe the last: refuse instead, before the throttle or
     // the verifier sees either, so nothing is read and no failure is counted.
     const headers = authorizationHeaders(req.rawHeaders)
-    if (headers.length > 1) {
-      res.status(400).set('Cache-Control', 'no-store').json({message: 'Send one Authorization header.'})
-      return
-    }
+    if (headers.length > 1) return {verdict: 'several-headers'}
     const header = headers[0]
-    // No credentials is how every browser starts: a challenge, never a failure.
-    if (header === undefined) return challengeClient(req, res)
-    const address = clientAddress(req)
+    if (header === undefined) return {verdict: 'no-credentials'}
     const credentials = parseAuthorization(header)
     // Never locked out: a right device password is admitted before the throttle is asked, even from a
     // client it has locked out. That gives a guesser nothing: the check costs one HMAC, compares only
@@ -214,18 +185,121 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
     // password goes on to the throttle and counts as a failure as any other.
     const device = credentials && options.devices?.signIn(credentials, address)
     if (device !== undefined) {
-      res.locals.user = credentials!.username
-      res.locals.device = device
       options.signIns?.record(credentials!.username, address, device)
-      return next()
+      return {verdict: 'verified', user: credentials!.username, device}
     }
     // Decided before any cache or hash is consulted, so a locked-out client learns nothing.
     const admission = options.throttle.admit(address)
-    if (admission.verdict !== 'admitted') return answer(req, res, next, admission)
-    res.locals.user = credentials?.username
+    if (admission.verdict !== 'admitted') return {...admission, user: undefined}
+    const user = credentials?.username
     const result = admission.check(credentials ? options.verifier.check(credentials) : unreadableCredentials)
-    // Only a check that waits for hashing is asynchronous; everything else is answered in this turn.
-    if (result instanceof Promise) result.then((settled) => answer(req, res, next, settled), next)
-    else answer(req, res, next, result)
+    // Only a check that waits for hashing is asynchronous; everything else is decided in this turn.
+    return result instanceof Promise
+      ? result.then((settled) => this.recorded(settled, user, address))
+      : this.recorded(result, user, address)
+  }
+
+  /** Keeps the decision on `req`, made before it reached express, for express to answer (`decisionFor`). */
+  keep(req: IncomingMessage, decision: LoginDecision | Promise<LoginDecision>): void {
+    this.early.set(req, decision)
+  }
+
+  /** The decision kept for `req`, else a new one. */
+  decisionFor(req: IncomingMessage, address: string): LoginDecision | Promise<LoginDecision> {
+    return this.early.get(req) ?? this.decide(req, address)
+  }
+
+  /** The result as a decision, with the sign-in or the failure recorded. */
+  private recorded(result: LoginResult, user: string | undefined, address: string): LoginDecision {
+    if (result.verdict === 'verified') {
+      this.options.signIns?.record(user!, address)
+      return {verdict: 'verified', user: user!}
+    }
+    if (result.verdict === 'busy' || result.verdict === 'rejected') {
+      const {failures, lockedForSeconds, prefix} = result
+      this.options.onFailedLogin?.({address, user, failures, lockedForSeconds, prefix})
+    }
+    return {...result, user}
+  }
+}
+
+/** A decision that refuses the request whoever it is from: too many failures, or no room to check. */
+export type Refusal = Extract<LoginDecision, {verdict: 'locked-out' | 'no-room' | 'hashing-full' | 'busy'}>
+
+export function isRefusal(decision: LoginDecision): decision is Refusal {
+  return 'retryAfterSeconds' in decision
+}
+
+export const jsonContentType = 'application/json; charset=utf-8'
+
+const refusals: Record<Refusal['verdict'], {status: number; body: Buffer}> = {
+  'locked-out': {status: 429, body: Buffer.from('{"message":"Too many failed logins; try again later."}')},
+  // A new client while every tracked one is locked out: refused rather than have a lockout forgotten.
+  'no-room': {status: 503, body: Buffer.from('{"message":"Too many clients locked out; try again later."}')},
+  'hashing-full': {status: 503, body: Buffer.from('{"message":"Busy checking credentials; try again."}')},
+  busy: {status: 503, body: Buffer.from('{"message":"Busy checking credentials; try again."}')},
+}
+
+/**
+ * Writes a refusal (429, 503) with `Retry-After`, after `headers` (names and values, as `writeHead`
+ * takes them) and any set before: the security headers with `Cache-Control: no-store`, set by
+ * express's middleware or given here, so that the answer is the same either way (see direct-answers.ts).
+ */
+export function refuse(res: ServerResponse, refusal: Refusal, headers: string[] = []): void {
+  const {status, body} = refusals[refusal.verdict]
+  res.writeHead(status, [
+    ...headers,
+    'Retry-After',
+    String(refusal.retryAfterSeconds),
+    'Content-Type',
+    jsonContentType,
+    'Content-Length',
+    String(body.length),
+  ])
+  res.end(body)
+}
+
+/**
+ * Express middleware: lets requests with valid Basic credentials through and answers 401 to the
+ * rest; 429 to a client locked out for failed logins; 503 when the client already has as many checks
+ * waiting as it may (counted as a failure), when too many clients wait for hashing, or to a new client
+ * when the throttle has no room to track it. A cached login is answered synchronously.
+ */
+export function basicAuth(gate: LoginGate, options: BasicAuthOptions): RequestHandler {
+  const challenge = challengeFor(options.realm)
+  const page = unauthorizedPage({...options, trustPage: options.trustPage ?? false})
+
+  function challengeClient(req: Request, res: Response): void {
+    res.status(401).set('WWW-Authenticate', challenge).set('Cache-Control', 'no-store')
+    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(page)
+    else res.json(authenticateBody)
+  }
+
+  function answer(req: Request, res: Response, next: NextFunction, decision: LoginDecision): void {
+    if ('user' in decision) res.locals.user = decision.user
+    switch (decision.verdict) {
+      case 'several-headers':
+        return void res
+          .status(400)
+          .set('Cache-Control', 'no-store')
+          .json({message: 'Send one Authorization header.'})
+      case 'no-credentials':
+      case 'rejected':
+        return challengeClient(req, res)
+      case 'verified':
+        res.locals.device = decision.device
+        return next()
+      case 'locked-out':
+      case 'no-room':
+      case 'hashing-full':
+      case 'busy':
+        return refuse(res, decision)
+    }
+  }
+
+  return function requireBasicAuth(req: Request, res: Response, next: NextFunction) {
+    const decision = gate.decisionFor(req, clientAddress(req, options.trust))
+    if (decision instanceof Promise) decision.then((settled) => answer(req, res, next, settled), next)
+    else answer(req, res, next, decision)
   }
 }

@@ -1,3 +1,5 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
 import type {NextFunction, Request, RequestHandler, Response} from 'express'
 
 import {credentialProblem} from '../credentials/credentials.js'
@@ -7,14 +9,14 @@ import {forwardingHeaderOf, isLocalAddress, type ProxyTrust} from './trusted-pro
 export const forwardAuthPath = '/auth'
 
 /**
- * The users `?user=alice&user=bob` admits, NFC-normalised like the names signing in; undefined when
+ * The users `?user=alice&user=bob` (in the request target `url`) admits, NFC-normalised like the names signing in; undefined when
  * the query names none (then every valid user is admitted). Any other parameter is an error, so a
  * mistyped restriction (`?users=bob`, `?user[]=bob`) fails closed instead of admitting everyone. The
  * raw query is read with URLSearchParams, never express's req.query: `user[]` stays a name of its own.
  */
-function allowedUsers(req: Request): Set<string> | undefined | Error {
-  const queryStart = req.originalUrl.indexOf('?')
-  const query = new URLSearchParams(queryStart === -1 ? '' : req.originalUrl.slice(queryStart + 1))
+export function allowedUsers(url: string): Set<string> | undefined | Error {
+  const queryStart = url.indexOf('?')
+  const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
   const unknown = [...query.keys()].find((name) => name !== 'user')
   if (unknown !== undefined) {
     return new Error(
@@ -35,7 +37,7 @@ function allowedUsers(req: Request): Set<string> | undefined | Error {
  * (CR, LF and NUL included) are refused before any check (credentialProblem, RFC 7617 §2), while
  * UTF-8 encodes every other character in bytes of 0x20 and above.
  */
-function headerValue(name: string): string {
+export function headerValue(name: string): string {
   return Buffer.from(name, 'utf8').toString('latin1')
 }
 
@@ -52,6 +54,16 @@ export interface ProxyRequestOptions {
   onUntrustedProxy?: (proxy: UntrustedProxy) => void
 }
 
+/** Calls `onUntrustedProxy` when a local address that is not a trusted proxy sent forwarding headers. */
+export function reportUntrustedProxy(req: IncomingMessage, options: ProxyRequestOptions): void {
+  if (!options.onUntrustedProxy) return
+  const address = req.socket.remoteAddress
+  const header = forwardingHeaderOf(req.headers)
+  if (header && isLocalAddress(address) && !(options.trust && options.trust(address, 0))) {
+    options.onUntrustedProxy({address, header})
+  }
+}
+
 /**
  * Before authentication. A malformed query is the proxy's configuration, not the client's doing,
  * so it answers 400 to everyone without reading credentials (nothing counted, nobody admitted).
@@ -60,14 +72,8 @@ export interface ProxyRequestOptions {
  */
 export function checkProxyRequest(options: ProxyRequestOptions): RequestHandler {
   return function checkForwardAuthRequest(req: Request, res: Response, next: NextFunction) {
-    if (options.onUntrustedProxy) {
-      const address = req.socket.remoteAddress
-      const header = forwardingHeaderOf(req.headers)
-      if (header && isLocalAddress(address) && !(options.trust && options.trust(address, 0))) {
-        options.onUntrustedProxy({address, header})
-      }
-    }
-    const allowed = allowedUsers(req)
+    reportUntrustedProxy(req, options)
+    const allowed = allowedUsers(req.originalUrl)
     if (allowed instanceof Error) return void res.status(400).json({message: allowed.message})
     res.locals.allowedUsers = allowed
     next()
@@ -86,6 +92,17 @@ export function forwardAuthVerdict(): RequestHandler {
     if (allowed && !allowed.has(user)) {
       return void res.status(403).json({message: 'This user may not open this app.'})
     }
-    res.status(200).set('Remote-User', headerValue(user)).set('Cache-Control', 'no-store').end()
+    admitted(res, user)
   }
+}
+
+/**
+ * The 200 of /auth: what a proxy reads (`Remote-User`), no-store, an empty body, and nothing else. The
+ * security headers set before are dropped: a proxy never passes this answer on to a browser, and a
+ * browser asking /auth itself gets an empty body, which they would not protect.
+ */
+export function admitted(res: ServerResponse, user: string): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name)
+  res.writeHead(200, ['Remote-User', headerValue(user), 'Cache-Control', 'no-store', 'Content-Length', '0'])
+  res.end()
 }

@@ -93,14 +93,27 @@ function recordHeaders(middleware: ReturnType<typeof helmet>): HeaderChanges {
   return changes
 }
 
+function headerChanges(options: SecurityHeaderOptions): HeaderChanges {
+  const changes = recordHeaders(helmet(helmetOptions(options)))
+  changes.set.push(['Cache-Control', 'no-store'])
+  return changes
+}
+
+/**
+ * The headers `securityHeaders` sets, as the flat list of names and values that `writeHead` takes:
+ * for answers written without express (see direct-answers.ts), which then carry the same ones.
+ */
+export function securityHeaderFields(options: SecurityHeaderOptions): string[] {
+  return headerChanges(options).set.flatMap(([name, value]) => [name, String(value)])
+}
+
 /**
  * helmet's security headers, computed once at start-up and set on each response in one loop, and
  * `Cache-Control: no-store`: nothing homeauth answers may be kept by a cache (the secret, challenges,
  * per-device onboarding pages, redirects to https).
  */
 export function securityHeaders(options: SecurityHeaderOptions): RequestHandler {
-  const {set, removed} = recordHeaders(helmet(helmetOptions(options)))
-  set.push(['Cache-Control', 'no-store'])
+  const {set, removed} = headerChanges(options)
   return function setSecurityHeaders(_req, res, next) {
     for (const [name, value] of set) res.setHeader(name, value)
     for (const name of removed) res.removeHeader(name)

@@ -1,4 +1,7 @@
+import type {IncomingMessage} from 'node:http'
 import {BlockList, isIP} from 'node:net'
+
+import proxyaddr from 'proxy-addr'
 
 import {checkTrustedProxies} from '../config/stored-settings.js'
 import {unmapIpv4} from '../net/ipv6.js'
@@ -27,6 +30,14 @@ export function proxyTrust(values: string[]): ProxyTrust | false {
     const version = isIP(hopAddress)
     return version !== 0 && trusted.check(hopAddress, version === 4 ? 'ipv4' : 'ipv6')
   }
+}
+
+/**
+ * The client's address: the connection's, or the one a trusted proxy names in X-Forwarded-For,
+ * found as express's `req.ip` finds it (proxy-addr); 'unknown' for a Unix socket without a proxy.
+ */
+export function clientAddress(req: IncomingMessage, trust: ProxyTrust | false): string {
+  return (trust ? proxyaddr(req, trust) : req.socket.remoteAddress) ?? 'unknown'
 }
 
 /** Loopback and private ranges: where a reverse proxy in a home sits (RFC 1918, RFC 4193, link-local). */
