@@ -470,7 +470,7 @@ describe('LoginThrottle when its table is full', () => {
 })
 
 describe('LoginThrottle scheduling checks that need hashing', () => {
-  it('gives each client one check at a time, and the slots to clients in turn: B’s first check before A’s second', async () => {
+  it('gives each client one check at a time: A’s second waits behind its first, and B’s first goes before it', async () => {
     const throttle = new LoginThrottle({hashingSlots: 1})
     const a1 = hashedCheck('a1')
     const a2 = hashedCheck('a2')
