@@ -16,8 +16,9 @@ interface Waiting {
  * and for clients that have not failed either and came before it (one check each at most), and a user
  * who mistyped once goes before guessers with more. Failures are read when a slot frees, not when a
  * client joined: a guesser's count rises while it waits. Within a level the order is arrival, not
- * last come first served: a guesser with a fresh address for every guess would then always go first,
- * while in arrival order it only delays the clients that come after it. Cached logins never come here.
+ * last come first served: a guesser with a fresh address for every guess would then always go first
+ * and could keep a first login waiting for ever, while in arrival order only the checks that came
+ * before it go first. Cached logins never come here.
  */
 export class FairScheduler {
   private running = 0
