@@ -1,22 +1,36 @@
+/** A client's task waiting for a slot, with what orders it. */
+interface Waiting {
+  /** The client's failed logins as of now: read each time a slot frees, since it can rise while the task waits. */
+  failures: () => number
+  task: () => Promise<void>
+}
+
 /**
- * Runs at most `slots` tasks at once and shares the slots between clients in turn: each client has at
- * most one task waiting here (its own further checks wait in its own line, see `LoginThrottle`), and
- * the waiting clients are served in the order they joined, so a new client waits behind at most one
- * task per other client. scrypt takes 32 MiB and a third of a second per check: without a cap, a
- * flood of guesses would exhaust memory and delay everyone; first come first served would let a
- * flood fill the queue ahead of the rightful user. Cached logins never come here.
+ * Runs at most `slots` tasks at once and gives each free slot to the waiting client with the fewest
+ * failed logins, and among those to the one that joined first. Each client has at most one task
+ * waiting here (its own further checks wait in its own line, see `LoginThrottle`). scrypt takes
+ * 32 MiB and a third of a second of CPU per check: without a cap, a flood of guesses would exhaust
+ * memory and delay everyone; first come first served would let a flood fill the queue ahead of the
+ * rightful user, and plain turns would still make a first login wait for one check per guessing
+ * address. Fewest failures first, so a client that has never failed waits only for the checks running
+ * and for clients that have not failed either and came before it (one check each at most), and a user
+ * who mistyped once goes before guessers with more. Failures are read when a slot frees, not when a
+ * client joined: a guesser's count rises while it waits. Within a level the order is arrival, not
+ * last come first served: a guesser with a fresh address for every guess would then always go first
+ * and could keep a first login waiting for ever, while in arrival order only the checks that came
+ * before it go first. Cached logins never come here.
  */
 export class FairScheduler {
   private running = 0
-  /** The next task of each waiting client; a Map iterates in insertion order, which is the turn order. */
-  private readonly waiting = new Map<string, () => Promise<void>>()
+  /** The next task of each waiting client; a Map iterates in insertion order, which is the arrival order. */
+  private readonly waiting = new Map<string, Waiting>()
 
   constructor(readonly slots = 2) {}
 
-  /** Queues the client's next task, behind every client already waiting; one per client at a time. */
-  enqueue(client: string, task: () => Promise<void>): void {
+  /** Queues the client's next task, ordered by `failures` when a slot frees; one per client at a time. */
+  enqueue(client: string, failures: () => number, task: () => Promise<void>): void {
     if (this.waiting.has(client)) throw new Error(`${client} already has a task waiting`)
-    this.waiting.set(client, task)
+    this.waiting.set(client, {failures, task})
     this.startWaiting()
   }
 
@@ -27,9 +41,9 @@ export class FairScheduler {
 
   private startWaiting(): void {
     while (this.running < this.slots) {
-      const next = this.waiting.entries().next()
-      if (next.done) return
-      const [client, task] = next.value
+      const client = this.next()
+      if (client === undefined) return
+      const {task} = this.waiting.get(client)!
       this.waiting.delete(client)
       this.running++
       void task().finally(() => {
@@ -37,5 +51,17 @@ export class FairScheduler {
         this.startWaiting()
       })
     }
+  }
+
+  /** The waiting client with the fewest failures, the earliest among equals: a scan, as its owner bounds the clients waiting. */
+  private next(): string | undefined {
+    let chosen: string | undefined
+    let fewest = Infinity
+    for (const [client, {failures}] of this.waiting) {
+      const count = failures()
+      if (count < fewest) [chosen, fewest] = [client, count]
+      if (fewest === 0) break
+    }
+    return chosen
   }
 }

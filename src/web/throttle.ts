@@ -67,7 +67,7 @@ interface Tally {
   lastFailure: number
   /** Lockouts so far; each doubles the next. Forgotten after a window without failures. */
   strikes: number
-  /** Failures since the strikes were last forgotten (or a success): what the lockouts were earned with. */
+  /** Failures since the strikes were last forgotten (or a success): what the lockouts were earned with, and what orders a client's hashing. */
   failuresSinceStrikes: number
   /** When the latest lockout began. */
   lockedAt: number
@@ -210,14 +210,20 @@ export function throttledClient(
  * comes, and any check still running is answered 429 too. A success resets its address, never the
  * prefix: one member's valid login must not buy a guesser beside it more guesses.
  *
- * It also schedules the checks that need hashing, fairly: each client has at most one check in turn
- * for a hashing slot, and the slots go to clients in turn (`FairScheduler`), so a flood from many
- * addresses delays a new client's first login by one check per address at most, and never refuses
- * it for a queue that others filled. A client's parallel requests with the same credentials share one
- * check and count once; other credentials wait behind it, `waitingPerClient` of them, and a request
- * beyond that is refused and counted as a failure: an address that keeps sending credentials that
- * are never checked is locked out like one that fails them. A lockout answers the client's waiting
- * checks with 429 at once, without hashing them, and a check still running is answered 429 too.
+ * It also schedules the checks that need hashing: each client has at most one check in turn for a
+ * hashing slot, and a free slot goes to the waiting client with the fewest failures, the earliest
+ * among equals (`FairScheduler`). The failures are those since the client's last success or quiet
+ * window (`failuresSinceStrikes`), as they stand when the slot frees: a guesser whose lockout has
+ * ended keeps them, and one refused as busy while it waits falls behind. So a client that has never
+ * failed waits only for the checks running and for clients that had not failed either and came
+ * first, one check each at most (in the first seconds of a flood from new addresses, that is every
+ * guesser not yet checked); a user who mistyped once goes before guessers with more; and a flood
+ * never refuses a new client for a queue that others filled. A client's parallel requests with the
+ * same credentials share one check and count once; other credentials wait behind it,
+ * `waitingPerClient` of them, and a request beyond that is refused and counted as a failure: an
+ * address that keeps sending credentials that are never checked is locked out like one that fails
+ * them. A lockout answers the client's waiting checks with 429 at once, without hashing them, and a
+ * check still running is answered 429 too.
  *
  * A client's checks run one after another, so parallel guesses cannot slip past the limit that
  * sequential ones hit. A request that can be answered at once (a cached success) is answered at once,
@@ -434,9 +440,18 @@ export class LoginThrottle {
     checks.push(pending)
     if (checks.length === 1) {
       this.clientsHashing++
-      this.scheduler.enqueue(key, () => this.run(key, client))
+      this.enqueue(key, client)
     }
     return pending.result
+  }
+
+  /** Queues the client's check in turn for hashing, ordered by its failures as they stand when a slot frees. */
+  private enqueue(key: string, client: Client): void {
+    this.scheduler.enqueue(
+      key,
+      () => client.failuresSinceStrikes,
+      () => this.run(key, client),
+    )
   }
 
   /** Runs the client's check in turn, answers everyone waiting for it, and queues its next check. */
@@ -449,7 +464,7 @@ export class LoginThrottle {
       pending.fail(error)
     }
     client.checks.shift()
-    if (client.checks.length > 0) this.scheduler.enqueue(key, () => this.run(key, client))
+    if (client.checks.length > 0) this.enqueue(key, client)
     else {
       this.clientsHashing--
       this.forgetIfIdle(key, client)

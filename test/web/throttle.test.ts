@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {FairScheduler} from '../../src/credentials/limiter.js'
 import type {CredentialCheck} from '../../src/credentials/verifier.js'
 import {parseIpv6Prefix} from '../../src/net/ipv6.js'
 import {
@@ -27,8 +26,11 @@ function knownCheck(verified: boolean): CredentialCheck {
   }
 }
 
-/** Credentials that need hashing (or are cached): the test decides when the hash finishes, and counts. */
-function hashedCheck(digest: string, options: {cached?: boolean} = {}) {
+/**
+ * Credentials that need hashing (or are cached): the test decides when the hash finishes, and counts.
+ * With `started`, the digest is added to it when the hash starts.
+ */
+function hashedCheck(digest: string, options: {cached?: boolean; started?: string[]} = {}) {
   const calls = {lookups: 0, hashes: 0}
   let finishHash: ((verified: boolean) => void) | undefined
   const check: CredentialCheck = {
@@ -39,6 +41,7 @@ function hashedCheck(digest: string, options: {cached?: boolean} = {}) {
     },
     hash: () => {
       calls.hashes++
+      options.started?.push(digest)
       return new Promise<boolean>((resolve) => (finishHash = resolve))
     },
   }
@@ -466,29 +469,8 @@ describe('LoginThrottle when its table is full', () => {
   })
 })
 
-describe('FairScheduler', () => {
-  it('runs at most `slots` tasks at once, and serves waiting clients in the order they came', async () => {
-    const scheduler = new FairScheduler(2)
-    const started: string[] = []
-    const finish = new Map<string, () => void>()
-    const task = (name: string) => () =>
-      new Promise<void>((resolve) => {
-        started.push(name)
-        finish.set(name, resolve)
-      })
-    for (const client of ['a', 'b', 'c', 'd']) scheduler.enqueue(client, task(client))
-    expect(started).toEqual(['a', 'b'])
-    expect(() => scheduler.enqueue('c', task('c again'))).toThrow()
-    expect(scheduler.withdraw('c')).toBe(true)
-    expect(scheduler.withdraw('a')).toBe(false)
-    finish.get('b')!()
-    await settle()
-    expect(started).toEqual(['a', 'b', 'd'])
-  })
-})
-
 describe('LoginThrottle scheduling checks that need hashing', () => {
-  it('gives each client one check at a time, and the slots to clients in turn: B’s first check before A’s second', async () => {
+  it('gives each client one check at a time: A’s second waits behind its first, and B’s first goes before it', async () => {
     const throttle = new LoginThrottle({hashingSlots: 1})
     const a1 = hashedCheck('a1')
     const a2 = hashedCheck('a2')
@@ -590,6 +572,124 @@ describe('LoginThrottle scheduling checks that need hashing', () => {
     const laterResult = attempt(throttle, 'C', later.check)
     expect(laterResult).toBeInstanceOf(Promise)
     expect(fail(throttle, 'C')).toEqual({failures: 1, lockedForSeconds: undefined})
+  })
+})
+
+describe('LoginThrottle ordering checks for hashing by failures', () => {
+  /**
+   * One hashing slot, lockouts after 10 failures unless `options` say otherwise, a fake clock; `blocker`'s
+   * check holds the slot until the test finishes it, so the others queue up behind it.
+   */
+  function queuedThrottle(options: Partial<ThrottleOptions> = {}) {
+    const clock = fakeClock()
+    const throttle = new LoginThrottle({
+      hashingSlots: 1,
+      maxFailures: 10,
+      lockoutMs: 60_000,
+      windowMs: 900_000,
+      now: clock.now,
+      ...options,
+    })
+    const started: string[] = []
+    const checks = new Map<string, ReturnType<typeof hashedCheck>>()
+    /** `client` sends credentials that need hashing; the check is named after the client. */
+    const send = (client: string) => {
+      const hashed = hashedCheck(client, {started})
+      checks.set(client, hashed)
+      return attempt(throttle, client, hashed.check)
+    }
+    /** Fails `client`'s check in progress (or passes it), and lets the next one start. */
+    const finish = async (client: string, verified = false) => {
+      checks.get(client)!.finish(verified)
+      await settle()
+    }
+    const failures = (client: string, count: number) => {
+      for (let failure = 0; failure < count; failure++) fail(throttle, client)
+    }
+    void send('blocker')
+    return {throttle, clock, started, send, finish, failures}
+  }
+
+  it('hashes a first login that has never failed before the checks of clients with failures that came before it', async () => {
+    const {started, send, finish, failures} = queuedThrottle()
+    failures('guesser 1', 4)
+    failures('guesser 2', 2)
+    void send('guesser 1')
+    void send('guesser 2')
+    const login = send('newcomer')
+    await finish('blocker')
+    expect(started).toEqual(['blocker', 'newcomer'])
+    await finish('newcomer', true)
+    expect(await login).toEqual({verdict: 'verified'})
+    expect(started).toEqual(['blocker', 'newcomer', 'guesser 2'])
+  })
+
+  it('hashes a user who mistyped once before guessers with more failures that came before it', async () => {
+    const {started, send, finish, failures} = queuedThrottle()
+    failures('guesser', 3)
+    failures('mistyped', 1)
+    void send('guesser')
+    void send('mistyped')
+    await finish('blocker')
+    await finish('mistyped')
+    expect(started).toEqual(['blocker', 'mistyped', 'guesser'])
+  })
+
+  it('hashes clients with as many failures in the order they came', async () => {
+    const {started, send, finish, failures} = queuedThrottle()
+    for (const client of ['third', 'first', 'second']) failures(client, 2)
+    for (const client of ['first', 'second', 'third']) void send(client)
+    for (const client of ['blocker', 'first', 'second']) await finish(client)
+    expect(started).toEqual(['blocker', 'first', 'second', 'third'])
+  })
+
+  it('orders by the failures when a slot frees: a client refused as busy while it waits falls behind', async () => {
+    const {throttle, started, send, finish} = queuedThrottle({waitingPerClient: 0})
+    const waiting = send('came first')
+    void send('came second')
+    expect(attempt(throttle, 'came first', hashedCheck('another guess').check)).toMatchObject({
+      verdict: 'busy',
+      failures: 1,
+    })
+    await finish('blocker')
+    await finish('came second')
+    expect(started).toEqual(['blocker', 'came second', 'came first'])
+    await finish('came first')
+    expect(await waiting).toMatchObject({verdict: 'rejected', failures: 2})
+  })
+
+  it('keeps a guesser whose lockout has ended behind a first login, until a window without failures forgets it', async () => {
+    const {clock, started, send, finish, failures} = queuedThrottle({maxFailures: 3})
+    failures('returning', 3)
+    clock.advance(60_001)
+    void send('returning')
+    void send('newcomer')
+    await finish('blocker')
+    expect(started).toEqual(['blocker', 'newcomer'])
+    await finish('newcomer', true)
+    await finish('returning')
+
+    clock.advance(900_001)
+    void send('blocker')
+    void send('returning')
+    void send('later newcomer')
+    await finish('blocker')
+    expect(started.slice(3)).toEqual(['blocker', 'returning'])
+  })
+
+  it('withdraws the waiting check of a client locked out while it waits, unhashed, and hashes the next in order', async () => {
+    const {throttle, started, send, finish, failures} = queuedThrottle({maxFailures: 2, waitingPerClient: 0})
+    failures('guesser', 1)
+    failures('mistyped', 1)
+    const guess = send('guesser')
+    void send('mistyped')
+    expect(attempt(throttle, 'guesser', hashedCheck('another guess').check)).toMatchObject({
+      verdict: 'busy',
+      lockedForSeconds: 60,
+    })
+    expect(await guess).toEqual({verdict: 'locked-out', retryAfterSeconds: 60})
+    await finish('blocker')
+    expect(started).toEqual(['blocker', 'mistyped'])
   })
 })
 
