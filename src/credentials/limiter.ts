@@ -3,7 +3,22 @@ interface Waiting {
   /** The client's failed logins as of now: read each time a slot frees, since it can rise while the task waits. */
   failures: () => number
   task: () => Promise<void>
+  /** When it joined (the scheduler's clock). */
+  since: number
 }
+
+export interface SchedulerOptions {
+  slots: number
+  /**
+   * A client waiting this long goes next whatever its failures: fresh addresses that never failed
+   * (a guesser rotating through its IPv6 /48) would otherwise keep a user who mistyped once waiting
+   * for as long as they keep coming. 30 s is about what a full queue took in plain turns before.
+   */
+  longestWaitMs: number
+  now: () => number
+}
+
+export const defaultScheduling: SchedulerOptions = {slots: 2, longestWaitMs: 30_000, now: Date.now}
 
 /**
  * Runs at most `slots` tasks at once and gives each free slot to the waiting client with the fewest
@@ -18,19 +33,24 @@ interface Waiting {
  * client joined: a guesser's count rises while it waits. Within a level the order is arrival, not
  * last come first served: a guesser with a fresh address for every guess would then always go first
  * and could keep a first login waiting for ever, while in arrival order only the checks that came
- * before it go first. Cached logins never come here.
+ * before it go first. A client that has waited `longestWaitMs` goes next whatever its failures, so
+ * no one waits for ever. Cached logins never come here.
  */
 export class FairScheduler {
   private running = 0
   /** The next task of each waiting client; a Map iterates in insertion order, which is the arrival order. */
   private readonly waiting = new Map<string, Waiting>()
 
-  constructor(readonly slots = 2) {}
+  private readonly options: SchedulerOptions
+
+  constructor(options: Partial<SchedulerOptions> = {}) {
+    this.options = {...defaultScheduling, ...options}
+  }
 
   /** Queues the client's next task, ordered by `failures` when a slot frees; one per client at a time. */
   enqueue(client: string, failures: () => number, task: () => Promise<void>): void {
     if (this.waiting.has(client)) throw new Error(`${client} already has a task waiting`)
-    this.waiting.set(client, {failures, task})
+    this.waiting.set(client, {failures, task, since: this.options.now()})
     this.startWaiting()
   }
 
@@ -40,7 +60,7 @@ export class FairScheduler {
   }
 
   private startWaiting(): void {
-    while (this.running < this.slots) {
+    while (this.running < this.options.slots) {
       const client = this.next()
       if (client === undefined) return
       const {task} = this.waiting.get(client)!
@@ -53,8 +73,15 @@ export class FairScheduler {
     }
   }
 
-  /** The waiting client with the fewest failures, the earliest among equals: a scan, as its owner bounds the clients waiting. */
+  /**
+   * The client that has waited `longestWaitMs`, if one has (the first in arrival order), else the one
+   * with the fewest failures, the earliest among equals: a scan, as its owner bounds the clients waiting.
+   */
   private next(): string | undefined {
+    const first = this.waiting.entries().next()
+    if (first.done) return undefined
+    const [earliest, {since}] = first.value
+    if (this.options.now() - since >= this.options.longestWaitMs) return earliest
     let chosen: string | undefined
     let fewest = Infinity
     for (const [client, {failures}] of this.waiting) {

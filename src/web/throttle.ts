@@ -254,7 +254,7 @@ export class LoginThrottle {
 
   constructor(options: Partial<ThrottleOptions> = {}) {
     this.options = {...defaultThrottle, ...options}
-    this.scheduler = new FairScheduler(this.options.hashingSlots)
+    this.scheduler = new FairScheduler({slots: this.options.hashingSlots, now: this.options.now})
   }
 
   get trackedClients(): number {

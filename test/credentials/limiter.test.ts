@@ -5,8 +5,8 @@ import {FairScheduler} from '../../src/credentials/limiter.js'
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
 /** A scheduler whose tasks record the order they start in and run until the test finishes them. */
-function recordingScheduler(slots: number) {
-  const scheduler = new FairScheduler(slots)
+function recordingScheduler(slots: number, clock = {now: 0}) {
+  const scheduler = new FairScheduler({slots, longestWaitMs: 30_000, now: () => clock.now})
   const started: string[] = []
   const running = new Map<string, () => void>()
   const failures = new Map<string, number>()
@@ -90,5 +90,20 @@ describe('FairScheduler', () => {
     expect(scheduler.withdraw('nobody')).toBe(false)
     await finish('running')
     expect(started).toEqual(['running', 'guesser'])
+  })
+
+  it('starts a client that has waited the longest wait next, whatever its failures, so fresh addresses cannot keep it out', async () => {
+    const clock = {now: 0}
+    const {started, enqueue, finish} = recordingScheduler(1, clock)
+    enqueue('running')
+    enqueue('mistyped once', 1)
+    let previous = 'running'
+    for (let fresh = 1; fresh <= 3; fresh++) {
+      clock.now += 10_000
+      enqueue(`fresh ${fresh}`, 0)
+      await finish(previous)
+      previous = started.at(-1)!
+    }
+    expect(started).toEqual(['running', 'fresh 1', 'fresh 2', 'mistyped once'])
   })
 })
