@@ -50,7 +50,7 @@ async function issuingAuthority(
     if (!served.checkIssued(authority) || !served.verify(authority.publicKey)) return none
     return {
       caFingerprint: authority.fingerprint256,
-      caConstrained: (await readNameConstraints(stored.text)) !== undefined,
+      caConstrained: readNameConstraints(stored.text) !== undefined,
     }
   } catch {
     return none
