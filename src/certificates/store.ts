@@ -142,7 +142,7 @@ export async function loadOrCreateServerTls(
   return withConfigLock(configDir, async ({updateFileSet}) => {
     const stored = await readPair(configDir, 'caCert', 'caKey')
     const authority = stored?.pair ?? (await createHomeAuthority(options.extraHosts, now))
-    const nameConstraints = await readNameConstraints(authority.cert)
+    const nameConstraints = readNameConstraints(authority.cert)
     const existing = stored && (await readPair(configDir, 'serverCert', 'serverKey'))
     const wanted = certificateHosts(options.extraHosts, nameConstraints)
     const addedHosts = existing ? missingHosts(subjectAltNames(existing.certificate), wanted) : []
@@ -199,7 +199,7 @@ export async function requireAuthority(
   } catch (error) {
     throw setupError(`${(error as Error).message}.`, recoverSuggestions.caCert, error)
   }
-  return {file, fingerprint, cert: stored.text, nameConstraints: await readNameConstraints(stored.text)}
+  return {file, fingerprint, cert: stored.text, nameConstraints: readNameConstraints(stored.text)}
 }
 
 export interface StoredCertificates {
@@ -219,7 +219,7 @@ export async function describeStoredCertificates(
     authority: {
       ...summarize(authority.certificate, now),
       file: configPath(configDir, 'caCert'),
-      nameConstraints: await readNameConstraints(authority.pair.cert),
+      nameConstraints: readNameConstraints(authority.pair.cert),
     },
     server: server && {...summarize(server.certificate, now), file: configPath(configDir, 'serverCert')},
   }
@@ -239,7 +239,7 @@ export async function renewServerCertificate(
     if (!authority) throw missingCertificates(configDir)
     const config = await readConfig(configDir)
     const sans = [...new Set([...(config?.serve.san ?? []), ...addedHosts])]
-    const hosts = certificateHosts(sans, await readNameConstraints(authority.cert))
+    const hosts = certificateHosts(sans, readNameConstraints(authority.cert))
     const server = await issueServerCertificate(authority, hosts, now)
     await updateFileSet([
       ...certificateFiles(authority, server),

@@ -1,13 +1,10 @@
 import {promises as fs} from 'node:fs'
 import type {X509Certificate} from 'node:crypto'
 
-import {readNameConstraints} from '../certificates/constraints.js'
-import {parseCertificate, summarize} from '../certificates/inspect.js'
 import {readFileSetSnapshot, statIfPresent} from '../config/files.js'
 import {journalCommand, systemctlCommand, type Supervisor} from './supervisor.js'
 import {ExitCode, HomeauthError, errorCode} from '../errors.js'
 import {configFiles} from '../paths.js'
-import {probeHealth} from '../web/health.js'
 import {clearState, findRunningServer, isAlive} from './state.js'
 
 export interface StatusReport {
@@ -45,12 +42,16 @@ async function issuingAuthority(
   if (!served) return none
   const [stored] = await readFileSetSnapshot(configDir, [configFiles.caCert]).catch(() => [])
   if (!stored) return none
+  const [{parseCertificate}, {readNameConstraints}] = await Promise.all([
+    import('../certificates/inspect.js'),
+    import('../certificates/constraints.js'),
+  ])
   try {
     const authority = parseCertificate(stored.text, configFiles.caCert)
     if (!served.checkIssued(authority) || !served.verify(authority.publicKey)) return none
     return {
       caFingerprint: authority.fingerprint256,
-      caConstrained: (await readNameConstraints(stored.text)) !== undefined,
+      caConstrained: readNameConstraints(stored.text) !== undefined,
     }
   } catch {
     return none
@@ -77,6 +78,11 @@ export async function serverStatus(configDir: string, now = new Date()): Promise
       trustProxy: null,
     }
   }
+  // The HTTPS client and the certificate readers load only when there is a server to ask.
+  const [{probeHealth}, {summarize}] = await Promise.all([
+    import('../web/health.js'),
+    import('../certificates/inspect.js'),
+  ])
   const health = await probeHealth(state.url)
   const summary = health.certificate && summarize(health.certificate, now)
   return {

@@ -10,7 +10,7 @@ import {ExitCode, HomeauthError, errorCode, usageError} from '../errors.js'
 import {homeauthCommand, shellQuoted} from '../invocation.js'
 import {accountById, accountByName, type Account} from './accounts.js'
 import {findRunningServer} from './state.js'
-import {firstUnprivilegedPort, unitName, unitText, type ServiceScope} from './unit.js'
+import {firstUnprivilegedPort, systemctlArgs, unitName, unitText, type ServiceScope} from './unit.js'
 
 /** What running `systemctl ARGS` gave: its exit code (null when it could not be started) and output. */
 export interface SystemctlResult {
@@ -32,11 +32,6 @@ export const runSystemctl: Systemctl = (args) =>
 
 /** systemctl's own words when no systemd manager runs for it to talk to (a container, WSL, a chroot). */
 const noManager = /not been booted with systemd|Failed to connect to bus|Failed to connect to user scope bus/i
-
-/** `systemctl` (with --user for a user unit) and `args`, as the user would type it. */
-export function systemctlArgs(scope: ServiceScope, ...args: string[]): string[] {
-  return scope === 'user' ? ['--user', ...args] : args
-}
 
 /** Where the unit file goes: $XDG_CONFIG_HOME/systemd/user (default ~/.config) or /etc/systemd/system. */
 export function unitPath(scope: ServiceScope, env: NodeJS.ProcessEnv, home = os.homedir()): string {

@@ -1,7 +1,6 @@
 import {readFileSync} from 'node:fs'
 
-import {systemctlArgs} from './service.js'
-import {unitName, type ServiceScope} from './unit.js'
+import {systemctlArgs, unitName, type ServiceScope} from './unit.js'
 
 /** The service manager a server runs under, recorded in state.json for status, stop and logs. */
 export interface Supervisor {

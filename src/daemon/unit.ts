@@ -3,6 +3,11 @@ export const unitName = 'homeauth.service'
 
 export type ServiceScope = 'user' | 'system'
 
+/** `systemctl` (with --user for a user unit) and `args`, as the user would type it. */
+export function systemctlArgs(scope: ServiceScope, ...args: string[]): string[] {
+  return scope === 'user' ? ['--user', ...args] : args
+}
+
 /** Ports below this need CAP_NET_BIND_SERVICE (Linux's default `ip_unprivileged_port_start`). */
 export const firstUnprivilegedPort = 1024
 

@@ -84,7 +84,7 @@ async function makeCertificates(
   const stored = await readAuthority(configDir)
   const existing = newCa ? undefined : stored
   const authority = existing ?? (await createHomeAuthority(extraHosts))
-  const constraints = await readNameConstraints(authority.cert)
+  const constraints = readNameConstraints(authority.cert)
   const hosts = certificateHosts(extraHosts, constraints)
   const server = await issueServerCertificate(authority, hosts)
   const replaced = newCa && stored !== undefined

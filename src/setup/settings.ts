@@ -82,7 +82,7 @@ async function checkSettings(configDir: string, settings: StoredSettings): Promi
     await loadProvidedTls(settings.cert, settings.key)
   const authority = settings.san && (await readAuthority(configDir))
   if (settings.san && authority) {
-    refuseUnpermittedHosts(settings.san, await readNameConstraints(authority.cert))
+    refuseUnpermittedHosts(settings.san, readNameConstraints(authority.cert))
   }
   if (settings['secret-file'] !== undefined) {
     await resolveSecret({secretFile: settings['secret-file'], env: {}})
