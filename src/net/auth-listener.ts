@@ -11,7 +11,7 @@ import {
   type ListenAddress,
   type ListenAdvice,
 } from './address.js'
-import {ConnectionTracker, type Timeouts} from './connections.js'
+import {ConnectionTracker, defaultConnectionLimits, type Timeouts} from './connections.js'
 import {bindSocket, removeStaleSocket} from './unix-socket.js'
 
 /** Where --auth-listen serves /auth: a loopback address and port, or a Unix socket. */
@@ -71,6 +71,7 @@ export interface AuthListenOptions {
   handler: RequestListener
   address: AuthAddress
   timeouts?: Partial<Timeouts>
+  /** Connections open at once, at most; the default total otherwise. */
   maxConnections?: number
 }
 
@@ -91,7 +92,11 @@ export async function startAuthListener(options: AuthListenOptions): Promise<Aut
   const connections = new ConnectionTracker(options.timeouts)
   const server = http.createServer(connections.httpOptions())
   connections.serve(server, options.handler, 'connection')
-  connections.accept(server, options.maxConnections)
+  // The total cap alone: only the proxy talks to this listener, carrying every client on its connections.
+  connections.accept(server, {
+    maxConnections: options.maxConnections ?? defaultConnectionLimits.maxConnections,
+    maxPerClient: undefined,
+  })
 
   const {address} = options
   if ('socketPath' in address) {

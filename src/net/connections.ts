@@ -2,6 +2,8 @@ import {STATUS_CODES, type RequestListener, type Server as HttpServer, type Serv
 import type {Server as NetServer, Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
+import {unmapIpv4} from './ipv6.js'
+
 export interface Timeouts {
   /** A connection's first byte must arrive within this, and then its TLS handshake complete (Node's default is 120 s). */
   handshakeMs: number
@@ -29,13 +31,104 @@ const defaultTimeouts: Timeouts = {
 /** Request line and headers together: enough for any browser, far below Node's 16 KiB default. */
 const maxHeaderBytes = 8192
 
+/** How many connections a listener keeps open at once, and how they are shared out among its clients. */
+export interface ConnectionLimits {
+  /** Connections open at once, at most. */
+  maxConnections: number
+  /** Connections from one client at once, at most; undefined for no cap per client. */
+  maxPerClient: number | undefined
+}
+
 /*
  * Node accepts connections without limit, so a flood of idle connections could use up the
  * process's file descriptors and a Raspberry Pi's memory. 256 is some forty browsers at six
- * connections each, more than a home has, and well below the descriptor limit. Connections beyond it
- * are closed at once; the idle ones holding it are cut by the handshake and header timeouts.
+ * connections each, more than a home has, and well below the descriptor limit.
+ * 16 per client: a browser opens 6 to a host (and a second origin, the plain-HTTP onboarding on the
+ * same port, 6 more), with room left for the device's scripts and apps; then no one address can hold
+ * more than a sixteenth of the total, and a crowd needs sixteen addresses to fill it.
  */
-const defaultMaxConnections = 256
+export const defaultConnectionLimits: ConnectionLimits = {maxConnections: 256, maxPerClient: 16}
+
+/** One open connection as the crowd sees it. */
+export interface CrowdMember {
+  /** Whom it counts against (see ConnectionCrowd's `clientOf`). */
+  readonly client: string
+  /** The peer's address as the socket reports it. */
+  readonly address: string
+  /** No request of it in flight: it may be cut without losing an answer. */
+  idle(): boolean
+}
+
+export interface CrowdOptions extends ConnectionLimits {
+  /** Clients never capped per client: a trusted reverse proxy carries many clients on one address. */
+  uncapped: (address: string) => boolean
+  /** Whether the client at `address` is locked out for failed logins (its requests all get 429). */
+  lockedOut: (address: string) => boolean
+}
+
+/**
+ * Which connections a listener keeps when too many want in. A client over its own cap is refused.
+ * At the total, a newcomer whose client holds few is not simply refused (which would let a crowd that
+ * got there first keep the owner out): it displaces one connection from the client holding the most,
+ * a locked-out client's first (its requests all get 429 anyway), else an idle one (no answer is
+ * lost); a client whose connections are all busy and not locked out keeps them, and the next-largest
+ * is tried. Only a client holding at least two more than the newcomer's gives one up, so the two never
+ * trade places back and forth. When nobody can give one up, the newcomer is refused.
+ */
+export class ConnectionCrowd<Member extends CrowdMember> {
+  private readonly byClient = new Map<string, Set<Member>>()
+  private count = 0
+
+  constructor(private readonly options: CrowdOptions) {}
+
+  get size(): number {
+    return this.count
+  }
+
+  /** Takes `member` in, or refuses it (false); when it displaced another, that one is returned to be cut. */
+  admit(member: Member): {admitted: false} | {admitted: true; displaced: Member | undefined} {
+    const {maxConnections, maxPerClient} = this.options
+    const held = this.byClient.get(member.client)?.size ?? 0
+    if (maxPerClient !== undefined && held >= maxPerClient && !this.options.uncapped(member.address))
+      return {admitted: false}
+    let displaced: Member | undefined
+    if (this.count >= maxConnections) {
+      displaced = this.displaceable(held)
+      if (!displaced) return {admitted: false}
+      this.remove(displaced)
+    }
+    this.add(member)
+    return {admitted: true, displaced}
+  }
+
+  /** Forgets `member` (once it has closed); nothing if it is not here. */
+  remove(member: Member): void {
+    const members = this.byClient.get(member.client)
+    if (!members?.delete(member)) return
+    this.count--
+    if (members.size === 0) this.byClient.delete(member.client)
+  }
+
+  private add(member: Member): void {
+    let members = this.byClient.get(member.client)
+    if (!members) this.byClient.set(member.client, (members = new Set()))
+    members.add(member)
+    this.count++
+  }
+
+  /** The connection a newcomer whose client holds `held` may displace, if any (see the class). */
+  private displaceable(held: number): Member | undefined {
+    const largest = [...this.byClient.values()]
+      .filter((members) => members.size > held + 1)
+      .sort((a, b) => b.size - a.size)
+    for (const members of largest) {
+      const [first] = members
+      if (this.options.lockedOut(first!.address)) return first
+      for (const member of members) if (member.idle()) return member
+    }
+    return undefined
+  }
+}
 
 interface HeaderDeadline {
   /** When the connection is cut unless a request's headers have arrived (performance.now() time). */
@@ -63,6 +156,11 @@ class HeaderDeadlines {
     this.deadlines.set(socket, deadline)
     this.arm(socket, deadline, this.timeouts.headersMs)
     socket.once('close', () => clearTimeout(deadline.timer))
+  }
+
+  /** Whether no request of `socket` (the socket served, TLS or plain) awaits its response. */
+  idle(socket: Socket): boolean {
+    return (this.deadlines.get(socket)?.pending ?? 0) === 0
   }
 
   requestStarted(socket: Socket): void {
@@ -158,16 +256,41 @@ class RequestTracker {
   }
 }
 
+/** How a listener admits connections: its caps, and how the crowd policy learns about a client. */
+export interface ConnectionPolicy extends CrowdOptions {
+  /** Whom a connection from `address` counts against (an address, or an IPv6 /64 outside the LAN). */
+  clientOf: (address: string) => string
+}
+
+const noPolicy: Omit<ConnectionPolicy, keyof ConnectionLimits> = {
+  uncapped: () => false,
+  lockedOut: () => false,
+  clientOf: (address) => address,
+}
+
+/** An accepted connection: its socket, and once its TLS handshake is done, the TLS socket served. */
+interface OpenConnection extends CrowdMember {
+  readonly socket: Socket
+  served: Socket | undefined
+}
+
+/** A TCP connection's four-tuple, the same for its socket and the TLS socket wrapped around it. */
+function peerOf(socket: Socket): string {
+  return `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`
+}
+
 /**
  * One listener's connections and requests: its HTTP servers set up alike (our timeouts and header
  * limit, a header deadline per connection, an answer to a request Node cannot parse), every
- * connection counted, and the graceful close.
+ * connection counted and admitted by ConnectionCrowd, and the graceful close.
  */
 export class ConnectionTracker {
   readonly timeouts: Timeouts
   private readonly deadlines: HeaderDeadlines
   private readonly requests: RequestTracker
   private readonly open = new Set<Socket>()
+  /** Accepted connections not tied to a TLS socket yet, by four-tuple (a plain-HTTP one stays until it closes). */
+  private readonly awaitingTls = new Map<string, OpenConnection>()
   private closed: Promise<void> | undefined
 
   constructor(timeouts: Partial<Timeouts> = {}) {
@@ -193,17 +316,51 @@ export class ConnectionTracker {
    */
   serve(server: HttpServer, handler: RequestListener, connected: 'connection' | 'secureConnection'): void {
     server.on('request', this.requests.tracked(handler))
-    server.on(connected, (socket: Socket) => this.deadlines.connected(socket))
+    server.on(connected, (socket: Socket) => {
+      this.deadlines.connected(socket)
+      if (connected === 'secureConnection') this.linkTls(socket)
+    })
     answerUnparsableRequests(server, this.requests.responding, this.timeouts.headersMs)
   }
 
-  /** Caps the connections `server` accepts at `max` and counts each until it closes. */
-  accept(server: NetServer, max = defaultMaxConnections): void {
-    server.maxConnections = max
+  /**
+   * Admits the connections `server` accepts by `policy` (see ConnectionCrowd; Node's maxConnections
+   * would only refuse the newest) and counts each until it closes. A connection refused, or displaced
+   * by a newcomer, is cut at once.
+   */
+  accept(server: NetServer, policy: Partial<ConnectionPolicy> = {}): void {
+    const {clientOf, ...crowdOptions} = {...defaultConnectionLimits, ...noPolicy, ...policy}
+    const crowd = new ConnectionCrowd<OpenConnection>(crowdOptions)
     server.on('connection', (socket: Socket) => {
+      const address = unmapIpv4(socket.remoteAddress ?? 'unknown')
+      const connection: OpenConnection = {
+        socket,
+        served: undefined,
+        address,
+        client: clientOf(address),
+        idle: () => this.deadlines.idle(connection.served ?? socket),
+      }
+      const admission = crowd.admit(connection)
+      if (!admission.admitted) return void socket.destroy()
+      admission.displaced?.socket.destroy()
+      const peer = peerOf(socket)
       this.open.add(socket)
-      socket.once('close', () => this.open.delete(socket))
+      this.awaitingTls.set(peer, connection)
+      socket.once('close', () => {
+        crowd.remove(connection)
+        this.open.delete(socket)
+        if (this.awaitingTls.get(peer) === connection) this.awaitingTls.delete(peer)
+      })
     })
+  }
+
+  /** Ties the TLS socket served to its accepted connection, whose requests then count as in flight. */
+  private linkTls(socket: Socket): void {
+    const peer = peerOf(socket)
+    const connection = this.awaitingTls.get(peer)
+    if (!connection) return
+    connection.served = socket
+    this.awaitingTls.delete(peer)
   }
 
   /** Cuts every open connection at once. */

@@ -44,7 +44,7 @@ export async function startControlListener(options: ControlListenOptions): Promi
   const connections = new ConnectionTracker(options.timeouts)
   const server = http.createServer(connections.httpOptions())
   connections.serve(server, options.handler, 'connection')
-  connections.accept(server, 16)
+  connections.accept(server, {maxConnections: 16, maxPerClient: undefined})
   await removeStaleSocket(socketPath, {
     where: `The control socket ${socketPath}`,
     elsewhere: 'use another --config-dir',

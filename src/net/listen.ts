@@ -4,9 +4,9 @@ import net, {type AddressInfo, type Socket} from 'node:net'
 
 import {errorCode} from '../errors.js'
 import {bind, bracketHost, listenError, type ListenAdvice} from './address.js'
-import {ConnectionTracker, type Timeouts} from './connections.js'
+import {ConnectionTracker, type ConnectionPolicy, type Timeouts} from './connections.js'
 
-export type {Timeouts} from './connections.js'
+export type {ConnectionPolicy, Timeouts} from './connections.js'
 
 /** A certificate (with its chain) and its private key, in PEM. */
 export interface TlsMaterial {
@@ -40,12 +40,12 @@ export interface ListenOptions {
   host?: string
   port: number
   timeouts?: Partial<Timeouts>
-  /** Connections open at once, at most; `defaultMaxConnections` when absent. */
-  maxConnections?: number
+  /** Caps on connections, in all and per client, and who is exempt or locked out (see ConnectionCrowd). */
+  connections?: Partial<ConnectionPolicy>
 }
 
 export interface Listener {
-  /** Accepts every connection on the port (maxConnections counts here) and hands it on by its first byte. */
+  /** Accepts every connection on the port (the connection caps count here) and hands it on by its first byte. */
   tcpServer: net.Server
   /** Serves the connections that start a TLS handshake. */
   httpsServer: https.Server
@@ -147,8 +147,10 @@ export async function startServer(options: ListenOptions): Promise<Listener> {
     ;(protocol === 'tls' ? httpsServer : httpServer).emit('connection', socket)
   }
   const tcpServer = net.createServer({noDelay: true})
-  connections.accept(tcpServer, options.maxConnections)
+  connections.accept(tcpServer, options.connections)
   tcpServer.on('connection', (socket: Socket) => {
+    // Refused by the connection caps.
+    if (socket.destroyed) return
     undecided.add(socket)
     socket.once('close', () => undecided.delete(socket))
     dispatchByFirstByte(socket, timeouts.handshakeMs, handOver)

@@ -19,7 +19,7 @@ import {defaultRealm} from '../web/basic-auth.js'
 import type {ServerEvents} from '../web/events.js'
 import {bracketHost} from '../net/address.js'
 import {isWildcardHost, lanAddresses, machineNames} from '../net/hosts.js'
-import {startServer, type Listener, type Timeouts} from '../net/listen.js'
+import {startServer, type ConnectionPolicy, type Listener, type Timeouts} from '../net/listen.js'
 import {
   describeAuthAddress,
   parseAuthListen,
@@ -29,6 +29,7 @@ import {
 import {createPlainApp} from '../web/plain-http.js'
 import {clearState, findRunningServer, writeState} from '../daemon/state.js'
 import {LoginThrottle, type ThrottleOptions} from '../web/throttle.js'
+import {proxyTrust} from '../web/trusted-proxies.js'
 import {controlHandler} from '../web/control.js'
 import {SignInLog} from '../web/sign-ins.js'
 import {startControlListener, type ControlListener} from '../net/control-socket.js'
@@ -47,6 +48,8 @@ export interface ServeOptions
   credentials?: Credentials
   secret: string
   timeouts?: Partial<Timeouts>
+  /** Connections open at once, in all and per client (see ConnectionLimits); the defaults otherwise. */
+  connections?: Partial<Pick<ConnectionPolicy, 'maxConnections' | 'maxPerClient'>>
   /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
   throttle?: Partial<ThrottleOptions>
   /** How often the certificate's hosts and expiry are checked (see watchCertificate); the defaults otherwise. */
@@ -283,6 +286,7 @@ async function startForwardAuthListener(
     handler: app,
     address: parseAuthListen(options.authListen),
     timeouts: options.timeouts,
+    maxConnections: options.connections?.maxConnections,
   })
 }
 
@@ -290,6 +294,20 @@ interface Listeners {
   listener: Listener
   authListener: AuthListener | undefined
   controlListener: ControlListener
+}
+
+/**
+ * How the HTTPS listener shares out its connections: per client as the throttle counts failures, a
+ * locked-out client's connections the first to go, a trusted proxy's address never capped per client.
+ */
+function connectionPolicy(options: ServeOptions, throttle: LoginThrottle): Partial<ConnectionPolicy> {
+  const trusted = proxyTrust(options.trustProxy ?? [])
+  return {
+    ...options.connections,
+    clientOf: (address) => throttle.clientOf(address),
+    lockedOut: (address) => throttle.isLockedOut(address),
+    uncapped: (address) => trusted !== false && trusted(address, 0),
+  }
 }
 
 /** Starts the HTTPS listener, then the --auth-listen one, then the control socket; those started are closed again if one fails. */
@@ -301,6 +319,7 @@ async function listen(options: ServeOptions, site: Site): Promise<Listeners> {
     host: options.host,
     port: options.port,
     timeouts: options.timeouts,
+    connections: connectionPolicy(options, site.auth.throttle),
   })
   const authListener = await startForwardAuthListener(options, site.auth).catch(async (error: unknown) => {
     await listener.close()

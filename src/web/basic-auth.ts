@@ -247,8 +247,11 @@ const refusals: Record<Refusal['verdict'], {status: number; body: Buffer}> = {
  */
 export function refuse(res: ServerResponse, refusal: Refusal, headers: string[] = []): void {
   const {status, body} = refusals[refusal.verdict]
+  // A locked-out client's connection is closed after its 429, not answered thousands of times a second.
+  const closing = refusal.verdict === 'locked-out' ? ['Connection', 'close'] : []
   res.writeHead(status, [
     ...headers,
+    ...closing,
     'Retry-After',
     String(refusal.retryAfterSeconds),
     'Content-Type',

@@ -305,6 +305,22 @@ export class LoginThrottle {
     return {client: key, unlocked, lockedPrefix: prefixLockedUntil > now ? prefix : undefined}
   }
 
+  /** Whom a request or connection from `address` counts against: its key (see `throttledClient`). */
+  clientOf(address: string): string {
+    return throttledClient(address, this.lanPrefixes(this.options.now())).key
+  }
+
+  /** Whether requests from `address` get 429 now (it or its LAN prefix locked out); counts nothing. */
+  isLockedOut(address: string): boolean {
+    const now = this.options.now()
+    const {key, prefix} = throttledClient(address, this.lanPrefixes(now))
+    const lockedUntil = Math.max(
+      this.clients.get(key)?.lockedUntil ?? 0,
+      prefix === undefined ? 0 : (this.prefixes.get(prefix)?.lockedUntil ?? 0),
+    )
+    return lockedUntil > now
+  }
+
   /** The server's own prefixes and link-local, read again when older than `ownPrefixesMs`. */
   private lanPrefixes(now: number): readonly Ipv6Prefix[] {
     if (this.lan && now - this.lan.readAt < this.options.ownPrefixesMs) return this.lan.prefixes

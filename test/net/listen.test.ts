@@ -1,3 +1,5 @@
+import type {ServerResponse} from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import tls from 'node:tls'
 
@@ -165,15 +167,17 @@ describe('startServer', () => {
     await closedByServer(socket)
   })
 
-  it('counts plain HTTP connections against maxConnections', async () => {
-    const server = await listen({maxConnections: 2, timeouts: {handshakeMs: 4_000, headersMs: 4_000}})
+  it('counts plain HTTP connections against the cap of connections', async () => {
+    const server = await listen({
+      connections: {maxConnections: 2},
+      timeouts: {handshakeMs: 4_000, headersMs: 4_000},
+    })
     const idle = [net.connect(server.port, '127.0.0.1'), net.connect(server.port, '127.0.0.1')]
     for (const socket of idle) socket.on('error', () => {})
     idle[1]!.on('connect', () => idle[1]!.write('GET / HTTP/1.1\r\n'))
     await until(async () => (await openConnections(server)) === 2, 'two idle connections')
-    const dropped = new Promise((resolve) => server.tcpServer.once('drop', resolve))
     await expect(request(`http://127.0.0.1:${server.port}/`)).rejects.toThrow()
-    await dropped
+    expect(idle.every((socket) => !socket.destroyed)).toBe(true)
     for (const socket of idle) socket.destroy()
   })
 
@@ -199,9 +203,9 @@ describe('startServer', () => {
     await closed
   })
 
-  it('refuses connections beyond maxConnections while idle ones hold them all, and serves once they time out', async () => {
+  it('refuses connections beyond the cap while idle ones of the same client hold them all, and serves once they time out', async () => {
     const server = await listen({
-      maxConnections: 3,
+      connections: {maxConnections: 3},
       timeouts: {handshakeMs: 4_000, headersMs: 4_000, checkIntervalMs: 100},
     })
     const idle = [
@@ -213,13 +217,52 @@ describe('startServer', () => {
     const idleClosed = Promise.all(idle.map((socket) => closedByServer(socket)))
     await until(async () => (await openConnections(server)) === 3, 'three idle connections')
 
-    const dropped = new Promise((resolve) => server.tcpServer.once('drop', resolve))
     await expect(request(`https://localhost:${server.port}/`, {ca: authority.cert})).rejects.toThrow()
-    expect(await dropped).toMatchObject({remoteAddress: '127.0.0.1'})
+    expect(await openConnections(server)).toBe(3)
 
     await idleClosed
     await until(async () => (await openConnections(server)) === 0, 'the idle connections to be cut')
     expect((await request(`https://localhost:${server.port}/`, {ca: authority.cert})).body).toBe('ok')
+  })
+
+  it('at the cap, lets a newcomer displace a TLS connection only once its request has been answered', async () => {
+    const held: ServerResponse[] = []
+    let allArrived = () => {}
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve))
+    const server = await listen({
+      handler: (req, res) => {
+        if (req.socket.remoteAddress !== '127.0.1.1') return void res.end('newcomer')
+        held.push(res)
+        if (held.length === 3) allArrived()
+      },
+      connections: {maxConnections: 3},
+      timeouts: {keepAliveMs: 60_000},
+    })
+    const agent = new https.Agent({keepAlive: true, localAddress: '127.0.1.1', ca: authority.cert})
+    const sockets: net.Socket[] = []
+    const crowd = Array.from(
+      {length: 3},
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const req = https.get(`https://localhost:${server.port}/`, {agent}, (res) =>
+            res.resume().on('end', () => resolve(req.socket as net.Socket)),
+          )
+          req.on('socket', (socket: net.Socket) => sockets.push(socket))
+          req.on('error', () => {})
+        }),
+    )
+    await arrived
+    const newcomer = {ca: authority.cert, localAddress: '127.0.2.1'}
+    await expect(request(`https://localhost:${server.port}/`, newcomer)).rejects.toThrow()
+    held[0]!.end('answered')
+    const answered = await Promise.race(crowd)
+    const displaced = new Promise<net.Socket>((resolve) => {
+      for (const socket of sockets) socket.once('close', () => resolve(socket))
+    })
+    expect((await request(`https://localhost:${server.port}/`, newcomer)).body).toBe('newcomer')
+    expect(await displaced).toBe(answered)
+    for (const res of held.slice(1)) res.end()
+    agent.destroy()
   })
 
   it('lets an in-flight request finish on close, then stops accepting', async () => {

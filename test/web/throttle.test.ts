@@ -821,6 +821,26 @@ describe('LoginThrottle lockouts and unlock', () => {
     expect(throttle.unlock('192.0.2.2')).toMatchObject({unlocked: false})
     expect(throttle.trackedClients).toBe(0)
   })
+
+  it('says whether an address is locked out, by itself or its LAN prefix, and whom it counts against, tracking none', () => {
+    const {throttle, clock} = throttleWithClock()
+    fail(throttle, '192.0.2.7')
+    expect(throttle.isLockedOut('192.0.2.7')).toBe(false)
+    fail(throttle, '192.0.2.7')
+    for (const address of ['fd00:1::10', 'fd00:1::11', 'fd00:1::12', 'fd00:1::13']) fail(throttle, address)
+    const tracked = throttle.trackedClients
+    expect(['192.0.2.7', 'fd00:1::99', '192.0.2.8'].map((address) => throttle.isLockedOut(address))).toEqual([
+      true,
+      true,
+      false,
+    ])
+    expect(
+      ['192.0.2.7', 'fd00:1::99', '2001:db8:1:2::7'].map((address) => throttle.clientOf(address)),
+    ).toEqual(['192.0.2.7', 'fd00:1::99', '2001:db8:1:2::/64'])
+    expect(throttle.trackedClients).toBe(tracked)
+    clock.advance(60_001)
+    expect(throttle.isLockedOut('192.0.2.7')).toBe(false)
+  })
 })
 
 describe('parseClientTarget', () => {
