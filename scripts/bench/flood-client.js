@@ -9,12 +9,16 @@ import {basicAuthorization, get} from './https-get.js'
 import {percentile} from './stats.js'
 
 const graceMs = 3000
+/** A refused attacker connects again after this, so the worker does not spin on the core the people share. */
+const attackerBackoffMs = 50
+/** Where the first login comes from: outside the attackers' addresses (127.0.1.1 upward). */
+const firstLoginAddress = '127.0.3.1'
 
 const sleepUntil = (epochMs) => sleep(Math.max(0, epochMs - Date.now()))
 
-/** Sends requests back to back through `agent` until `deadline`; hands each outcome to `onResult`. */
+/** Sends requests back to back through `agent` until `deadline`; hands each outcome to `onResult`, and awaits it. */
 async function loop(agent, {url, deadline, authorization, onResult}) {
-  while (Date.now() < deadline) onResult(await get(url, {agent, authorization: authorization()}))
+  while (Date.now() < deadline) await onResult(await get(url, {agent, authorization: authorization()}))
 }
 
 /** Waits for the loops to end (at most `graceMs` after the deadline), then drops every connection. */
@@ -27,7 +31,12 @@ function count(counts, status) {
   counts[status] = (counts[status] ?? 0) + 1
 }
 
-/** 64 addresses × 3 connections, each request with a new wrong password for the right user name. */
+/** The attacker address of `index`: 127.0.1.1 upward, 254 to a /24 (no .0 or .255). */
+function attackerAddress(index) {
+  return `127.0.${1 + Math.floor(index / 254)}.${1 + (index % 254)}`
+}
+
+/** `addresses` × `connectionsPerAddress`, each request with a new wrong password for the right user name. */
 async function attack({url, ca, username, addresses, connectionsPerAddress, startAt, seconds}) {
   const deadline = startAt + seconds * 1000
   const statuses = {}
@@ -40,13 +49,14 @@ async function attack({url, ca, username, addresses, connectionsPerAddress, star
     const agent = new https.Agent({
       keepAlive: true,
       maxSockets: connectionsPerAddress,
-      localAddress: `127.0.1.${index + 1}`,
+      localAddress: attackerAddress(index),
       ca,
     })
     agents.push(agent)
-    const onResult = ({status}) => {
+    const onResult = async ({status}) => {
       count(statuses, status)
       if (status === '429' && first429Ms[index] === null) first429Ms[index] = Date.now() - startAt
+      if (status.startsWith('error:')) await sleep(attackerBackoffMs)
     }
     const authorization = () => basicAuthorization(username, `guess-${guess++}`)
     for (let connection = 0; connection < connectionsPerAddress; connection++) {
@@ -95,7 +105,7 @@ async function rightfulClient({url, ca, authorization, connections, startAt, sec
  */
 async function firstLogin({url, ca, authorization, startAt, seconds, afterSeconds}) {
   const deadline = startAt + seconds * 1000
-  const agent = new https.Agent({keepAlive: true, maxSockets: 1, localAddress: '127.0.2.1', ca})
+  const agent = new https.Agent({keepAlive: true, maxSockets: 1, localAddress: firstLoginAddress, ca})
   await sleepUntil(startAt + afterSeconds * 1000)
   const started = performance.now()
   const statuses = {}

@@ -1,9 +1,11 @@
-// Part 2: a guessing flood (the scenario of issue 11). With the server on one core: 64 attacker
-// addresses (127.0.1.1–64) × 3 keep-alive connections, each request a new wrong password for the
-// right user name; the rightful client on 127.0.0.1 (signed in once before, so its login is cached)
-// with 4 connections back to back; and, some seconds in, a first uncached login from 127.0.2.1.
-// Attackers and people run in two worker processes, both on the load core. 64 × 3 + 4 + 1
-// connections stay below homeauth's maxConnections (256).
+// Part 2: guessing floods, each against homeauth (stored hash) and the bare express app in turn, with
+// the server on one core. Attackers on 127.0.1.1 upward (254 a /24, so 300 reach 127.0.2.46), each
+// address with keep-alive connections sending requests back to back, each a new wrong password for
+// the right user name; the rightful client on 127.0.0.1 (signed in once before, so its login is
+// cached) with 4 connections back to back; and, some seconds in, a first uncached login from
+// 127.0.3.1. Attackers and people run in two worker processes, both on the load core. The cases:
+// issue 11's 64 × 3 (below homeauth's 256 connections), one connection each (a first login behind
+// 64 clients' guesses, issue 20 part 2), and two crowds over the 256 connections (issue 20 part 3).
 import {fileURLToPath} from 'node:url'
 
 import {startWorker} from './children.js'
@@ -12,15 +14,23 @@ import {basicAuthorization, signIn} from './https-get.js'
 import {password, username} from './setup.js'
 
 const floodClient = fileURLToPath(new URL('flood-client.js', import.meta.url))
-export const floodShape = {addresses: 64, connectionsPerAddress: 3, rightfulConnections: 4}
+const rightfulConnections = 4
 
-async function floodOne(contender, files, ca, options) {
+/** The flood shapes, by attacker addresses × keep-alive connections per address. */
+export const floodCases = [
+  {id: '64x3', label: '64 × 3 (issue 11)', addresses: 64, connectionsPerAddress: 3},
+  {id: '64x1', label: '64 × 1', addresses: 64, connectionsPerAddress: 1},
+  {id: '64x5', label: 'crowd 64 × 5', addresses: 64, connectionsPerAddress: 5},
+  {id: '300x1', label: 'crowd 300 × 1', addresses: 300, connectionsPerAddress: 1},
+]
+
+async function floodOne(contender, shape, files, ca, options) {
   const server = await contender.start(files)
   const attackers = startWorker(floodClient)
   const people = startWorker(floodClient)
   try {
     const url = `https://127.0.0.1:${server.port}/api/secret`
-    const common = {url, ca, username, password, connections: floodShape.rightfulConnections}
+    const common = {url, ca, username, password, connections: rightfulConnections}
     await signIn(url, ca, basicAuthorization(username, password))
     const quiet = await people.run({
       ...common,
@@ -35,8 +45,8 @@ async function floodOne(contender, files, ca, options) {
         url,
         ca,
         username,
-        addresses: floodShape.addresses,
-        connectionsPerAddress: floodShape.connectionsPerAddress,
+        addresses: shape.addresses,
+        connectionsPerAddress: shape.connectionsPerAddress,
         startAt,
         seconds: options.floodSeconds,
       }),
@@ -49,6 +59,7 @@ async function floodOne(contender, files, ca, options) {
       }),
     ])
     return {
+      case: shape.id,
       id: contender.id,
       label: contender.label,
       quiet,
@@ -62,13 +73,15 @@ async function floodOne(contender, files, ca, options) {
   }
 }
 
-/** Floods homeauth (stored hash) and the bare express app in turn. */
+/** Each flood case against homeauth (stored hash), then the bare express app. */
 export async function measureFlood(files, ca, options, log) {
   const results = []
-  for (const id of ['homeauth', 'bare-express']) {
-    const contender = byId(id)
-    log(`flood: ${contender.label}, ${options.floodSeconds} s`)
-    results.push(await floodOne(contender, files, ca, options))
+  for (const shape of floodCases) {
+    for (const id of ['homeauth', 'bare-express']) {
+      const contender = byId(id)
+      log(`flood ${shape.label}: ${contender.label}, ${options.floodSeconds} s`)
+      results.push(await floodOne(contender, shape, files, ca, options))
+    }
   }
   return results
 }

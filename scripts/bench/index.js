@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: what a request, a guessing flood, a CLI start and a forward-auth answer cost in
 // homeauth, next to baselines measured in the same run (issues 11 and 20). Linux only (/proc); about
-// 8 minutes, `--quick` 2–3.
+// 11 minutes, `--quick` 5.
 //
 // Every server is its own child process, on 127.0.0.1 port 0, with the certificate (EC P-256, from
 // its local CA) that a non-interactive `homeauth init` made in a temporary directory, and the same
@@ -15,9 +15,11 @@
 //    per request from /proc/<pid>/stat utime+stime over the window), peak RSS (VmHWM), then the 401 path (no Authorization header) and, for
 //    homeauth, the 429 path (5 wrong passwords, then wrong credentials). Medians of the rounds.
 //    Every status other than the expected one is counted and shown.
-// 2. Flood (flood.js): 64 attacker addresses × 3 connections sending new wrong passwords, the
+// 2. Flood (flood.js): attacker addresses sending new wrong passwords on keep-alive connections, the
 //    rightful client with a cached login, and a first uncached login some seconds in; against
-//    homeauth and the bare express app.
+//    homeauth and the bare express app, in four cases: 64 addresses × 3 connections (issue 11),
+//    64 × 1 (the first login behind one guess per address), and two crowds over homeauth's 256
+//    connections, 64 × 5 and 300 × 1 (issue 20).
 // 3. CLI start-up (startup.js): medians of one-shot runs against `node -e 0` and a minimal oclif CLI.
 // 4. Credential checks (credential-checks.js): how long homeauth takes to refuse each kind of wrong
 //    guess (unknown user, wrong password, both), to show the check costs the same whatever is wrong.
@@ -49,13 +51,14 @@ import {prepare} from './setup.js'
 import {measureStartup} from './startup.js'
 
 const usage = `Usage: npm run bench -- [options]
-  --quick                 one round of shorter windows, an 8 s flood, 5 start-up runs (2–3 min)
+  --quick                 one round of shorter windows, 8 s floods, 5 start-up runs (about 5 min)
   --only <parts>          requests,flood,startup,checks,devices,auth (comma-separated; default all)
   --rounds <n>            rounds of the request and forward-auth measurements (default 3)
   --seconds <s>           measured window of each authenticated path (default 5)
   --path-seconds <s>      measured window of the 401 and 429 paths (default 2)
   --warmup <s>            warm-up before each window (default 1)
-  --flood-seconds <s>     length of the flood (default 15)
+  --flood-seconds <s>     length of each flood (default 15); the flood part runs 4 cases × 2 servers,
+                          about 4 min by default, 2–3 min with --quick
   --first-login-at <s>    when the first uncached login starts, into the flood (default 5)
   --startup-runs <n>      runs of each CLI command (default 15)
   --json <file>           also write every number measured to <file> as JSON
