@@ -51,7 +51,7 @@ export const defaultConnectionLimits: ConnectionLimits = {maxConnections: 256, m
 
 /** One open connection as the crowd sees it. */
 export interface CrowdMember {
-  /** Whom it counts against (see ConnectionCrowd's `clientOf`). */
+  /** Whom it counts against (see ConnectionPolicy's `clientOf`). */
   readonly client: string
   /** The peer's address as the socket reports it. */
   readonly address: string

@@ -6,7 +6,7 @@ import {errorCode} from '../errors.js'
 import {bind, bracketHost, listenError, type ListenAdvice} from './address.js'
 import {ConnectionTracker, type ConnectionPolicy, type Timeouts} from './connections.js'
 
-export type {ConnectionPolicy, Timeouts} from './connections.js'
+export type {ConnectionLimits, ConnectionPolicy, Timeouts} from './connections.js'
 
 /** A certificate (with its chain) and its private key, in PEM. */
 export interface TlsMaterial {

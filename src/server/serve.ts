@@ -19,7 +19,13 @@ import {defaultRealm} from '../web/basic-auth.js'
 import type {ServerEvents} from '../web/events.js'
 import {bracketHost} from '../net/address.js'
 import {isWildcardHost, lanAddresses, machineNames} from '../net/hosts.js'
-import {startServer, type ConnectionPolicy, type Listener, type Timeouts} from '../net/listen.js'
+import {
+  startServer,
+  type ConnectionLimits,
+  type ConnectionPolicy,
+  type Listener,
+  type Timeouts,
+} from '../net/listen.js'
 import {
   describeAuthAddress,
   parseAuthListen,
@@ -48,8 +54,8 @@ export interface ServeOptions
   credentials?: Credentials
   secret: string
   timeouts?: Partial<Timeouts>
-  /** Connections open at once, in all and per client (see ConnectionLimits); the defaults otherwise. */
-  connections?: Partial<Pick<ConnectionPolicy, 'maxConnections' | 'maxPerClient'>>
+  /** Connections open at once, in all and per client; the defaults otherwise (tests lower them). */
+  connections?: Partial<ConnectionLimits>
   /** Failed-login limits (see LoginThrottle); the defaults otherwise. */
   throttle?: Partial<ThrottleOptions>
   /** How often the certificate's hosts and expiry are checked (see watchCertificate); the defaults otherwise. */
