@@ -64,6 +64,8 @@ export interface CrowdOptions extends ConnectionLimits {
   uncapped: (address: string) => boolean
   /** Whether the client at `address` is locked out for failed logins (its requests all get 429). */
   lockedOut: (address: string) => boolean
+  /** Whether a user signed in from `address` lately (see ConnectionCrowd for what that protects). */
+  signedIn: (address: string) => boolean
 }
 
 /**
@@ -74,6 +76,12 @@ export interface CrowdOptions extends ConnectionLimits {
  * lost); a client whose connections are all busy and not locked out keeps them, and the next-largest
  * is tried. Only a client holding at least two more than the newcomer's gives one up, so the two never
  * trade places back and forth. When nobody can give one up, the newcomer is refused.
+ *
+ * A client that signed in lately is not a guesser: counting connections alone would make its browser,
+ * holding several, the first to lose them to a crowd holding one each. Its connections are never
+ * displaced (unless it is locked out), and when nothing else can make room for it, it takes a busy
+ * connection of the largest client that has not signed in: that request is lost, but it was a
+ * stranger's, and the signed-in client stays within its own cap.
  */
 export class ConnectionCrowd<Member extends CrowdMember> {
   private readonly byClient = new Map<string, Set<Member>>()
@@ -93,7 +101,7 @@ export class ConnectionCrowd<Member extends CrowdMember> {
       return {admitted: false}
     let displaced: Member | undefined
     if (this.count >= maxConnections) {
-      displaced = this.displaceable(held)
+      displaced = this.displaceable(held) ?? this.makeRoomForSignedIn(member)
       if (!displaced) return {admitted: false}
       this.remove(displaced)
     }
@@ -118,15 +126,26 @@ export class ConnectionCrowd<Member extends CrowdMember> {
 
   /** The connection a newcomer whose client holds `held` may displace, if any (see the class). */
   private displaceable(held: number): Member | undefined {
-    const largest = [...this.byClient.values()]
-      .filter((members) => members.size > held + 1)
-      .sort((a, b) => b.size - a.size)
-    for (const members of largest) {
+    for (const members of this.largestFirst((members) => members.size > held + 1)) {
       const [first] = members
       if (this.options.lockedOut(first!.address)) return first
+      if (this.options.signedIn(first!.address)) continue
       for (const member of members) if (member.idle()) return member
     }
     return undefined
+  }
+
+  /** For a newcomer that signed in lately: the oldest connection of the largest client that has not. */
+  private makeRoomForSignedIn(newcomer: Member): Member | undefined {
+    const {signedIn, lockedOut} = this.options
+    if (!signedIn(newcomer.address) || lockedOut(newcomer.address)) return undefined
+    const [stranger] = this.largestFirst((members) => !signedIn(members.values().next().value!.address))
+    return stranger?.values().next().value
+  }
+
+  /** The clients for which `include` holds, those holding the most connections first. */
+  private largestFirst(include: (members: Set<Member>) => boolean): Set<Member>[] {
+    return [...this.byClient.values()].filter(include).sort((a, b) => b.size - a.size)
   }
 }
 
@@ -265,6 +284,7 @@ export interface ConnectionPolicy extends CrowdOptions {
 const noPolicy: Omit<ConnectionPolicy, keyof ConnectionLimits> = {
   uncapped: () => false,
   lockedOut: () => false,
+  signedIn: () => false,
   clientOf: (address) => address,
 }
 

@@ -5,7 +5,12 @@ import {parseExtraHosts} from '../certificates/hosts.js'
 import {initialisedConfig, readConfig, type HomeauthConfig, type StoredDevice} from '../config/config.js'
 import {requireDeviceKey} from '../config/devices.js'
 import type {ResolvedServeSettings} from '../config/serve-settings.js'
-import {checkFrameAncestors, checkTrustedProxies, realmProblem} from '../config/stored-settings.js'
+import {
+  checkFrameAncestors,
+  checkTrustedProxies,
+  realmProblem,
+  settingDefaults,
+} from '../config/stored-settings.js'
 import type {Credentials} from '../credentials/credentials.js'
 import {createDeviceVerifier, type DeviceVerifier} from '../credentials/devices.js'
 import {createHashedVerifier, createPlainVerifier, type CredentialVerifier} from '../credentials/verifier.js'
@@ -304,14 +309,19 @@ interface Listeners {
 
 /**
  * How the HTTPS listener shares out its connections: per client as the throttle counts failures, a
- * locked-out client's connections the first to go, a trusted proxy's address never capped per client.
+ * locked-out client's connections the first to go, a signed-in client's kept (see ConnectionCrowd), a
+ * trusted proxy's address never capped per client.
  */
-function connectionPolicy(options: ServeOptions, throttle: LoginThrottle): Partial<ConnectionPolicy> {
+function connectionPolicy(options: ServeOptions, auth: SharedAuth): Partial<ConnectionPolicy> {
   const trusted = proxyTrust(options.trustProxy ?? [])
+  const {throttle, signIns} = auth
+  // A sign-in protects its client's connections as long as a failure counts against a guesser's.
+  const signedInMs = options.throttle?.windowMs ?? settingDefaults['failure-window'] * 1000
   return {
     ...options.connections,
     clientOf: (address) => throttle.clientOf(address),
     lockedOut: (address) => throttle.isLockedOut(address),
+    signedIn: (address) => signIns.signedInFrom(address, signedInMs),
     uncapped: (address) => trusted !== false && trusted(address, 0),
   }
 }
@@ -325,7 +335,7 @@ async function listen(options: ServeOptions, site: Site): Promise<Listeners> {
     host: options.host,
     port: options.port,
     timeouts: options.timeouts,
-    connections: connectionPolicy(options, site.auth.throttle),
+    connections: connectionPolicy(options, site.auth),
   })
   const authListener = await startForwardAuthListener(options, site.auth).catch(async (error: unknown) => {
     await listener.close()

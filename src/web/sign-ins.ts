@@ -41,6 +41,15 @@ export class SignInLog {
     this.byUser.set(user, entries)
   }
 
+  /** Whether any user signed in from `address` within the last `withinMs`. */
+  signedInFrom(address: string, withinMs: number): boolean {
+    const plain = unmapIpv4(address)
+    const since = this.now() - withinMs
+    for (const entries of this.byUser.values())
+      if (entries.some((entry) => entry.address === plain && entry.at >= since)) return true
+    return false
+  }
+
   /** Every user's latest sign-ins, most recent first. */
   latest(): SignIn[] {
     return [...this.byUser.values()].flat().sort((a, b) => b.at - a.at)

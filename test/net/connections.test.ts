@@ -17,6 +17,7 @@ function crowd(options: Partial<CrowdOptions> = {}): ConnectionCrowd<Member> {
     maxPerClient: 4,
     uncapped: () => false,
     lockedOut: () => false,
+    signedIn: () => false,
     ...options,
   })
 }
@@ -96,6 +97,30 @@ describe('ConnectionCrowd', () => {
     // 10.0.0.1 holds 2, not two more than 10.0.0.2's 2.
     expect(connections.admit(member('10.0.0.2'))).toEqual({admitted: false})
     expect(connections.admit(member('10.0.0.3')).admitted).toBe(true)
+  })
+
+  it('never displaces a signed-in client’s idle connection, though it holds the most', () => {
+    const connections = crowd({signedIn: (address) => address === '10.0.0.1'})
+    fill(connections, '10.0.0.1', 4)
+    fill(connections, '10.0.0.2', 2, true)
+    expect(connections.admit(member('10.0.0.3'))).toEqual({admitted: false})
+  })
+
+  it('makes room for a signed-in client with a busy connection of the largest client that has not signed in', () => {
+    const connections = crowd({signedIn: (address) => address === '10.0.0.9'})
+    fill(connections, '10.0.0.9', 2, true)
+    fill(connections, '10.0.0.1', 1, true)
+    const [oldest] = fill(connections, '10.0.0.2', 3, true)
+    expect(connections.admit(member('10.0.0.9'))).toEqual({admitted: true, displaced: oldest})
+    expect(connections.admit(member('10.0.0.3'))).toEqual({admitted: false})
+  })
+
+  it('makes no room for a signed-in client that is locked out', () => {
+    const locked = (address: string) => address === '10.0.0.9'
+    const connections = crowd({signedIn: locked, lockedOut: locked})
+    fill(connections, '10.0.0.1', 3, true)
+    fill(connections, '10.0.0.2', 3, true)
+    expect(connections.admit(member('10.0.0.9'))).toEqual({admitted: false})
   })
 
   it('makes room again as connections close, and forgets one only once', () => {

@@ -105,6 +105,22 @@ describe('a crowd of connections at the cap', () => {
     expect(signedIn.sockets[0]!.destroyed).toBe(false)
   })
 
+  it('keeps a signed-in user’s idle connections though it holds the most, and displaces a stranger’s', async () => {
+    const server = await smallServer()
+    const signedIn = await keepAlive(server, '127.0.0.1', 4, '/api/secret', user.password)
+    expect(signedIn.statuses).toEqual([200, 200, 200, 200])
+    const crowd = [await keepAlive(server, '127.0.1.1', 2), await keepAlive(server, '127.0.1.2', 2)]
+    const displaced = firstClosed([...signedIn.sockets, ...crowd.flatMap(({sockets}) => sockets)])
+    const newcomer = await request(`${server.url}/api/secret`, {
+      ca: server.ca,
+      auth: user,
+      localAddress: '127.0.2.1',
+    })
+    expect(newcomer.status).toBe(200)
+    expect(crowd.flatMap(({sockets}) => sockets)).toContain(await displaced)
+    expect(signedIn.sockets.every((socket) => !socket.destroyed)).toBe(true)
+  })
+
   it('refuses a client’s connection over its own cap', async () => {
     const server = await smallServer()
     const client = await keepAlive(server, '127.0.1.1', 4)

@@ -38,6 +38,18 @@ describe('SignInLog', () => {
     ])
   })
 
+  it('says whether anyone signed in from an address lately, IPv4-mapped or not', () => {
+    let now = 1000
+    const log = new SignInLog(5, () => now)
+    log.record('Jeff', '::ffff:192.0.2.1')
+    now += 1000
+    log.record('Bev', '192.0.2.2', 'phone')
+    expect(
+      ['192.0.2.1', '::ffff:192.0.2.2', '192.0.2.3'].map((address) => log.signedInFrom(address, 1000)),
+    ).toEqual([true, true, false])
+    expect(log.signedInFrom('192.0.2.1', 999)).toBe(false)
+  })
+
   it('lists nobody before anyone signs in', () => {
     expect(new SignInLog().latest()).toEqual([])
   })
