@@ -60,7 +60,7 @@ export interface CrowdMember {
 }
 
 export interface CrowdOptions extends ConnectionLimits {
-  /** Clients never capped per client: a trusted reverse proxy carries many clients on one address. */
+  /** Clients never capped per client: a trusted reverse proxy carries many clients on one address, and a signed-in client is no crowd. */
   uncapped: (address: string) => boolean
   /** Whether the client at `address` is locked out for failed logins (its requests all get 429). */
   lockedOut: (address: string) => boolean

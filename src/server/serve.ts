@@ -310,7 +310,7 @@ interface Listeners {
 /**
  * How the HTTPS listener shares out its connections: per client as the throttle counts failures, a
  * locked-out client's connections the first to go, a signed-in client's kept (see ConnectionCrowd), a
- * trusted proxy's address never capped per client.
+ * trusted proxy's address and a signed-in client never capped per client.
  */
 function connectionPolicy(options: ServeOptions, auth: SharedAuth): Partial<ConnectionPolicy> {
   const trusted = proxyTrust(options.trustProxy ?? [])
@@ -322,7 +322,9 @@ function connectionPolicy(options: ServeOptions, auth: SharedAuth): Partial<Conn
     clientOf: (address) => throttle.clientOf(address),
     lockedOut: (address) => throttle.isLockedOut(address),
     signedIn: (address) => signIns.signedInFrom(address, signedInMs),
-    uncapped: (address) => trusted !== false && trusted(address, 0),
+    // A user's own script may open many connections: a client that signed in is no crowd.
+    uncapped: (address) =>
+      (trusted !== false && trusted(address, 0)) || signIns.signedInFrom(address, signedInMs),
   }
 }
 

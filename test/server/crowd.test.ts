@@ -130,6 +130,13 @@ describe('a crowd of connections at the cap', () => {
     expect(client.sockets.every((socket) => !socket.destroyed)).toBe(true)
   })
 
+  it('does not cap a client a user signed in from (the cap above holds for a stranger)', async () => {
+    const server = await smallServer()
+    await keepAlive(server, '127.0.1.1', 1, '/api/secret', user.password)
+    const signedIn = await keepAlive(server, '127.0.1.1', 6)
+    expect(signedIn.statuses).toEqual(Array(6).fill(200))
+  })
+
   it('never caps a trusted proxy’s connections per client', async () => {
     const server = await smallServer({trustProxy: ['127.0.1.9']})
     const proxy = await keepAlive(server, '127.0.1.9', 7)
