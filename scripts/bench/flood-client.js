@@ -137,7 +137,11 @@ serveJobs(async (job) => {
   if (job.role === 'quiet') return rightfulClient({...job, authorization})
   const [rightful, login] = await Promise.all([
     rightfulClient({...job, authorization}),
-    firstLogin({...job, authorization, afterSeconds: job.firstLoginAfterSeconds}),
+    firstLogin({
+      ...job,
+      authorization: basicAuthorization(job.firstLogin.username, job.firstLogin.password),
+      afterSeconds: job.firstLoginAfterSeconds,
+    }),
   ])
   return {rightful, firstLogin: login}
 })
