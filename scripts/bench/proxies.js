@@ -16,18 +16,24 @@ const forwardAuthPage = fileURLToPath(new URL('../../docs/forward-auth.md', impo
 /** The addresses the recipes name: the app, and homeauth's --auth-listen. */
 const placeholders = {app: '127.0.0.1:8123', auth: '127.0.0.1:9091'}
 
-/** The `<!-- recipe: NAME -->` block of docs/forward-auth.md with the bench's app and gate addresses. */
-function documentedRecipe(name, {app, gate}) {
+/** The `<!-- recipe: NAME -->` blocks of docs/forward-auth.md, one after another, with the bench's app and gate addresses. */
+function documentedRecipe(names, {app, gate}) {
   const page = readFileSync(forwardAuthPage, 'utf8')
-  const recipe = page.match(
-    new RegExp(`<!-- recipe: ${name} -->\\n\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\`\\n`),
-  )?.[1]
-  if (!recipe?.includes(placeholders.app) || !recipe.includes(placeholders.auth))
+  const recipe = names
+    .map(
+      (name) =>
+        page.match(new RegExp(`<!-- recipe: ${name} -->\\n\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\`\\n`))?.[1] ?? '',
+    )
+    .join('')
+  if (!recipe.includes(placeholders.app) || !recipe.includes(placeholders.auth))
     throw new Error(
-      `docs/forward-auth.md has no recipe ${name} naming ${Object.values(placeholders).join(' and ')}`,
+      `docs/forward-auth.md has no recipes ${names.join(', ')} naming ${Object.values(placeholders).join(' and ')}`,
     )
   return recipe.replaceAll(placeholders.app, app).replaceAll(placeholders.auth, gate)
 }
+
+/** An nginx `upstream` block at the start of a line, which belongs in the http block (see nginxConfig). */
+const upstreamBlock = /^upstream \S+ \{\n[\s\S]*?\n\}\n/gm
 
 const indent = (text, prefix) =>
   text
@@ -71,14 +77,18 @@ const siteConfig = {
     none: ({app}) => `reverse_proxy ${app}\n`,
     own: ({app, caddyHash, username}) =>
       `basicauth {\n\t${username} ${caddyHash}\n}\nreverse_proxy ${app} {\n\theader_up -Authorization\n}\n`,
-    forward: ({app, gate}) => documentedRecipe('caddy', {app, gate}),
+    forward: ({app, gate}) => documentedRecipe(['caddy'], {app, gate}),
   },
   nginx: {
     none: ({app}) => `location / {\n    proxy_pass http://${app};\n}\n`,
     own: ({app, htpasswd}) =>
       `location / {\n    auth_basic "bench";\n    auth_basic_user_file ${htpasswd};\n` +
       `    proxy_set_header Authorization "";\n    proxy_pass http://${app};\n}\n`,
-    forward: ({app, gate}) => documentedRecipe('nginx', {app, gate}),
+    // Both gates sit in one nginx: each gets an upstream of its own name.
+    forward: ({app, gate}) =>
+      documentedRecipe(['nginx-upstream', 'nginx'], {app, gate})
+        .replace('upstream homeauth {', `upstream gate_${gate.split(':')[1]} {`)
+        .replace('http://homeauth/', `http://gate_${gate.split(':')[1]}/`),
   },
 }
 
@@ -113,9 +123,10 @@ function caddyConfig(dir, sites) {
 
 function nginxConfig(dir, sites) {
   const file = (name) => path.join(dir, name)
+  const upstreams = sites.flatMap(({config}) => config.match(upstreamBlock) ?? [])
   const servers = sites.map(
     ({port, config}) =>
-      `    server {\n        listen 127.0.0.1:${port};\n${indent(config, '        ')}    }\n`,
+      `    server {\n        listen 127.0.0.1:${port};\n${indent(config.replace(upstreamBlock, ''), '        ')}    }\n`,
   )
   // One process (no master, no workers) so its CPU time is all in one /proc entry; no access log.
   const conf = [
@@ -129,6 +140,7 @@ function nginxConfig(dir, sites) {
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
       (kind) => `    ${kind}_temp_path ${file(kind)};`,
     ),
+    ...upstreams.map((upstream) => indent(upstream, '    ')),
     ...servers,
     '}',
     '',

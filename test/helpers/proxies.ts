@@ -49,12 +49,20 @@ export function recipeFor(
   authPath: AuthPath,
   fill: {app: string; auth: string; ca: string},
 ) {
-  let recipe = documentedRecipe(proxy)
+  // nginx's recipe comes in two blocks: the upstream (for the http block, see startNginx) and the server's.
+  let recipe =
+    proxy === 'nginx'
+      ? `${documentedRecipe('nginx-upstream')}${documentedRecipe('nginx')}`
+      : documentedRecipe(proxy)
   if (authPath === 'https') {
     recipe =
       proxy === 'caddy'
         ? documentedRecipe('caddy-https')
-        : replaceOnce(recipe, /^location = \/homeauth \{\n[\s\S]*?\n\}\n/m, documentedRecipe('nginx-https'))
+        : replaceOnce(
+            replaceOnce(recipe, upstreamBlock, ''),
+            /^location = \/homeauth \{\n[\s\S]*?\n\}\n/m,
+            documentedRecipe('nginx-https'),
+          )
     recipe = replaceAll(recipe, placeholders.homeauthHttps, fill.auth)
     recipe = replaceAll(recipe, placeholders.ca[proxy], fill.ca)
     // The test reaches homeauth by IP: nginx checks the certificate for localhost, a name it holds, as it would for homeauth.home.arpa.
@@ -283,13 +291,17 @@ function startCaddy(caddyDir: string, sites: {port: number; recipe: string}[]): 
   )
 }
 
-/** nginx in `nginxDir` (made here), one server block per recipe. */
+/** An nginx `upstream` block at the start of a line, which belongs in the http block. */
+const upstreamBlock = /^upstream \S+ \{\n[\s\S]*?\n\}\n/m
+
+/** nginx in `nginxDir` (made here), one server block per recipe, its upstream blocks (once each) in the http block. */
 function startNginx(nginxDir: string, sites: {port: number; recipe: string}[]): Started {
   mkdirSync(nginxDir)
   const temp = (name: string) => path.join(nginxDir, name)
+  const upstreams = new Set(sites.flatMap(({recipe}) => recipe.match(new RegExp(upstreamBlock, 'gm')) ?? []))
   const servers = sites.map(
     ({port, recipe}) =>
-      `    server {\n        listen 127.0.0.1:${port};\n${indent(recipe, '        ')}    }\n`,
+      `    server {\n        listen 127.0.0.1:${port};\n${indent(recipe.replace(new RegExp(upstreamBlock, 'gm'), ''), '        ')}    }\n`,
   )
   const conf = [
     'events {}',
@@ -298,6 +310,7 @@ function startNginx(nginxDir: string, sites: {port: number; recipe: string}[]): 
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
       (kind) => `    ${kind}_temp_path ${temp(kind)};`,
     ),
+    ...[...upstreams].map((upstream) => indent(upstream, '    ')),
     ...servers,
     '}',
     '',
