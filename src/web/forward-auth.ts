@@ -59,7 +59,7 @@ export function reportUntrustedProxy(req: IncomingMessage, options: ProxyRequest
   if (!options.onUntrustedProxy) return
   const address = req.socket.remoteAddress
   const header = forwardingHeaderOf(req.headers)
-  if (header && isLocalAddress(address) && !(options.trust && options.trust(address, 0))) {
+  if (header && !(options.trust && options.trust(address, 0)) && isLocalAddress(address)) {
     options.onUntrustedProxy({address, header})
   }
 }

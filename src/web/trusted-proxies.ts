@@ -25,10 +25,19 @@ export function proxyTrust(values: string[]): ProxyTrust | false {
     if (prefix === undefined) trusted.addAddress(address, type)
     else trusted.addSubnet(address, Number(prefix), type)
   }
+  // Asked for every request a proxy forwards, about the same few addresses: BlockList.check builds
+  // an address object each time, so the answers are kept (forgotten all at once past 1,024).
+  const answers = new Map<string, boolean>()
   return (address, hop) => {
     const hopAddress = address ?? (hop === 0 ? '127.0.0.1' : '')
-    const version = isIP(hopAddress)
-    return version !== 0 && trusted.check(hopAddress, version === 4 ? 'ipv4' : 'ipv6')
+    let answer = answers.get(hopAddress)
+    if (answer === undefined) {
+      const version = isIP(hopAddress)
+      answer = version !== 0 && trusted.check(hopAddress, version === 4 ? 'ipv4' : 'ipv6')
+      if (answers.size >= 1024) answers.clear()
+      answers.set(hopAddress, answer)
+    }
+    return answer
   }
 }
 
